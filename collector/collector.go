@@ -1,0 +1,238 @@
+// Package collector turns the cached snapshots of every configured account
+// into Prometheus metrics, one consistent set per scrape.
+package collector
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+const namespace = "twilio_trusthub"
+
+// Account is one listed account: its cache and the client that counts its
+// API requests.
+type Account struct {
+	Cache    *cache.Account
+	Requests func() map[int]uint64
+}
+
+// Exporter holds the accounts and the metric descriptions. Collect runs
+// through ForScrape, which binds a scrape's deadline.
+type Exporter struct {
+	accounts     []Account
+	perProfile   bool
+	expiringDays []int
+	now          func() time.Time
+	cancel       context.CancelFunc
+	d            descs
+}
+
+type descs struct {
+	profiles, expiring, expired, errors *prometheus.Desc
+	info, status, validUntil, updated   *prometheus.Desc
+	up, duration, lastSuccess, requests *prometheus.Desc
+}
+
+func newDescs() descs {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(namespace+"_"+name, help, append([]string{"account"}, labels...), nil)
+	}
+	const cached = " From the account's cached listing, refreshed at most every cache_ttl."
+	return descs{
+		profiles:    d("customer_profiles", "Customer-Profiles in each status."+cached, "status"),
+		expiring:    d("customer_profiles_expiring", "Customer-Profiles whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
+		expired:     d("customer_profiles_expired", "Customer-Profiles whose valid_until is at or before now."+cached),
+		errors:      d("customer_profile_errors", "Customer-Profiles whose errors list contains the code; a profile counts once per code."+cached, "code"),
+		info:        d("customer_profile_info", "Always 1: one series per Customer-Profile, naming it."+cached, "sid", "friendly_name", "policy_sid"),
+		status:      d("customer_profile_status", "1 for the Customer-Profile's status, 0 for each other documented status."+cached, "sid", "status"),
+		validUntil:  d("customer_profile_valid_until_timestamp_seconds", "The Customer-Profile's valid_until as Unix time; absent when null."+cached, "sid"),
+		updated:     d("customer_profile_updated_timestamp_seconds", "The Customer-Profile's date_updated as Unix time; absent when null."+cached, "sid"),
+		up:          d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
+		duration:    d("listing_duration_seconds", "How long the account's last completed listing took."),
+		lastSuccess: d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
+		requests:    d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
+	}
+}
+
+// Options configure an Exporter beyond the config file.
+type Options struct {
+	UserAgent string
+	Logger    log.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// New builds the clients and caches of every account in cfg. Close stops
+// the listings it starts.
+func New(cfg *config.Config, o Options) (*Exporter, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = log.NewNopLogger()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &Exporter{
+		perProfile:   cfg.PerProfileMetrics,
+		expiringDays: slices.Clone(cfg.ExpiringWithinDays),
+		now:          o.Now,
+		cancel:       cancel,
+		d:            newDescs(),
+	}
+	copts := cache.Options{
+		TTL:      time.Duration(cfg.CacheTTL),
+		MaxStale: time.Duration(cfg.MaxStale),
+		Timeout:  time.Duration(cfg.Timeout),
+		Limiter:  make(chan struct{}, cfg.MaxConcurrentListings),
+		Now:      o.Now,
+		Logger:   o.Logger,
+	}
+	for _, a := range cfg.Accounts {
+		client, err := trusthub.New(trusthub.Options{
+			BaseURL:   cfg.APIURL,
+			Auth:      a.BasicAuth(),
+			PageSize:  cfg.PageSize,
+			UserAgent: o.UserAgent,
+			Name:      a.Name,
+		})
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		filter := trusthub.Filter{Status: a.Status, FriendlyName: a.FriendlyName, PolicySID: a.PolicySID}
+		list := func(ctx context.Context) (*snapshot.Snapshot, error) {
+			b := snapshot.NewBuilder(cfg.PerProfileMetrics)
+			if _, err := client.List(ctx, filter, b.Add); err != nil {
+				return nil, err
+			}
+			return b.Done(), nil
+		}
+		e.accounts = append(e.accounts, Account{
+			Cache:    cache.NewAccount(ctx, a.Name, list, copts),
+			Requests: client.Requests,
+		})
+	}
+	return e, nil
+}
+
+// Close cancels the listings in flight.
+func (e *Exporter) Close() { e.cancel() }
+
+// Describe sends every description the exporter may emit.
+func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{
+		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
+		e.d.info, e.d.status, e.d.validUntil, e.d.updated,
+		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests,
+	} {
+		ch <- d
+	}
+}
+
+// ForScrape returns a collector whose Collect waits for listings no longer
+// than ctx allows.
+func (e *Exporter) ForScrape(ctx context.Context) prometheus.Collector {
+	return &scrape{e: e, ctx: ctx}
+}
+
+type scrape struct {
+	e   *Exporter
+	ctx context.Context
+}
+
+var _ prometheus.Collector = (*scrape)(nil)
+
+func (s *scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
+
+func (s *scrape) Collect(ch chan<- prometheus.Metric) {
+	e := s.e
+	// Accounts are awaited together, so a scrape waits once for the slowest.
+	states := make([]cache.State, len(e.accounts))
+	var wg sync.WaitGroup
+	for i, a := range e.accounts {
+		wg.Go(func() { states[i] = a.Cache.Get(s.ctx) })
+	}
+	wg.Wait()
+	now := e.now()
+	for i, a := range e.accounts {
+		e.collectAccount(ch, a, states[i], now)
+	}
+}
+
+func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cache.State, now time.Time) {
+	name := a.Cache.Name()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{name}, labels...)...)
+	}
+	gauge(e.d.up, boolFloat(st.Up))
+	if st.Completed {
+		gauge(e.d.duration, st.Duration.Seconds())
+	}
+	if !st.LastSuccess.IsZero() {
+		gauge(e.d.lastSuccess, float64(st.LastSuccess.UnixNano())/1e9)
+	}
+	for code, n := range a.Requests() {
+		ch <- prometheus.MustNewConstMetric(e.d.requests, prometheus.CounterValue, float64(n), name, strconv.Itoa(code))
+	}
+	snap := st.Snapshot
+	if snap == nil {
+		return
+	}
+	for status, n := range snap.Statuses {
+		gauge(e.d.profiles, float64(n), status)
+	}
+	for _, days := range e.expiringDays {
+		gauge(e.d.expiring, float64(snap.ExpiringWithin(now, time.Duration(days)*24*time.Hour)), strconv.Itoa(days))
+	}
+	gauge(e.d.expired, float64(snap.Expired(now)))
+	for code, n := range snap.ErrorCodes {
+		gauge(e.d.errors, float64(n), strconv.FormatInt(code, 10))
+	}
+	if !e.perProfile {
+		return
+	}
+	for i := range snap.Profiles {
+		p := &snap.Profiles[i]
+		if p.SID == "" {
+			// Without a sid the series of two such profiles would collide;
+			// they are still in the counts above.
+			continue
+		}
+		gauge(e.d.info, 1, p.SID, p.FriendlyName, p.PolicySID)
+		documented := false
+		for _, st := range trusthub.Statuses {
+			v := 0.0
+			if st == p.Status {
+				v, documented = 1, true
+			}
+			gauge(e.d.status, v, p.SID, st)
+		}
+		if !documented {
+			gauge(e.d.status, 1, p.SID, p.Status)
+		}
+		if p.HasValidUntil {
+			gauge(e.d.validUntil, p.ValidUntil, p.SID)
+		}
+		if p.HasUpdated {
+			gauge(e.d.updated, p.Updated, p.SID)
+		}
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

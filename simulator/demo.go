@@ -1,0 +1,59 @@
+package simulator
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+)
+
+// Demo is a simulator serving generated accounts on a loopback port.
+type Demo struct {
+	*Server
+	URL string
+	srv *http.Server
+}
+
+// DemoAccounts names the demo's accounts and how many profiles each has.
+var DemoAccounts = []struct {
+	Name     string
+	Profiles int
+}{
+	{"demo", 2000},
+	{"demo-subaccount", 350},
+}
+
+// StartDemo serves the demo accounts on 127.0.0.1 and returns the
+// configuration that lists them: the defaults, with api_url pointing at the
+// simulator and a random auth token per account.
+func StartDemo(now time.Time) (*Demo, *config.Config, error) {
+	sim := New()
+	cfg := config.Default()
+	for i, a := range DemoAccounts {
+		sid := fmt.Sprintf("AC%032x", 0xde30+i)
+		token := rand.Text()
+		sim.AddAccount(sid, token, Generate(sid, a.Profiles, now, uint64(i+1)))
+		cfg.Accounts = append(cfg.Accounts, config.Account{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	d := &Demo{Server: sim, URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}}
+	cfg.APIURL = d.URL
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		return nil, nil, fmt.Errorf("demo: %w", err)
+	}
+	// Serve returns when Close is called; nothing else stops a loopback listener.
+	go func() { _ = d.srv.Serve(ln) }()
+	return d, cfg, nil
+}
+
+// Close stops the demo server.
+func (d *Demo) Close() error { return d.srv.Close() }

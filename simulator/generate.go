@@ -1,0 +1,79 @@
+package simulator
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// DemoErrorCodes are the error codes Generate gives rejected profiles. They
+// are made up for the simulation.
+var DemoErrorCodes = []int64{22215, 22216, 22217, 22218, 22219}
+
+// Generate makes n plausible profiles for an account, the same ones for the
+// same seed and now: in every status, about half approved; of the approved,
+// some expired, some expiring within 7 and 30 days; the rejected with one or
+// two error codes; drafts without valid_until; a few with null names.
+func Generate(accountSID string, n int, now time.Time, seed uint64) []Profile {
+	rng := rand.New(rand.NewPCG(seed, 0x7275737468756221))
+	policies := []string{
+		fmt.Sprintf("RN%032x", rng.Uint64()),
+		fmt.Sprintf("RN%032x", rng.Uint64()),
+	}
+	adjectives := []string{"Acme", "Blue", "Northern", "Golden", "Rapid", "Quiet", "Bright", "Prime"}
+	nouns := []string{"Dental", "Logistics", "Bakery", "Clinic", "Motors", "Realty", "Fitness", "Travel"}
+	day := 24 * time.Hour
+	out := make([]Profile, 0, n)
+	for i := range n {
+		created := now.Add(-time.Duration(30+rng.IntN(700)) * day).Truncate(time.Second)
+		updated := created.Add(time.Duration(rng.IntN(30*24)) * time.Hour)
+		p := Profile{
+			SID:          Ptr(fmt.Sprintf("BU%016x%016x", seed, uint64(i))),
+			PolicySID:    Ptr(policies[i%len(policies)]),
+			FriendlyName: Ptr(fmt.Sprintf("%s %s %04d", adjectives[rng.IntN(len(adjectives))], nouns[rng.IntN(len(nouns))], i)),
+			Email:        Ptr(fmt.Sprintf("compliance+%d@example.com", i)),
+			DateCreated:  Ptr(created),
+		}
+		switch r := rng.IntN(100); {
+		case r < 50:
+			p.Status = Ptr("twilio-approved")
+			// Of the approved: 6% expired, 6% within a week, 12% within a
+			// month, the rest up to a year ahead.
+			var until time.Time
+			switch e := rng.IntN(100); {
+			case e < 6:
+				until = now.Add(-time.Duration(1+rng.IntN(60*24)) * time.Hour)
+			case e < 12:
+				until = now.Add(time.Duration(1+rng.IntN(7*24-1)) * time.Hour)
+			case e < 24:
+				until = now.Add(time.Duration(7*24+1+rng.IntN(23*24-1)) * time.Hour)
+			default:
+				until = now.Add(time.Duration(31+rng.IntN(335)) * day)
+			}
+			p.ValidUntil = Ptr(until.Truncate(time.Second))
+		case r < 65:
+			p.Status = Ptr("twilio-rejected")
+			p.Errors = []ErrorCode{{Code: DemoErrorCodes[rng.IntN(len(DemoErrorCodes))]}}
+			if rng.IntN(3) == 0 {
+				p.Errors = append(p.Errors, ErrorCode{Code: DemoErrorCodes[rng.IntN(len(DemoErrorCodes))]})
+			}
+		case r < 75:
+			p.Status = Ptr("in-review")
+			updated = now.Add(-time.Duration(rng.IntN(21*24)) * time.Hour)
+		case r < 85:
+			p.Status = Ptr("pending-review")
+			updated = now.Add(-time.Duration(rng.IntN(14*24)) * time.Hour)
+		default:
+			p.Status = Ptr("draft")
+		}
+		if updated.After(now) {
+			updated = now
+		}
+		p.DateUpdated = Ptr(updated.Truncate(time.Second))
+		if i%97 == 0 {
+			p.FriendlyName = nil // Twilio allows it; the exporter must cope.
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,220 @@
+// Package trusthub is a client for the part of Twilio's TrustHub API the
+// exporter uses: listing Customer-Profiles, page by page.
+package trusthub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+
+	promconfig "github.com/prometheus/common/config"
+)
+
+const (
+	listPath = "/v1/CustomerProfiles"
+	// maxPageBytes bounds what is read of one answer. A full page of 1,000
+	// profiles is about 1 MiB; anything far larger is not a page.
+	maxPageBytes = 64 << 20
+	// maxErrorBytes bounds what is read of an error answer.
+	maxErrorBytes = 64 << 10
+	// MaxPages stops a listing whose next_page_url never ends: at the
+	// largest page size that is 10 million profiles.
+	MaxPages = 10000
+)
+
+// Statuses are the Customer-Profile statuses that the API reference documents,
+// in the order of the review pipeline.
+var Statuses = []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"}
+
+// Filter narrows a listing; empty fields are not sent.
+type Filter struct {
+	Status       string
+	FriendlyName string
+	PolicySID    string
+}
+
+// Options configure a Client.
+type Options struct {
+	// BaseURL is the API's scheme and host, e.g. https://trusthub.twilio.com.
+	BaseURL string
+	// Auth is the basic-auth user and password (or password file, re-read
+	// on every request).
+	Auth      *promconfig.BasicAuth
+	PageSize  int
+	UserAgent string
+	// Name names the client in the HTTP library's own errors and metrics.
+	Name string
+}
+
+// Client lists Customer-Profiles of one account. It is safe for concurrent
+// use, though the exporter runs one listing per account at a time.
+type Client struct {
+	base     *url.URL
+	http     *http.Client
+	pageSize int
+
+	mu       sync.Mutex
+	requests map[int]uint64
+}
+
+// New builds a Client. The HTTP client never follows redirects, so the
+// credentials cannot be sent to another host, and honours the usual proxy
+// environment variables.
+func New(o Options) (*Client, error) {
+	base, err := url.Parse(o.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base URL: %w", err)
+	}
+	cfg := promconfig.HTTPClientConfig{
+		BasicAuth:       o.Auth,
+		FollowRedirects: false,
+		EnableHTTP2:     true,
+		ProxyConfig:     promconfig.ProxyConfig{ProxyFromEnvironment: true},
+	}
+	hc, err := promconfig.NewClientFromConfig(cfg, o.Name, promconfig.WithUserAgent(o.UserAgent))
+	if err != nil {
+		return nil, err
+	}
+	return &Client{base: base, http: hc, pageSize: o.PageSize, requests: map[int]uint64{}}, nil
+}
+
+// Requests returns how many requests got an answer, by HTTP status code.
+func (c *Client) Requests() map[int]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[int]uint64, len(c.requests))
+	for k, v := range c.requests {
+		out[k] = v
+	}
+	return out
+}
+
+// APIError is an answer other than 200, with Twilio's error body if it had one.
+type APIError struct {
+	StatusCode int
+	Code       int    `json:"code"`
+	Message    string `json:"message"`
+	MoreInfo   string `json:"more_info"`
+}
+
+func (e *APIError) Error() string {
+	s := "TrustHub answered HTTP " + strconv.Itoa(e.StatusCode)
+	if e.Code != 0 {
+		s += fmt.Sprintf(": error %d", e.Code)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.MoreInfo != "" {
+		s += " (" + e.MoreInfo + ")"
+	}
+	return s
+}
+
+// List fetches every page of the account's Customer-Profiles, in order,
+// calling fn for each profile (see DecodePage). It returns the number of
+// pages fetched.
+func (c *Client) List(ctx context.Context, f Filter, fn func(*Profile) error) (int, error) {
+	next := c.firstPageURL(f)
+	seen := map[string]bool{}
+	for pages := 0; ; pages++ {
+		if pages == MaxPages {
+			return pages, fmt.Errorf("paging: gave up after %d pages; next_page_url never ended", MaxPages)
+		}
+		seen[next] = true
+		meta, err := c.page(ctx, next, fn)
+		if err != nil {
+			return pages, fmt.Errorf("page %d: %w", pages, err)
+		}
+		if meta.NextPageURL == "" {
+			return pages + 1, nil
+		}
+		u, err := c.sameOrigin(meta.NextPageURL)
+		if err != nil {
+			return pages + 1, err
+		}
+		if seen[u] {
+			return pages + 1, fmt.Errorf("paging: next_page_url of page %d repeats an earlier page", pages)
+		}
+		next = u
+	}
+}
+
+func (c *Client) firstPageURL(f Filter) string {
+	q := url.Values{}
+	q.Set("PageSize", strconv.Itoa(c.pageSize))
+	if f.Status != "" {
+		q.Set("Status", f.Status)
+	}
+	if f.FriendlyName != "" {
+		q.Set("FriendlyName", f.FriendlyName)
+	}
+	if f.PolicySID != "" {
+		q.Set("PolicySid", f.PolicySID)
+	}
+	u := *c.base
+	u.Path = u.Path + listPath
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// sameOrigin resolves a next_page_url and refuses one on another scheme or
+// host than the base URL: the credentials go with every request.
+func (c *Client) sameOrigin(raw string) (string, error) {
+	u, err := c.base.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("paging: next_page_url is not a URL: %w", err)
+	}
+	if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
+		return "", fmt.Errorf("paging: next_page_url points to %s://%s, not to api_url %s://%s; not following it with the credentials", u.Scheme, u.Host, c.base.Scheme, c.base.Host)
+	}
+	return u.String(), nil
+}
+
+func (c *Client) page(ctx context.Context, u string, fn func(*Profile) error) (Meta, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return Meta{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Meta{}, err
+	}
+	defer func() {
+		// Drain a little so the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBytes))
+		resp.Body.Close()
+	}()
+	c.mu.Lock()
+	c.requests[resp.StatusCode]++
+	c.mu.Unlock()
+	if resp.StatusCode != http.StatusOK {
+		apiErr := &APIError{StatusCode: resp.StatusCode}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
+		_ = json.Unmarshal(body, apiErr) // a non-JSON error body still leaves the status code
+		apiErr.StatusCode = resp.StatusCode
+		return Meta{}, apiErr
+	}
+	lr := &io.LimitedReader{R: resp.Body, N: maxPageBytes + 1}
+	meta, err := DecodePage(lr, fn)
+	if lr.N <= 0 {
+		return meta, fmt.Errorf("answer larger than %d bytes", maxPageBytes)
+	}
+	if err != nil {
+		return meta, err
+	}
+	return meta, nil
+}
+
+// IsAuth tells whether err is an authentication or authorisation refusal.
+func IsAuth(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+}
