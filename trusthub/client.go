@@ -18,9 +18,9 @@ import (
 
 const (
 	listPath = "/v1/CustomerProfiles"
-	// maxPageBytes bounds what is read of one answer. A full page of 1,000
-	// profiles is about 1 MiB; anything far larger is not a page.
-	maxPageBytes = 64 << 20
+	// DefaultMaxPageBytes bounds what is read of one answer. A full page of
+	// 1,000 profiles is about 1 MiB; anything far larger is not a page.
+	DefaultMaxPageBytes = 64 << 20
 	// maxErrorBytes bounds what is read of an error answer.
 	maxErrorBytes = 64 << 10
 	// MaxPages stops a listing whose next_page_url never ends: at the
@@ -50,6 +50,8 @@ type Options struct {
 	UserAgent string
 	// Name names the client in the HTTP library's own errors and metrics.
 	Name string
+	// MaxPageBytes bounds one answer; DefaultMaxPageBytes when 0.
+	MaxPageBytes int64
 }
 
 // Client lists Customer-Profiles of one account. It is safe for concurrent
@@ -58,6 +60,7 @@ type Client struct {
 	base     *url.URL
 	http     *http.Client
 	pageSize int
+	maxBytes int64
 
 	mu       sync.Mutex
 	requests map[int]uint64
@@ -81,7 +84,10 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{base: base, http: hc, pageSize: o.PageSize, requests: map[int]uint64{}}, nil
+	if o.MaxPageBytes <= 0 {
+		o.MaxPageBytes = DefaultMaxPageBytes
+	}
+	return &Client{base: base, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, requests: map[int]uint64{}}, nil
 }
 
 // Requests returns how many requests got an answer, by HTTP status code.
@@ -202,10 +208,10 @@ func (c *Client) page(ctx context.Context, u string, fn func(*Profile) error) (M
 		apiErr.StatusCode = resp.StatusCode
 		return Meta{}, apiErr
 	}
-	lr := &io.LimitedReader{R: resp.Body, N: maxPageBytes + 1}
+	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
 	meta, err := DecodePage(lr, fn)
 	if lr.N <= 0 {
-		return meta, fmt.Errorf("answer larger than %d bytes", maxPageBytes)
+		return meta, fmt.Errorf("answer larger than %d bytes", c.maxBytes)
 	}
 	if err != nil {
 		return meta, err

@@ -1,0 +1,279 @@
+package trusthub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+const (
+	accountSID = "AC0123456789abcdef0123456789abcdef"
+	token      = "tok-3f1e9a"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *trusthub.Client {
+	t.Helper()
+	c, err := trusthub.New(trusthub.Options{BaseURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func tokenAuth() *promconfig.BasicAuth {
+	return &promconfig.BasicAuth{Username: accountSID, Password: token}
+}
+
+func collectSIDs(t *testing.T, c *trusthub.Client, f trusthub.Filter) ([]string, int) {
+	t.Helper()
+	var sids []string
+	pages, err := c.List(context.Background(), f, func(p *trusthub.Profile) error {
+		sids = append(sids, p.SID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sids, pages
+}
+
+func TestListFollowsPages(t *testing.T) {
+	for _, tc := range []struct {
+		profiles, pageSize, wantPages int
+	}{
+		{2345, 1000, 3},
+		{2345, 50, 47},
+		{1000, 1000, 1},
+		{1001, 1000, 2},
+		{0, 1000, 1},
+	} {
+		t.Run(fmt.Sprintf("%d by %d", tc.profiles, tc.pageSize), func(t *testing.T) {
+			sim := simulator.New()
+			profiles := simulator.Generate(accountSID, tc.profiles, now, 1)
+			sim.AddAccount(accountSID, token, profiles)
+			srv := httptest.NewServer(sim)
+			defer srv.Close()
+
+			c := newClient(t, srv.URL, tokenAuth(), tc.pageSize)
+			sids, pages := collectSIDs(t, c, trusthub.Filter{})
+			if pages != tc.wantPages || sim.Requests() != int64(tc.wantPages) {
+				t.Errorf("pages = %d, simulator saw %d requests; want %d", pages, sim.Requests(), tc.wantPages)
+			}
+			if len(sids) != len(profiles) {
+				t.Fatalf("listed %d profiles, want %d", len(sids), len(profiles))
+			}
+			for i, p := range profiles {
+				if sids[i] != *p.SID {
+					t.Fatalf("profile %d is %s, want %s: pages out of order", i, sids[i], *p.SID)
+				}
+			}
+			if got := c.Requests()[200]; got != uint64(tc.wantPages) {
+				t.Errorf("client counted %d answers with 200, want %d", got, tc.wantPages)
+			}
+		})
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	sim := simulator.New()
+	profiles := simulator.Generate(accountSID, 600, now, 2)
+	sim.AddAccount(accountSID, token, profiles)
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c := newClient(t, srv.URL, tokenAuth(), 7)
+
+	count := func(keep func(simulator.Profile) bool) int {
+		n := 0
+		for _, p := range profiles {
+			if keep(p) {
+				n++
+			}
+		}
+		return n
+	}
+	deref := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	policy := *profiles[1].PolicySID
+	name := *profiles[3].FriendlyName
+	for _, tc := range []struct {
+		name   string
+		filter trusthub.Filter
+		keep   func(simulator.Profile) bool
+	}{
+		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.Profile) bool { return deref(p.Status) == "twilio-rejected" }},
+		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.Profile) bool { return deref(p.PolicySID) == policy }},
+		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.Profile) bool { return deref(p.FriendlyName) == name }},
+		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.Profile) bool {
+			return deref(p.Status) == "draft" && deref(p.PolicySID) == policy
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sids, _ := collectSIDs(t, c, tc.filter)
+			want := count(tc.keep)
+			if len(sids) != want || want == 0 {
+				t.Errorf("listed %d profiles, want %d (and more than 0)", len(sids), want)
+			}
+		})
+	}
+}
+
+func TestListAPIKeyAndUserAgent(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(accountSID, token, simulator.Generate(accountSID, 3, now, 3))
+	sim.AddAPIKey(accountSID, "SK0123456789abcdef0123456789abcdef", "api-secret")
+	var ua atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua.Store(r.UserAgent())
+		sim.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: "SK0123456789abcdef0123456789abcdef", Password: "api-secret"}, 1000)
+	if sids, _ := collectSIDs(t, c, trusthub.Filter{}); len(sids) != 3 {
+		t.Errorf("listed %d, want 3", len(sids))
+	}
+	if got := ua.Load(); got != "twilio_trusthub_exporter/test" {
+		t.Errorf("User-Agent = %q", got)
+	}
+}
+
+func TestListAuthFailure(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(accountSID, token, nil)
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	var apiErr *trusthub.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !trusthub.IsAuth(err) {
+		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret-value") {
+		t.Error("the error text holds the secret")
+	}
+	if want := "page 0: TrustHub answered HTTP 401: error 20003: Authenticate (https://www.twilio.com/docs/errors/20003)"; err.Error() != want {
+		t.Errorf("error text = %q, want %q", err, want)
+	}
+	if c.Requests()[401] != 1 {
+		t.Errorf("requests by code = %v, want one 401", c.Requests())
+	}
+}
+
+// A token file is re-read on use: rotating it needs no restart.
+func TestTokenFileRotation(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(accountSID, token, simulator.Generate(accountSID, 5, now, 4))
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("old-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
+	list := func() error {
+		_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+		return err
+	}
+	if err := list(); !trusthub.IsAuth(err) {
+		t.Fatalf("with the old token: %v, want an auth error", err)
+	}
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := list(); err != nil {
+		t.Fatalf("after rotation: %v", err)
+	}
+}
+
+// pageServer answers every request with the same page whose next_page_url is next(r).
+func pageServer(t *testing.T, next func(r *http.Request) string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := "null"
+		if u := next(r); u != "" {
+			n = `"` + u + `"`
+		}
+		fmt.Fprintf(w, `{"meta": {"next_page_url": %s}, "results": [{"sid": "BU1", "status": "draft"}]}`, n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestListRefusesOtherHost(t *testing.T) {
+	var leaked atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Add(1) }))
+	defer other.Close()
+	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
+	c := newClient(t, srv.URL, tokenAuth(), 1000)
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
+		t.Fatalf("error = %v, want a refusal to follow", err)
+	}
+	if leaked.Load() != 0 {
+		t.Error("the other host was called")
+	}
+}
+
+func TestListStopsAtRepeatedPage(t *testing.T) {
+	srv := pageServer(t, func(r *http.Request) string {
+		// Page 1 points back at page 1.
+		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
+	})
+	c := newClient(t, srv.URL, tokenAuth(), 1000)
+	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
+		t.Fatalf("error = %v, want a repeat to be detected", err)
+	}
+	if pages != 2 {
+		t.Errorf("fetched %d pages, want 2 (the first, then the one that repeats)", pages)
+	}
+}
+
+func TestListNonJSONError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "<html>bad gateway</html>", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, tokenAuth(), 1000)
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %q", err, want)
+	}
+}
+
+func TestListHonoursContext(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := newClient(t, srv.URL, tokenAuth(), 1000)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error = %v, want the context's deadline", err)
+	}
+}
