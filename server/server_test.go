@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+)
+
+func TestWait(t *testing.T) {
+	h := &metricsHandler{o: Options{TimeoutOffset: 500 * time.Millisecond, MaxWait: 2 * time.Minute, Logger: log.NewNopLogger()}}
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 2 * time.Minute},
+		{"10", 9500 * time.Millisecond},
+		{"2.5", 2 * time.Second},
+		{"0.3", 300 * time.Millisecond}, // shorter than the offset: all of it
+		{"600", 2 * time.Minute},        // never longer than a listing may take
+		{"soon", 2 * time.Minute},
+		{"-1", 2 * time.Minute},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if tc.header != "" {
+			r.Header.Set(ScrapeTimeoutHeader, tc.header)
+		}
+		if got := h.wait(r); got != tc.want {
+			t.Errorf("header %q: wait %s, want %s", tc.header, got, tc.want)
+		}
+	}
+}
+
+// blockedAPI never answers until released, like a TrustHub that hangs.
+func blockedAPI(t *testing.T) *httptest.Server {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return srv
+}
+
+func newExporter(t *testing.T, apiURL string) *collector.Exporter {
+	t.Helper()
+	cfg := config.Default()
+	cfg.APIURL = apiURL
+	cfg.Accounts = []config.Account{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := collector.New(cfg, collector.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(exp.Close)
+	return exp
+}
+
+func newHandler(t *testing.T, apiURL string, maxRequests int) http.Handler {
+	t.Helper()
+	h, err := New(prometheus.NewRegistry(), newExporter(t, apiURL), Options{
+		Name: "twilio_trusthub_exporter", TelemetryPath: "/metrics", MaxRequests: maxRequests,
+		TimeoutOffset: 100 * time.Millisecond, MaxWait: time.Minute, Logger: log.NewNopLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// A scrape answers by its deadline even when TrustHub hangs: the API
+// never answers here, so the scrape can only end through the header.
+func TestScrapeAnswersByDeadline(t *testing.T) {
+	h := newHandler(t, blockedAPI(t).URL, 0)
+	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	r.Header.Set(ScrapeTimeoutHeader, "0.3")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	body := w.Body.String()
+	if !strings.Contains(body, `twilio_trusthub_up{account="main"} 0`) {
+		t.Errorf("want up 0 while the first listing runs:\n%s", body)
+	}
+	if strings.Contains(body, "twilio_trusthub_customer_profiles{") {
+		t.Error("profile counts served before any listing completed")
+	}
+}
+
+func TestTooManyScrapes(t *testing.T) {
+	exp := newExporter(t, blockedAPI(t).URL)
+	h := &metricsHandler{base: prometheus.NewRegistry(), exp: exp, inFlight: newSemaphore(1),
+		o: Options{MaxWait: time.Minute, Logger: log.NewNopLogger()}}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil).WithContext(ctx))
+		first <- w.Code
+	}()
+	// The first scrape holds the only slot while the API hangs.
+	for len(h.inFlight) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("second concurrent scrape: %d, want 503", w.Code)
+	}
+	cancel()
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("first scrape: %d, want 200", code)
+	}
+}
+
+func TestPages(t *testing.T) {
+	h := newHandler(t, "http://127.0.0.1:1", 0)
+	for path, want := range map[string]string{
+		"/":          "twilio_trusthub_exporter",
+		"/-/healthy": "Healthy",
+		"/-/ready":   "Ready",
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		body, _ := io.ReadAll(w.Body)
+		if w.Code != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d, body without %q", path, w.Code, want)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package snapshot
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func build(keep bool, profiles ...trusthub.Profile) *Snapshot {
+	b := NewBuilder(keep)
+	for i := range profiles {
+		_ = b.Add(&profiles[i])
+	}
+	return b.Done()
+}
+
+func TestExpiryBoundaries(t *testing.T) {
+	day := 24 * time.Hour
+	s := build(false,
+		trusthub.Profile{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
+		trusthub.Profile{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
+		trusthub.Profile{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
+		trusthub.Profile{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
+		trusthub.Profile{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
+		trusthub.Profile{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
+		trusthub.Profile{SID: "BU7"},                                                   // null: never expires, never counts
+	)
+	if got := s.Expired(now); got != 2 {
+		t.Errorf("expired = %d, want 2", got)
+	}
+	for _, tc := range []struct {
+		days int
+		want int
+	}{{1, 1}, {7, 2}, {8, 3}, {30, 4}, {3650, 4}} {
+		if got := s.ExpiringWithin(now, time.Duration(tc.days)*day); got != tc.want {
+			t.Errorf("expiring within %d days = %d, want %d", tc.days, got, tc.want)
+		}
+	}
+	// The same snapshot read later: the counts move with the clock.
+	later := now.Add(8 * day)
+	if got := s.Expired(later); got != 5 {
+		t.Errorf("expired 8 days later = %d, want 5", got)
+	}
+}
+
+func TestCounts(t *testing.T) {
+	s := build(true,
+		trusthub.Profile{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
+		trusthub.Profile{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
+		trusthub.Profile{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
+		trusthub.Profile{SID: "BU3", Status: "twilio-suspended"},
+		trusthub.Profile{SID: "", Status: ""},
+		trusthub.Profile{SID: "", Status: "draft"}, // no sid: cannot be a repeat
+	)
+	want := map[string]int{"draft": 1, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 2, "twilio-suspended": 1, UnknownStatus: 1}
+	if len(s.Statuses) != len(want) {
+		t.Errorf("statuses = %v, want %v", s.Statuses, want)
+	}
+	for k, v := range want {
+		if s.Statuses[k] != v {
+			t.Errorf("status %q = %d, want %d", k, s.Statuses[k], v)
+		}
+	}
+	if s.ErrorCodes[1] != 1 || s.ErrorCodes[2] != 2 || len(s.ErrorCodes) != 2 {
+		t.Errorf("error codes = %v, want map[1:1 2:2]", s.ErrorCodes)
+	}
+	if s.Total != 5 || s.Duplicates != 1 || len(s.Profiles) != 5 {
+		t.Errorf("total %d, duplicates %d, profiles kept %d; want 5, 1, 5", s.Total, s.Duplicates, len(s.Profiles))
+	}
+	if p := s.Profiles[0]; p.SID != "BU1" || p.Status != "twilio-rejected" {
+		t.Errorf("first kept profile = %+v, want the first BU1", p)
+	}
+}
+
+func TestProfilesOnlyWhenKept(t *testing.T) {
+	s := build(false, trusthub.Profile{SID: "BU1", Status: "draft"})
+	if s.Profiles != nil {
+		t.Errorf("profiles kept without per-profile metrics: %v", s.Profiles)
+	}
+}
+
+// The decoder reuses the profile it hands over; the builder must copy.
+func TestAddCopies(t *testing.T) {
+	b := NewBuilder(true)
+	p := trusthub.Profile{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
+	_ = b.Add(&p)
+	p.SID, p.ErrorCodes[0] = "BU2", 8
+	_ = b.Add(&p)
+	s := b.Done()
+	if s.Profiles[0].SID != "BU1" || s.ErrorCodes[7] != 1 || s.ErrorCodes[8] != 1 {
+		t.Errorf("profiles %v, codes %v", s.Profiles, s.ErrorCodes)
+	}
+}
