@@ -1,0 +1,448 @@
+package main
+
+// These tests build the exporter binary and use it as a person would: start
+// it, scrape it over HTTP on loopback, stop it.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the exporter once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "twilio_trusthub_exporter-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "twilio_trusthub_exporter")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// syncBuffer collects a process's output safely.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cleanEnv is the environment of a test's exporter: nothing inherited but
+// PATH, so that a developer's TWILIO_* variables cannot leak in.
+func cleanEnv(extra []string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH")}, extra...)
+}
+
+type exporter struct {
+	cmd  *exec.Cmd
+	addr string
+	logs *syncBuffer
+	done chan error
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start runs the binary and waits until it answers /-/healthy.
+func start(t *testing.T, env []string, args ...string) *exporter {
+	t.Helper()
+	addr := freeAddr(t)
+	e := &exporter{addr: addr, logs: &syncBuffer{}, done: make(chan error, 1)}
+	e.cmd = exec.Command(binary(t), append([]string{"--web.listen-address=" + addr}, args...)...)
+	e.cmd.Env = cleanEnv(env)
+	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { e.done <- e.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = e.cmd.Process.Kill()
+		<-e.done
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/-/healthy")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e
+			}
+		}
+		select {
+		case err := <-e.done:
+			t.Fatalf("exporter exited early: %v\n%s", err, e.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exporter not healthy after 30s:\n%s", e.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *exporter) scrape(t *testing.T) (string, map[string]*dto.MetricFamily) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape: HTTP %d\n%s", resp.StatusCode, body)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the exposition does not parse: %v", err)
+	}
+	return string(body), mfs
+}
+
+// value returns the sample of name whose labels include want, or fails.
+func value(t *testing.T, mfs map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	t.Helper()
+	mf, ok := mfs[name]
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+next:
+	for _, m := range mf.Metric {
+		have := map[string]string{}
+		for _, l := range m.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for k, v := range want {
+			if have[k] != v {
+				continue next
+			}
+		}
+		if m.Gauge != nil {
+			return m.Gauge.GetValue()
+		}
+		return m.Counter.GetValue()
+	}
+	t.Fatalf("no %s with labels %v", name, want)
+	return 0
+}
+
+const (
+	testSID   = "AC0123456789abcdef0123456789abcdef"
+	testToken = "planted-token-7f3c9e1d5b"
+)
+
+// The acceptance scrape: an account with 2,345 profiles, listed in 3
+// requests of 1,000, every count exactly right, the token nowhere.
+func TestScrape2345Profiles(t *testing.T) {
+	now := time.Now()
+	profiles := simulator.Generate(testSID, 2345, now, 42)
+	sim := simulator.New()
+	sim.AddAccount(testSID, testToken, profiles)
+	api := httptest.NewServer(sim)
+	defer api.Close()
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("api_url: %s\npage_size: 1000\nexpiring_within_days: [7, 30]\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token_file: token\n", api.URL, testSID)
+	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, nil, "--config.file="+filepath.Join(dir, "config.yml"), "--log.level=debug")
+	body, mfs := e.scrape(t)
+
+	if n := sim.Requests(); n != 3 {
+		t.Errorf("the listing took %d requests, want 3", n)
+	}
+	// What the exporter must report, counted here from the profiles served.
+	statuses := map[string]int{"draft": 0, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 0}
+	codes := map[int64]int{}
+	var expired, within7, within30 int
+	for _, p := range profiles {
+		statuses[*p.Status]++
+		seen := map[int64]bool{}
+		for _, c := range p.Errors {
+			if !seen[c.Code] {
+				codes[c.Code]++
+				seen[c.Code] = true
+			}
+		}
+		if p.ValidUntil == nil {
+			continue
+		}
+		switch left := p.ValidUntil.Sub(now); {
+		case left <= 0:
+			expired++
+		case left <= 7*24*time.Hour:
+			within7++
+			within30++
+		case left <= 30*24*time.Hour:
+			within30++
+		}
+	}
+	account := map[string]string{"account": "main"}
+	with := func(k, v string) map[string]string { return map[string]string{"account": "main", k: v} }
+	for status, n := range statuses {
+		if n == 0 {
+			t.Fatalf("the fixture has no %s profile; the test would prove less", status)
+		}
+		if got := value(t, mfs, "twilio_trusthub_customer_profiles", with("status", status)); got != float64(n) {
+			t.Errorf("profiles{status=%q} = %v, want %d", status, got, n)
+		}
+	}
+	for code, n := range codes {
+		if got := value(t, mfs, "twilio_trusthub_customer_profile_errors", with("code", strconv.FormatInt(code, 10))); got != float64(n) {
+			t.Errorf("errors{code=%d} = %v, want %d", code, got, n)
+		}
+	}
+	if got := len(mfs["twilio_trusthub_customer_profile_errors"].Metric); got != len(codes) {
+		t.Errorf("%d error code series, want %d", got, len(codes))
+	}
+	for name, want := range map[string]struct {
+		labels map[string]string
+		n      int
+	}{
+		"twilio_trusthub_customer_profiles_expired":  {account, expired},
+		"twilio_trusthub_customer_profiles_expiring": {with("within_days", "7"), within7},
+		"twilio_trusthub_up":                         {account, 1},
+		"twilio_trusthub_api_requests_total":         {with("code", "200"), 3},
+	} {
+		if got := value(t, mfs, name, want.labels); got != float64(want.n) {
+			t.Errorf("%s%v = %v, want %d", name, want.labels, got, want.n)
+		}
+	}
+	if got := value(t, mfs, "twilio_trusthub_customer_profiles_expiring", with("within_days", "30")); got != float64(within30) {
+		t.Errorf("expiring within 30 days = %v, want %d", got, within30)
+	}
+	if got := len(mfs["twilio_trusthub_customer_profile_info"].Metric); got != len(profiles) {
+		t.Errorf("%d info series, want one per profile (%d)", got, len(profiles))
+	}
+	for _, name := range []string{"twilio_trusthub_listing_duration_seconds", "twilio_trusthub_last_success_timestamp_seconds", "twilio_trusthub_exporter_build_info", "go_goroutines", "process_resident_memory_bytes"} {
+		if _, ok := mfs[name]; !ok {
+			t.Errorf("no %s", name)
+		}
+	}
+
+	// A second scrape is served from the cache.
+	e.scrape(t)
+	if n := sim.Requests(); n != 3 {
+		t.Errorf("after a second scrape the API saw %d requests, want still 3", n)
+	}
+	for where, text := range map[string]string{"/metrics": body, "debug logs": e.logs.String()} {
+		if strings.Contains(text, testToken) {
+			t.Errorf("the auth token appears in %s", where)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "listing done") {
+		t.Errorf("no debug log of the listing:\n%s", e.logs)
+	}
+}
+
+// A wrong token makes up 0 and logs the failure, and the token shows
+// nowhere.
+func TestAuthFailure(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(testSID, "the-right-one", simulator.Generate(testSID, 10, time.Now(), 1))
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, testSID, testToken)
+	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, nil, "--config.file="+filepath.Join(dir, "config.yml"), "--log.level=debug")
+	body, mfs := e.scrape(t)
+	if got := value(t, mfs, "twilio_trusthub_up", map[string]string{"account": "main"}); got != 0 {
+		t.Errorf("up = %v with a wrong token, want 0", got)
+	}
+	if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"code": "401"}); got != 1 {
+		t.Errorf("401 answers = %v, want 1", got)
+	}
+	if _, ok := mfs["twilio_trusthub_customer_profiles"]; ok {
+		t.Error("profile counts exported without a successful listing")
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "listing failed") || !strings.Contains(logs, "HTTP 401") {
+		t.Errorf("the failure is not logged:\n%s", logs)
+	}
+	for where, text := range map[string]string{"/metrics": body, "logs": logs} {
+		if strings.Contains(text, testToken) {
+			t.Errorf("the auth token appears in %s", where)
+		}
+	}
+}
+
+func TestEnvironmentConfig(t *testing.T) {
+	// Configured from the environment alone the exporter would list the real
+	// API, which tests must not reach: nothing here scrapes /metrics, and a
+	// dead proxy catches any request that might be made all the same.
+	e := start(t, []string{"TWILIO_ACCOUNT_SID=" + testSID, "TWILIO_AUTH_TOKEN=" + testToken, "HTTPS_PROXY=http://127.0.0.1:1"}, "--log.level=debug")
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "/metrics") {
+		t.Errorf("landing page does not link the metrics:\n%s", page)
+	}
+	if strings.Contains(string(page)+e.logs.String(), testToken) {
+		t.Error("the token appears on the landing page or in the logs")
+	}
+}
+
+func TestDemo(t *testing.T) {
+	e := start(t, nil, "--demo")
+	_, mfs := e.scrape(t)
+	for _, a := range simulator.DemoAccounts {
+		if got := value(t, mfs, "twilio_trusthub_up", map[string]string{"account": a.Name}); got != 1 {
+			t.Errorf("demo account %s: up = %v", a.Name, got)
+		}
+		total := 0.0
+		for _, m := range mfs["twilio_trusthub_customer_profiles"].Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "account" && l.GetValue() == a.Name {
+					total += m.Gauge.GetValue()
+				}
+			}
+		}
+		if total != float64(a.Profiles) {
+			t.Errorf("demo account %s: %v profiles counted, want %d", a.Name, total, a.Profiles)
+		}
+	}
+	for _, name := range []string{
+		"twilio_trusthub_customer_profiles", "twilio_trusthub_customer_profiles_expiring", "twilio_trusthub_customer_profiles_expired",
+		"twilio_trusthub_customer_profile_errors", "twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_status",
+		"twilio_trusthub_customer_profile_valid_until_timestamp_seconds", "twilio_trusthub_customer_profile_updated_timestamp_seconds",
+		"twilio_trusthub_up", "twilio_trusthub_listing_duration_seconds", "twilio_trusthub_last_success_timestamp_seconds",
+		"twilio_trusthub_api_requests_total",
+	} {
+		if mf, ok := mfs[name]; !ok || len(mf.Metric) == 0 {
+			t.Errorf("the demo does not show %s", name)
+		}
+	}
+	// A few hundred in every status, some expiring soon, some expired.
+	for _, status := range []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"} {
+		if got := value(t, mfs, "twilio_trusthub_customer_profiles", map[string]string{"account": "demo", "status": status}); got < 100 {
+			t.Errorf("demo: %v profiles in %s, want a few hundred", got, status)
+		}
+	}
+	if got := value(t, mfs, "twilio_trusthub_customer_profiles_expiring", map[string]string{"account": "demo", "within_days": "7"}); got == 0 {
+		t.Error("demo: nothing expiring within 7 days")
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	e := start(t, nil, "--demo")
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-e.done:
+		e.done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, e.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30s after SIGTERM")
+	}
+}
+
+func TestBadStartIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("page_size: 5000\naccounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"bad config", nil, []string{"--config.file=" + bad}, "page_size: 5000 is outside 1..1000"},
+		{"missing config", nil, []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "nope.yml: no such file or directory"},
+		{"no credentials", nil, nil, "TWILIO_ACCOUNT_SID is not set"},
+		{"demo and config", nil, []string{"--demo", "--config.file=" + bad}, "--demo and --config.file exclude each other"},
+		{"bad flag", nil, []string{"--log.level=loud"}, "enum value must be one of debug,info,warn,error, got 'loud'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary(t), append([]string{"--web.listen-address=" + freeAddr(t)}, tc.args...)...)
+			cmd.Env = cleanEnv(tc.env)
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+				t.Fatalf("exit: %v, want a non-zero exit\n%s", err, out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+			if strings.Contains(string(out), testToken) {
+				t.Error("the token appears in the output")
+			}
+		})
+	}
+}
