@@ -182,3 +182,29 @@ func TestSecretsDoNotPrint(t *testing.T) {
 		t.Errorf("marshalled config does not mask the secret:\n%s", out)
 	}
 }
+
+// The loader must refuse or accept any input without panicking, and what it
+// accepts must be valid.
+func FuzzParse(f *testing.F) {
+	for _, path := range []string{"testdata/good.yml", "testdata/invalid-unknown-key.yml", "testdata/invalid-duration.yml", "../config.yml.example"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse(strings.NewReader(string(data)), "testdata")
+		if err != nil {
+			return
+		}
+		if len(cfg.Accounts) == 0 || cfg.PageSize < 1 || cfg.PageSize > 1000 || cfg.Timeout <= 0 {
+			t.Fatalf("accepted an invalid config: %d accounts, page_size %d, timeout %s", len(cfg.Accounts), cfg.PageSize, cfg.Timeout)
+		}
+		for _, a := range cfg.Accounts {
+			if a.BasicAuth() == nil || a.Name == "" {
+				t.Fatalf("accepted account %q without credentials or name", a.AccountSID)
+			}
+		}
+	})
+}
