@@ -39,9 +39,9 @@ type Exporter struct {
 }
 
 type descs struct {
-	profiles, expiring, expired, errors *prometheus.Desc
-	info, status, validUntil, updated   *prometheus.Desc
-	up, duration, lastSuccess, requests *prometheus.Desc
+	profiles, expiring, expired, errors          *prometheus.Desc
+	info, status, validUntil, updated, errorInfo *prometheus.Desc
+	up, duration, lastSuccess, requests          *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -57,6 +57,7 @@ func newDescs() descs {
 		info:        d("customer_profile_info", "Always 1: one series per Customer-Profile, naming it."+cached, "sid", "friendly_name", "policy_sid"),
 		status:      d("customer_profile_status", "1 for the Customer-Profile's status, 0 for each other documented status."+cached, "sid", "status"),
 		validUntil:  d("customer_profile_valid_until_timestamp_seconds", "The Customer-Profile's valid_until as Unix time; absent when null."+cached, "sid"),
+		errorInfo:   d("customer_profile_error_info", "Always 1: one series per code in the Customer-Profile's errors list."+cached, "sid", "code"),
 		updated:     d("customer_profile_updated_timestamp_seconds", "The Customer-Profile's date_updated as Unix time; absent when null."+cached, "sid"),
 		up:          d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
 		duration:    d("listing_duration_seconds", "How long the account's last completed listing took."),
@@ -133,7 +134,7 @@ func (e *Exporter) Close() { e.cancel() }
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
-		e.d.info, e.d.status, e.d.validUntil, e.d.updated,
+		e.d.info, e.d.status, e.d.validUntil, e.d.updated, e.d.errorInfo,
 		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests,
 	} {
 		ch <- d
@@ -226,6 +227,9 @@ func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cac
 		}
 		if p.HasUpdated {
 			gauge(e.d.updated, p.Updated, p.SID)
+		}
+		for _, code := range p.ErrorCodes {
+			gauge(e.d.errorInfo, 1, p.SID, strconv.FormatInt(code, 10))
 		}
 	}
 }

@@ -112,6 +112,10 @@ twilio_trusthub_customer_profile_info{account="main",friendly_name="New Status L
 twilio_trusthub_customer_profile_valid_until_timestamp_seconds{account="main",sid="BU01"} 1.79604e+09
 twilio_trusthub_customer_profile_valid_until_timestamp_seconds{account="main",sid="BU03"} 1.7956944e+09
 twilio_trusthub_customer_profile_valid_until_timestamp_seconds{account="main",sid="BU05"} 1.7975088e+09
+# HELP twilio_trusthub_customer_profile_error_info Always 1: one series per code in the Customer-Profile's errors list. From the account's cached listing, refreshed at most every cache_ttl.
+# TYPE twilio_trusthub_customer_profile_error_info gauge
+twilio_trusthub_customer_profile_error_info{account="main",code="22215",sid="BU02"} 1
+twilio_trusthub_customer_profile_error_info{account="main",code="22216",sid="BU02"} 1
 # HELP twilio_trusthub_customer_profile_updated_timestamp_seconds The Customer-Profile's date_updated as Unix time; absent when null. From the account's cached listing, refreshed at most every cache_ttl.
 # TYPE twilio_trusthub_customer_profile_updated_timestamp_seconds gauge
 twilio_trusthub_customer_profile_updated_timestamp_seconds{account="main",sid="BU01"} 1.7949168e+09
@@ -149,7 +153,7 @@ func TestCollect(t *testing.T) {
 	}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(wantPerProfile),
 		"twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_valid_until_timestamp_seconds",
-		"twilio_trusthub_customer_profile_updated_timestamp_seconds"); err != nil {
+		"twilio_trusthub_customer_profile_updated_timestamp_seconds", "twilio_trusthub_customer_profile_error_info"); err != nil {
 		t.Error(err)
 	}
 	// Five profiles with a sid, five documented statuses each, one extra
@@ -173,6 +177,7 @@ func TestCollectWithoutPerProfile(t *testing.T) {
 	for _, name := range []string{
 		"twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_status",
 		"twilio_trusthub_customer_profile_valid_until_timestamp_seconds", "twilio_trusthub_customer_profile_updated_timestamp_seconds",
+		"twilio_trusthub_customer_profile_error_info",
 	} {
 		if n := testutil.CollectAndCount(c, name); n != 0 {
 			t.Errorf("%s: %d series, want none without per_profile_metrics", name, n)

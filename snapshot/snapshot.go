@@ -20,6 +20,8 @@ type Profile struct {
 	FriendlyName string
 	PolicySID    string
 	Status       string
+	// ErrorCodes holds each code of the profile's errors list once; nil when none.
+	ErrorCodes []int64
 	// ValidUntil and Updated are Unix seconds, valid only when the Has flags say so.
 	ValidUntil    float64
 	Updated       float64
@@ -100,6 +102,9 @@ func (b *Builder) Add(p *trusthub.Profile) error {
 	}
 	if b.keepProfiles {
 		rec := Profile{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status}
+		if len(p.ErrorCodes) > 0 {
+			rec.ErrorCodes = slices.Clone(p.ErrorCodes)
+		}
 		if !p.ValidUntil.IsZero() {
 			rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
 		}
