@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every check and test: gofmt, go vet,
-# the whole suite under the race detector, and a short fuzz run of each parser.
-# On a fresh Debian machine with Go this is all the set-up there is.
+# a short fuzz run of each parser, and the whole suite under the race
+# detector, including the alert rule tests and the end-to-end pipeline through
+# a real Prometheus and Alertmanager. On a fresh Debian machine with Go this
+# is all the set-up there is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '\n== %s\n' "$*"; }
 
-# The race detector needs cgo, so a C compiler.
-if ! command -v gcc >/dev/null 2>&1; then
-	log "installing gcc (the race detector needs cgo)"
+# Debian packages the tests need: a C compiler for the race detector (cgo);
+# Prometheus with promtool, and Alertmanager with amtool, for the rule tests
+# and the end-to-end pipeline (e2e/). Installed only when missing.
+need=()
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if [ ${#need[@]} -gt 0 ]; then
+	log "installing ${need[*]}"
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
+	# The packages' services are not started: the tests run their own.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 export CGO_ENABLED=1
 
