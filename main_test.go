@@ -325,7 +325,7 @@ func TestAuthFailure(t *testing.T) {
 		t.Error("profile counts exported without a successful listing")
 	}
 	logs := e.logs.String()
-	if !strings.Contains(logs, "listing failed") || !strings.Contains(logs, "HTTP 401") {
+	if !strings.Contains(logs, "authentication failed for account main: check the auth token") || !strings.Contains(logs, "HTTP 401") {
 		t.Errorf("the failure is not logged:\n%s", logs)
 	}
 	for where, text := range map[string]string{"/metrics": body, "logs": logs} {

@@ -29,6 +29,12 @@ type Options struct {
 	MaxStale time.Duration
 	// Timeout bounds one whole listing.
 	Timeout time.Duration
+	// FailureBackoff spaces out listings after a failure: the first retry
+	// waits this long, each further one twice as long, up to the TTL, so a
+	// failing API is not hammered and a healed one is seen soon.
+	FailureBackoff time.Duration
+	// Reason classifies a failed listing for the error counter and the logs.
+	Reason func(error) string
 	// Limiter bounds the listings running at once, across accounts.
 	Limiter chan struct{}
 	// Now is the clock; time.Now when nil.
@@ -45,12 +51,16 @@ type Account struct {
 	ctx   context.Context
 	group singleflight.Group
 
-	mu        sync.Mutex
-	snap      *snapshot.Snapshot
-	snapTime  time.Time
-	lastErr   error
-	completed bool
-	duration  time.Duration
+	mu         sync.Mutex
+	snap       *snapshot.Snapshot
+	snapTime   time.Time
+	lastErr    error
+	lastReason string
+	failures   int       // consecutive failed listings
+	retryAt    time.Time // no listing before this after a failure
+	completed  bool
+	duration   time.Duration
+	errors     map[string]uint64
 }
 
 // State is what a scrape reports for an account.
@@ -65,6 +75,8 @@ type State struct {
 	LastSuccess time.Time
 	// Snapshot is the latest snapshot if it is young enough to serve, else nil.
 	Snapshot *snapshot.Snapshot
+	// Errors counts failed listings by reason.
+	Errors map[string]uint64
 }
 
 // NewAccount makes the cache for one account. ctx bounds every listing it
@@ -79,17 +91,21 @@ func NewAccount(ctx context.Context, name string, list ListFunc, opts Options) *
 	if opts.Limiter == nil {
 		opts.Limiter = make(chan struct{}, 1)
 	}
-	return &Account{name: name, list: list, opts: opts, ctx: ctx}
+	if opts.Reason == nil {
+		opts.Reason = func(error) string { return "other" }
+	}
+	return &Account{name: name, list: list, opts: opts, ctx: ctx, errors: map[string]uint64{}}
 }
 
 // Name is the account's label value.
 func (a *Account) Name() string { return a.name }
 
-// Get returns the account's state, listing first if the snapshot is missing,
-// older than the TTL, or the last listing failed. It waits for the listing
-// no longer than ctx allows; the listing itself goes on.
+// Get returns the account's state, listing first if the snapshot is missing
+// or older than the TTL, or if the last listing failed and its backoff has
+// passed. It waits for the listing no longer than ctx allows; the listing
+// itself goes on.
 func (a *Account) Get(ctx context.Context) State {
-	if !a.fresh() {
+	if a.due() {
 		ch := a.group.DoChan("list", func() (any, error) {
 			a.refresh()
 			return nil, nil
@@ -103,10 +119,15 @@ func (a *Account) Get(ctx context.Context) State {
 	return a.State()
 }
 
-func (a *Account) fresh() bool {
+// due tells whether a scrape should start (or join) a listing.
+func (a *Account) due() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.snap != nil && a.lastErr == nil && a.opts.Now().Sub(a.snapTime) < a.opts.TTL
+	now := a.opts.Now()
+	if a.lastErr != nil {
+		return !now.Before(a.retryAt)
+	}
+	return a.snap == nil || now.Sub(a.snapTime) >= a.opts.TTL
 }
 
 // State reports the account without listing.
@@ -118,6 +139,10 @@ func (a *Account) State() State {
 		Completed:   a.completed,
 		Duration:    a.duration,
 		LastSuccess: a.snapTime,
+		Errors:      make(map[string]uint64, len(a.errors)),
+	}
+	for k, v := range a.errors {
+		st.Errors[k] = v
 	}
 	if a.snap != nil && a.opts.Now().Sub(a.snapTime) < max(a.opts.TTL, a.opts.MaxStale) {
 		st.Snapshot = a.snap
@@ -141,16 +166,49 @@ func (a *Account) refresh() {
 		err = fmt.Errorf("listing did not finish within timeout %s: %w", a.opts.Timeout, err)
 	}
 
-	a.mu.Lock()
-	a.completed, a.duration, a.lastErr = true, took, err
-	if err == nil {
-		a.snap, a.snapTime = snap, a.opts.Now()
+	if a.ctx.Err() != nil {
+		return // shutting down or replaced by a reload: nothing to record
 	}
-	a.mu.Unlock()
 
-	if err != nil {
-		level.Error(a.opts.Logger).Log("msg", "listing failed", "account", a.name, "duration", took, "err", err)
+	a.mu.Lock()
+	now := a.opts.Now()
+	a.completed, a.duration = true, took
+	prevErr, prevReason, failures := a.lastErr, a.lastReason, a.failures
+	if err == nil {
+		a.snap, a.snapTime, a.lastErr, a.lastReason, a.failures = snap, now, nil, "", 0
+		a.mu.Unlock()
+		if prevErr != nil {
+			level.Info(a.opts.Logger).Log("msg", "listing recovered", "account", a.name, "after_failures", failures)
+		}
+		level.Debug(a.opts.Logger).Log("msg", "listing done", "account", a.name, "profiles", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
 		return
 	}
-	level.Debug(a.opts.Logger).Log("msg", "listing done", "account", a.name, "profiles", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
+	reason := a.opts.Reason(err)
+	a.lastErr, a.lastReason = err, reason
+	a.failures++
+	a.errors[reason]++
+	a.retryAt = now.Add(a.backoff(a.failures))
+	failures, wait := a.failures, a.retryAt.Sub(now)
+	a.mu.Unlock()
+
+	// A failure is logged once at error level, not on every scrape while it
+	// lasts: again only when its reason changes.
+	logAt := level.Error
+	if prevErr != nil && prevReason == reason {
+		logAt = level.Debug
+	}
+	logAt(a.opts.Logger).Log("msg", "listing failed", "account", a.name, "reason", reason, "consecutive_failures", failures,
+		"next_try_after", wait, "duration", took, "err", err)
+}
+
+// backoff is the wait after the n-th consecutive failure.
+func (a *Account) backoff(n int) time.Duration {
+	base, ceiling := a.opts.FailureBackoff, max(a.opts.TTL, a.opts.FailureBackoff)
+	if base <= 0 {
+		return 0
+	}
+	if n > 30 {
+		return ceiling
+	}
+	return min(ceiling, base<<(n-1))
 }

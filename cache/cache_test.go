@@ -3,10 +3,14 @@ package cache
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
@@ -61,7 +65,7 @@ func newAccount(t *testing.T, l *lister, c *clock) *Account {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return NewAccount(ctx, "main", l.list, Options{
-		TTL: 5 * time.Minute, MaxStale: 30 * time.Minute, Timeout: time.Minute, Now: c.Now,
+		TTL: 5 * time.Minute, MaxStale: 30 * time.Minute, Timeout: time.Minute, FailureBackoff: 10 * time.Second, Now: c.Now,
 	})
 }
 
@@ -131,12 +135,17 @@ func TestFailureServesStaleWithinMaxStale(t *testing.T) {
 	if st.Up || total(st) != 1 || !st.Completed {
 		t.Errorf("after a failure: up %v, snapshot %d; want up false and the old snapshot", st.Up, total(st))
 	}
-	// The next scrape tries again at once, not only after the TTL.
+	// The next try comes after the backoff, not after the TTL.
+	a.Get(ctx)
+	if n := l.calls.Load(); n != 2 {
+		t.Errorf("%d listings, want 2: no retry within the backoff", n)
+	}
+	c.Advance(10 * time.Second)
 	a.Get(ctx)
 	if n := l.calls.Load(); n != 3 {
-		t.Errorf("%d listings, want 3: a failed listing is retried on the next scrape", n)
+		t.Errorf("%d listings, want 3: a retry once the backoff has passed", n)
 	}
-	c.Advance(20 * time.Minute) // the snapshot is now 30 minutes old
+	c.Advance(20*time.Minute - 10*time.Second) // the snapshot is now 30 minutes old
 	if st := a.Get(ctx); st.Snapshot != nil || st.Up {
 		t.Errorf("beyond max_stale: snapshot %d, up %v; want none, down", total(st), st.Up)
 	}
@@ -145,6 +154,7 @@ func TestFailureServesStaleWithinMaxStale(t *testing.T) {
 	}
 
 	l.fail.Store(false)
+	c.Advance(time.Minute) // past the backoff
 	if st := a.Get(ctx); !st.Up || st.Snapshot == nil {
 		t.Errorf("after recovery: up %v, snapshot %v", st.Up, st.Snapshot)
 	}
@@ -219,4 +229,93 @@ func TestLimiter(t *testing.T) {
 	if p := peak.Load(); p > 2 || p < 1 {
 		t.Errorf("peak concurrent listings = %d, want at most 2", p)
 	}
+}
+
+// Failed listings are spaced out, doubling up to the TTL, and a healed API
+// is seen at the next try, without waiting for the TTL.
+func TestFailureBackoff(t *testing.T) {
+	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
+	a := newAccount(t, l, c)
+	ctx := context.Background()
+	l.fail.Store(true)
+	a.Get(ctx)
+	for _, wait := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second, 5 * time.Minute, 5 * time.Minute} {
+		before := l.calls.Load()
+		c.Advance(wait - time.Second)
+		a.Get(ctx)
+		if l.calls.Load() != before {
+			t.Fatalf("listed %s before the %s backoff ended", time.Second, wait)
+		}
+		c.Advance(time.Second)
+		a.Get(ctx)
+		if l.calls.Load() != before+1 {
+			t.Fatalf("did not list when the %s backoff ended", wait)
+		}
+	}
+	l.fail.Store(false)
+	c.Advance(5 * time.Minute)
+	if st := a.Get(ctx); !st.Up {
+		t.Error("not up after the API healed")
+	}
+	// After a success the failure count starts again: a new failure waits 10s.
+	c.Advance(5 * time.Minute)
+	l.fail.Store(true)
+	a.Get(ctx)
+	before := l.calls.Load()
+	c.Advance(10 * time.Second)
+	a.Get(ctx)
+	if l.calls.Load() != before+1 {
+		t.Error("the backoff did not start again from its base after a success")
+	}
+}
+
+// Failures are counted by reason and logged once at error level.
+func TestErrorCountsAndLogging(t *testing.T) {
+	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reason := "server"
+	a := NewAccount(ctx, "main", l.list, Options{
+		TTL: time.Minute, Timeout: time.Minute, Now: c.Now,
+		Reason: func(error) string { return reason },
+		Logger: level.NewFilter(log.NewLogfmtLogger(&logs), level.AllowInfo()),
+	})
+	l.fail.Store(true)
+	for range 3 {
+		a.Get(context.Background())
+	}
+	reason = "auth"
+	a.Get(context.Background())
+	a.Get(context.Background())
+	l.fail.Store(false)
+	a.Get(context.Background())
+
+	if got := a.State().Errors; got["server"] != 3 || got["auth"] != 2 || len(got) != 2 {
+		t.Errorf("errors = %v, want server 3, auth 2", got)
+	}
+	out := logs.String()
+	if n := strings.Count(out, `msg="listing failed"`); n != 2 {
+		t.Errorf("%d error lines, want 2 (one per reason):\n%s", n, out)
+	}
+	if !strings.Contains(out, `msg="listing recovered" account=main after_failures=5`) {
+		t.Errorf("no recovery line:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

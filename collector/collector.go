@@ -4,8 +4,10 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,9 +41,9 @@ type Exporter struct {
 }
 
 type descs struct {
-	profiles, expiring, expired, errors          *prometheus.Desc
-	info, status, validUntil, updated, errorInfo *prometheus.Desc
-	up, duration, lastSuccess, requests          *prometheus.Desc
+	profiles, expiring, expired, errors                *prometheus.Desc
+	info, status, validUntil, updated, errorInfo       *prometheus.Desc
+	up, duration, lastSuccess, requests, listingErrors *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -50,19 +52,20 @@ func newDescs() descs {
 	}
 	const cached = " From the account's cached listing, refreshed at most every cache_ttl."
 	return descs{
-		profiles:    d("customer_profiles", "Customer-Profiles in each status."+cached, "status"),
-		expiring:    d("customer_profiles_expiring", "Customer-Profiles whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
-		expired:     d("customer_profiles_expired", "Customer-Profiles whose valid_until is at or before now."+cached),
-		errors:      d("customer_profile_errors", "Customer-Profiles whose errors list contains the code; a profile counts once per code."+cached, "code"),
-		info:        d("customer_profile_info", "Always 1: one series per Customer-Profile, naming it."+cached, "sid", "friendly_name", "policy_sid"),
-		status:      d("customer_profile_status", "1 for the Customer-Profile's status, 0 for each other documented status."+cached, "sid", "status"),
-		validUntil:  d("customer_profile_valid_until_timestamp_seconds", "The Customer-Profile's valid_until as Unix time; absent when null."+cached, "sid"),
-		errorInfo:   d("customer_profile_error_info", "Always 1: one series per code in the Customer-Profile's errors list."+cached, "sid", "code"),
-		updated:     d("customer_profile_updated_timestamp_seconds", "The Customer-Profile's date_updated as Unix time; absent when null."+cached, "sid"),
-		up:          d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
-		duration:    d("listing_duration_seconds", "How long the account's last completed listing took."),
-		lastSuccess: d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
-		requests:    d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
+		profiles:      d("customer_profiles", "Customer-Profiles in each status."+cached, "status"),
+		expiring:      d("customer_profiles_expiring", "Customer-Profiles whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
+		expired:       d("customer_profiles_expired", "Customer-Profiles whose valid_until is at or before now."+cached),
+		errors:        d("customer_profile_errors", "Customer-Profiles whose errors list contains the code; a profile counts once per code."+cached, "code"),
+		info:          d("customer_profile_info", "Always 1: one series per Customer-Profile, naming it."+cached, "sid", "friendly_name", "policy_sid"),
+		status:        d("customer_profile_status", "1 for the Customer-Profile's status, 0 for each other documented status."+cached, "sid", "status"),
+		validUntil:    d("customer_profile_valid_until_timestamp_seconds", "The Customer-Profile's valid_until as Unix time; absent when null."+cached, "sid"),
+		errorInfo:     d("customer_profile_error_info", "Always 1: one series per code in the Customer-Profile's errors list."+cached, "sid", "code"),
+		updated:       d("customer_profile_updated_timestamp_seconds", "The Customer-Profile's date_updated as Unix time; absent when null."+cached, "sid"),
+		up:            d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
+		duration:      d("listing_duration_seconds", "How long the account's last completed listing took."),
+		lastSuccess:   d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
+		requests:      d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
+		listingErrors: d("listing_errors_total", "Failed listings of the account, by reason: "+strings.Join(trusthub.Reasons, ", ")+".", "reason"),
 	}
 }
 
@@ -92,12 +95,14 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 		d:            newDescs(),
 	}
 	copts := cache.Options{
-		TTL:      time.Duration(cfg.CacheTTL),
-		MaxStale: time.Duration(cfg.MaxStale),
-		Timeout:  time.Duration(cfg.Timeout),
-		Limiter:  make(chan struct{}, cfg.MaxConcurrentListings),
-		Now:      o.Now,
-		Logger:   o.Logger,
+		TTL:            time.Duration(cfg.CacheTTL),
+		MaxStale:       time.Duration(cfg.MaxStale),
+		Timeout:        time.Duration(cfg.Timeout),
+		FailureBackoff: time.Duration(cfg.FailureBackoff),
+		Limiter:        make(chan struct{}, cfg.MaxConcurrentListings),
+		Reason:         trusthub.Reason,
+		Now:            o.Now,
+		Logger:         o.Logger,
 	}
 	for _, a := range cfg.Accounts {
 		client, err := trusthub.New(trusthub.Options{
@@ -112,9 +117,16 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 			return nil, err
 		}
 		filter := trusthub.Filter{Status: a.Status, FriendlyName: a.FriendlyName, PolicySID: a.PolicySID}
+		credential := "auth token"
+		if a.APIKey != "" {
+			credential = "API key and secret"
+		}
 		list := func(ctx context.Context) (*snapshot.Snapshot, error) {
 			b := snapshot.NewBuilder(cfg.PerProfileMetrics)
 			if _, err := client.List(ctx, filter, b.Add); err != nil {
+				if trusthub.IsAuth(err) {
+					return nil, fmt.Errorf("authentication failed for account %s: check the %s: %w", a.Name, credential, err)
+				}
 				return nil, err
 			}
 			return b.Done(), nil
@@ -135,7 +147,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
 		e.d.info, e.d.status, e.d.validUntil, e.d.updated, e.d.errorInfo,
-		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests,
+		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors,
 	} {
 		ch <- d
 	}
@@ -185,6 +197,10 @@ func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cac
 	}
 	for code, n := range a.Requests() {
 		ch <- prometheus.MustNewConstMetric(e.d.requests, prometheus.CounterValue, float64(n), name, strconv.Itoa(code))
+	}
+	// Every reason from the start, so that rate() sees the first failure.
+	for _, reason := range trusthub.Reasons {
+		ch <- prometheus.MustNewConstMetric(e.d.listingErrors, prometheus.CounterValue, float64(st.Errors[reason]), name, reason)
 	}
 	snap := st.Snapshot
 	if snap == nil {

@@ -140,6 +140,29 @@ twilio_trusthub_customer_profile_status{account="main",sid="BU05",status="twilio
 twilio_trusthub_customer_profile_status{account="main",sid="BU05",status="twilio-suspended"} 1
 `
 
+const wantErrors = `
+# HELP twilio_trusthub_listing_errors_total Failed listings of the account, by reason: auth, rate_limited, server, client, network, timeout, decode, paging, other.
+# TYPE twilio_trusthub_listing_errors_total counter
+twilio_trusthub_listing_errors_total{account="broken",reason="auth"} 1
+twilio_trusthub_listing_errors_total{account="broken",reason="client"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="decode"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="network"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="other"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="paging"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="rate_limited"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="server"} 0
+twilio_trusthub_listing_errors_total{account="broken",reason="timeout"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="auth"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="client"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="decode"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="network"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="other"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="paging"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="rate_limited"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="server"} 0
+twilio_trusthub_listing_errors_total{account="main",reason="timeout"} 0
+`
+
 func bound(e *Exporter) prometheus.Collector { return e.ForScrape(context.Background()) }
 
 func TestCollect(t *testing.T) {
@@ -163,6 +186,9 @@ func TestCollect(t *testing.T) {
 	}
 	if err := testutil.CollectAndCompare(filterSIDs{c, map[string]bool{"BU02": true, "BU05": true}}, strings.NewReader(wantStatus),
 		"twilio_trusthub_customer_profile_status"); err != nil {
+		t.Error(err)
+	}
+	if err := testutil.CollectAndCompare(c, strings.NewReader(wantErrors), "twilio_trusthub_listing_errors_total"); err != nil {
 		t.Error(err)
 	}
 	// Duration is measured, so only its presence is checked.

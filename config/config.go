@@ -35,6 +35,7 @@ const (
 	DefaultCacheTTL              = 5 * time.Minute
 	DefaultTimeout               = 2 * time.Minute
 	DefaultMaxStale              = 30 * time.Minute
+	DefaultFailureBackoff        = 10 * time.Second
 	DefaultPageSize              = 1000
 	DefaultMaxConcurrentListings = 10
 	maxExpiringWithinDays        = 3650
@@ -46,6 +47,7 @@ type Config struct {
 	CacheTTL              Duration  `yaml:"cache_ttl"`
 	Timeout               Duration  `yaml:"timeout"`
 	MaxStale              Duration  `yaml:"max_stale"`
+	FailureBackoff        Duration  `yaml:"failure_backoff"`
 	PageSize              int       `yaml:"page_size"`
 	ExpiringWithinDays    []int     `yaml:"expiring_within_days"`
 	PerProfileMetrics     bool      `yaml:"per_profile_metrics"`
@@ -94,6 +96,7 @@ func Default() *Config {
 		CacheTTL:              Duration(DefaultCacheTTL),
 		Timeout:               Duration(DefaultTimeout),
 		MaxStale:              Duration(DefaultMaxStale),
+		FailureBackoff:        Duration(DefaultFailureBackoff),
 		PageSize:              DefaultPageSize,
 		ExpiringWithinDays:    []int{7, 30},
 		PerProfileMetrics:     true,
@@ -207,6 +210,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStale < 0 {
 		return fmt.Errorf("max_stale: %s must not be negative", c.MaxStale)
+	}
+	if c.FailureBackoff < 0 {
+		return fmt.Errorf("failure_backoff: %s must not be negative", c.FailureBackoff)
 	}
 	if c.PageSize < 1 || c.PageSize > 1000 {
 		return fmt.Errorf("page_size: %d is outside 1..1000", c.PageSize)

@@ -67,6 +67,8 @@ type Server struct {
 	accounts map[string]*account // by account SID
 	users    map[string]user     // by basic-auth user: account SID or API key
 
+	fault    *Fault
+
 	requests atomic.Int64
 }
 
@@ -151,6 +153,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok || !known || pass != u.password || acc == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	fault := s.takeFault()
+	if applyBefore(w, r, fault) {
 		return
 	}
 
@@ -250,6 +256,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if next >= 0 {
 		meta["next_page_url"] = pageURL(page+1, "PT"+strconv.Itoa(next))
+	} else if fault.Endless {
+		meta["next_page_url"] = pageURL(page+1, "PT"+strconv.Itoa(offset+pageSize))
+	}
+	switch fault.NextPageURL {
+	case "":
+	case "self":
+		meta["next_page_url"] = meta["url"]
+	default:
+		meta["next_page_url"] = fault.NextPageURL
 	}
 	if page > 0 {
 		meta["previous_page_url"] = pageURL(page-1, "PT"+strconv.Itoa(max(0, offset-pageSize)))
@@ -266,7 +281,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		b.Write(p)
 	}
-	b.WriteString("]}")
+	b.WriteString("]")
+	b.Write(bytes.Repeat([]byte(" "), fault.Oversize))
+	b.WriteString("}")
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	_, _ = w.Write(b.Bytes())

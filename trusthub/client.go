@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	promconfig "github.com/prometheus/common/config"
 )
@@ -52,6 +53,10 @@ type Options struct {
 	Name string
 	// MaxPageBytes bounds one answer; DefaultMaxPageBytes when 0.
 	MaxPageBytes int64
+	// MaxPages bounds one listing; MaxPages when 0.
+	MaxPages int
+	// Retry spaces out retried requests; DefaultRetryPolicy when zero.
+	Retry RetryPolicy
 }
 
 // Client lists Customer-Profiles of one account. It is safe for concurrent
@@ -61,6 +66,8 @@ type Client struct {
 	http     *http.Client
 	pageSize int
 	maxBytes int64
+	maxPages int
+	retry    RetryPolicy
 
 	mu       sync.Mutex
 	requests map[int]uint64
@@ -87,7 +94,16 @@ func New(o Options) (*Client, error) {
 	if o.MaxPageBytes <= 0 {
 		o.MaxPageBytes = DefaultMaxPageBytes
 	}
-	return &Client{base: base, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, requests: map[int]uint64{}}, nil
+	if o.MaxPages <= 0 {
+		o.MaxPages = MaxPages
+	}
+	if o.Retry.Attempts <= 0 {
+		o.Retry = DefaultRetryPolicy
+	}
+	return &Client{
+		base: base, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
+		retry: o.Retry, requests: map[int]uint64{},
+	}, nil
 }
 
 // Requests returns how many requests got an answer, by HTTP status code.
@@ -104,9 +120,11 @@ func (c *Client) Requests() map[int]uint64 {
 // APIError is an answer other than 200, with Twilio's error body if it had one.
 type APIError struct {
 	StatusCode int
-	Code       int    `json:"code"`
-	Message    string `json:"message"`
-	MoreInfo   string `json:"more_info"`
+	// RetryAfter is the answer's Retry-After, 0 when it had none.
+	RetryAfter time.Duration `json:"-"`
+	Code       int           `json:"code"`
+	Message    string        `json:"message"`
+	MoreInfo   string        `json:"more_info"`
 }
 
 func (e *APIError) Error() string {
@@ -125,13 +143,14 @@ func (e *APIError) Error() string {
 
 // List fetches every page of the account's Customer-Profiles, in order,
 // calling fn for each profile (see DecodePage). It returns the number of
-// pages fetched.
+// pages fetched. A request refused with 429 or 5xx, or lost in transport,
+// is retried with backoff while ctx allows; nothing else is.
 func (c *Client) List(ctx context.Context, f Filter, fn func(*Profile) error) (int, error) {
 	next := c.firstPageURL(f)
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
-		if pages == MaxPages {
-			return pages, fmt.Errorf("paging: gave up after %d pages; next_page_url never ended", MaxPages)
+		if pages == c.maxPages {
+			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_url never ended", c.maxPages)}
 		}
 		seen[next] = true
 		meta, err := c.page(ctx, next, fn)
@@ -146,7 +165,7 @@ func (c *Client) List(ctx context.Context, f Filter, fn func(*Profile) error) (i
 			return pages + 1, err
 		}
 		if seen[u] {
-			return pages + 1, fmt.Errorf("paging: next_page_url of page %d repeats an earlier page", pages)
+			return pages + 1, &PagingError{fmt.Sprintf("next_page_url of page %d repeats an earlier page", pages)}
 		}
 		next = u
 	}
@@ -175,52 +194,89 @@ func (c *Client) firstPageURL(f Filter) string {
 func (c *Client) sameOrigin(raw string) (string, error) {
 	u, err := c.base.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("paging: next_page_url is not a URL: %w", err)
+		return "", &PagingError{"next_page_url is not a URL: " + err.Error()}
 	}
 	if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
-		return "", fmt.Errorf("paging: next_page_url points to %s://%s, not to api_url %s://%s; not following it with the credentials", u.Scheme, u.Host, c.base.Scheme, c.base.Host)
+		return "", &PagingError{fmt.Sprintf("next_page_url points to %s://%s, not to api_url %s://%s; not following it with the credentials", u.Scheme, u.Host, c.base.Scheme, c.base.Host)}
 	}
 	return u.String(), nil
 }
 
+// page fetches one page, retrying what may succeed later.
 func (c *Client) page(ctx context.Context, u string, fn func(*Profile) error) (Meta, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.get(ctx, u)
+		if err == nil {
+			meta, err := c.decode(resp, fn)
+			return meta, err
+		}
+		if ctx.Err() != nil || !retryable(err) || attempt == c.retry.Attempts {
+			return Meta{}, err
+		}
+		wait := c.retry.backoff(attempt)
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+			wait = apiErr.RetryAfter
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			return Meta{}, fmt.Errorf("%w; not retrying: the next try (in %s) would be after the listing's timeout", err, wait.Round(time.Millisecond))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return Meta{}, err
+		case <-timer.C:
+		}
+	}
+}
+
+// get sends one request. It returns the response only for a 200; any other
+// answer is read into an *APIError and closed.
+func (c *Client) get(ctx context.Context, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return Meta{}, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return Meta{}, err
+		return nil, &NetworkError{err}
 	}
-	defer func() {
-		// Drain a little so the connection can be reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBytes))
-		resp.Body.Close()
-	}()
 	c.mu.Lock()
 	c.requests[resp.StatusCode]++
 	c.mu.Unlock()
-	if resp.StatusCode != http.StatusOK {
-		apiErr := &APIError{StatusCode: resp.StatusCode}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		_ = json.Unmarshal(body, apiErr) // a non-JSON error body still leaves the status code
-		apiErr.StatusCode = resp.StatusCode
-		return Meta{}, apiErr
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
 	}
+	defer closeBody(resp)
+	apiErr := &APIError{StatusCode: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
+	_ = json.Unmarshal(body, apiErr) // a non-JSON error body still leaves the status code
+	apiErr.StatusCode = resp.StatusCode
+	return nil, apiErr
+}
+
+func (c *Client) decode(resp *http.Response, fn func(*Profile) error) (Meta, error) {
+	defer closeBody(resp)
 	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
 	meta, err := DecodePage(lr, fn)
 	if lr.N <= 0 {
-		return meta, fmt.Errorf("answer larger than %d bytes", c.maxBytes)
+		return meta, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
 	}
 	if err != nil {
+		var de *DecodeError
+		if !errors.As(err, &de) {
+			// A body cut off in transport reads as broken JSON too.
+			err = &DecodeError{err}
+		}
 		return meta, err
 	}
 	return meta, nil
 }
 
-// IsAuth tells whether err is an authentication or authorisation refusal.
-func IsAuth(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden)
+// closeBody drains a little, so the connection can be reused, and closes.
+func closeBody(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBytes))
+	_ = resp.Body.Close()
 }

@@ -26,9 +26,13 @@ const (
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
+// fastRetry keeps retrying tests quick.
+var fastRetry = trusthub.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}
+
 func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *trusthub.Client {
 	t.Helper()
-	c, err := trusthub.New(trusthub.Options{BaseURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test"})
+	c, err := trusthub.New(trusthub.Options{BaseURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test",
+		Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +258,7 @@ func TestListNonJSONError(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
-	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want {
+	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != trusthub.ReasonServer {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 }
