@@ -43,6 +43,7 @@ func run(args []string, stderr io.Writer) int {
 	app := kingpin.New(programName, "Prometheus exporter for Twilio TrustHub Customer-Profiles.")
 	var (
 		configFile    = app.Flag("config.file", "YAML configuration file. Without it, one account is read from TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with TWILIO_API_SECRET.").String()
+		configCheck   = app.Flag("config.check", "Validate the configuration and exit: 0 if it is valid, 1 with the reason if not.").Bool()
 		demo          = app.Flag("demo", "Serve a built-in simulated TrustHub with generated profiles and export it; needs no Twilio account.").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent scrapes; 0 disables the limit.").Default("40").Int()
@@ -62,19 +63,21 @@ func run(args []string, stderr io.Writer) int {
 	logger, slogger := newLoggers(stderr, *logLevel, *logFormat)
 	level.Info(logger).Log("msg", "starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 
-	cfg, cleanup, err := loadConfig(*configFile, *demo)
+	load, cleanup, err := configSource(*configFile, *demo)
 	if err != nil {
 		level.Error(logger).Log("msg", "configuration refused", "err", err)
 		return 1
 	}
 	defer cleanup()
-
-	exp, err := collector.New(cfg, collector.Options{UserAgent: programName + "/" + version.Version, Logger: logger})
-	if err != nil {
-		level.Error(logger).Log("msg", "cannot build the collector", "err", err)
-		return 1
+	if *configCheck {
+		cfg, err := load()
+		if err != nil {
+			fmt.Fprintf(stderr, "configuration refused: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "configuration valid: %d account(s)\n", len(cfg.Accounts))
+		return 0
 	}
-	defer exp.Close()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -82,14 +85,32 @@ func run(args []string, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector(programName),
 	)
-	handler, err := server.New(reg, exp, server.Options{
+	build := func(cfg *config.Config) (*collector.Exporter, error) {
+		return collector.New(cfg, collector.Options{UserAgent: programName + "/" + version.Version, Logger: logger})
+	}
+	rel, err := server.NewReloader(load, build, reg, logger)
+	if err != nil {
+		level.Error(logger).Log("msg", "configuration refused", "err", err)
+		return 1
+	}
+	defer rel.Close()
+	handler, err := server.New(reg, rel, server.Options{
 		Name: programName, Version: version.Info(), TelemetryPath: *telemetryPath,
-		MaxRequests: *maxRequests, TimeoutOffset: *timeoutOffset, MaxWait: time.Duration(cfg.Timeout), Logger: logger,
+		MaxRequests: *maxRequests, TimeoutOffset: *timeoutOffset, Logger: logger,
 	})
 	if err != nil {
 		level.Error(logger).Log("msg", "cannot build the HTTP handler", "err", err)
 		return 1
 	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			_ = rel.Reload() // logs its outcome
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -112,24 +133,23 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// loadConfig picks the configuration: the demo's, the file's, or the
-// environment's. The returned cleanup stops the demo simulator.
-func loadConfig(file string, demo bool) (*config.Config, func(), error) {
+// configSource picks where the configuration comes from: the demo's, the
+// file's, or the environment's. load is called at start and on each reload;
+// cleanup stops the demo simulator.
+func configSource(file string, demo bool) (load func() (*config.Config, error), cleanup func(), err error) {
 	switch {
 	case demo && file != "":
 		return nil, nil, errors.New("--demo and --config.file exclude each other: the demo brings its own accounts")
 	case demo:
-		d, cfg, err := simulator.StartDemo(time.Now())
+		d, err := simulator.StartDemo(time.Now())
 		if err != nil {
 			return nil, nil, err
 		}
-		return cfg, func() { _ = d.Close() }, nil
+		return d.Config, func() { _ = d.Close() }, nil
 	case file != "":
-		cfg, err := config.Load(file)
-		return cfg, func() {}, err
+		return func() (*config.Config, error) { return config.Load(file) }, func() {}, nil
 	default:
-		cfg, err := config.FromEnv(os.Getenv)
-		return cfg, func() {}, err
+		return func() (*config.Config, error) { return config.FromEnv(os.Getenv) }, func() {}, nil
 	}
 }
 

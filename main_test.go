@@ -446,3 +446,94 @@ func TestBadStartIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func writeConfig(t *testing.T, path, apiURL, name, token string) {
+	t.Helper()
+	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: %s\n", apiURL, name, testSID, token)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.yml"), filepath.Join(dir, "bad.yml")
+	writeConfig(t, good, "http://127.0.0.1:1", "main", testToken)
+	if err := os.WriteFile(bad, []byte("accounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n    status: approved\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file string
+		code int
+		want string
+	}{
+		{good, 0, "configuration valid: 1 account(s)"},
+		{bad, 1, `configuration refused: ` + bad + `: accounts[0]: status: "approved" is not one of`},
+	} {
+		out, err := exec.Command(binary(t), "--config.check", "--config.file="+tc.file).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.code || !strings.Contains(string(out), tc.want) {
+			t.Errorf("--config.check %s: exit %d, want %d; output lacks %q:\n%s", filepath.Base(tc.file), code, tc.code, tc.want, out)
+		}
+		if strings.Contains(string(out), testToken) {
+			t.Errorf("--config.check %s prints the token", filepath.Base(tc.file))
+		}
+	}
+}
+
+// SIGHUP reloads a valid file, and refuses a bad one keeping the old.
+func TestSIGHUPReload(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(testSID, testToken, simulator.Generate(testSID, 10, time.Now(), 1))
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	path := filepath.Join(t.TempDir(), "config.yml")
+	writeConfig(t, path, api.URL, "before", testToken)
+	e := start(t, nil, "--config.file="+path)
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 20s\n%s", what, e.logs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	serves := func(name string) func() bool {
+		return func() bool {
+			body, _ := e.scrape(t)
+			return strings.Contains(body, `twilio_trusthub_up{account="`+name+`"} 1`)
+		}
+	}
+	waitFor("serving before", serves("before"))
+
+	writeConfig(t, path, api.URL, "after", testToken)
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("serving after the reload", serves("after"))
+
+	if err := os.WriteFile(path, []byte("page_size: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the refused reload logged", func() bool { return strings.Contains(e.logs.String(), "configuration reload refused") })
+	_, mfs := e.scrape(t)
+	if !serves("after")() {
+		t.Error("a refused reload replaced the running configuration")
+	}
+	if got := value(t, mfs, "twilio_trusthub_exporter_config_last_reload_successful", nil); got != 0 {
+		t.Errorf("last reload successful = %v after a refused reload", got)
+	}
+	if !strings.Contains(e.logs.String(), "page_size: 0 is outside 1..1000") {
+		t.Errorf("the refusal does not name the field:\n%s", e.logs)
+	}
+}

@@ -15,8 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 )
 
 // ScrapeTimeoutHeader is where Prometheus says how long it will wait.
@@ -32,17 +30,26 @@ type Options struct {
 	// TimeoutOffset is kept back from Prometheus' scrape timeout, so the
 	// answer reaches Prometheus before it gives up.
 	TimeoutOffset time.Duration
-	// MaxWait is how long a scrape waits for a listing when Prometheus sends
-	// no timeout, and at most otherwise: the listing's own timeout.
-	MaxWait time.Duration
-	Logger  log.Logger
+	Logger log.Logger
 }
 
 // New returns the exporter's HTTP handler. base holds the process-wide
-// collectors; exp supplies the TrustHub metrics for each scrape.
-func New(base *prometheus.Registry, exp *collector.Exporter, o Options) (http.Handler, error) {
+// collectors; rel supplies the running exporter for each scrape.
+func New(base *prometheus.Registry, rel *Reloader, o Options) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, exp: exp, o: o, inFlight: newSemaphore(o.MaxRequests)}))
+	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, rel: rel, o: o, inFlight: newSemaphore(o.MaxRequests)}))
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := rel.Reload(); err != nil {
+			http.Error(w, "configuration refused, the previous one stays in force: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("configuration reloaded\n"))
+	})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("Healthy\n"))
 	})
@@ -70,7 +77,7 @@ func New(base *prometheus.Registry, exp *collector.Exporter, o Options) (http.Ha
 
 type metricsHandler struct {
 	base     *prometheus.Registry
-	exp      *collector.Exporter
+	rel      *Reloader
 	o        Options
 	inFlight chan struct{}
 }
@@ -92,34 +99,36 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.wait(r))
+	cur := h.rel.running()
+	ctx, cancel := context.WithTimeout(r.Context(), h.wait(r, cur.timeout))
 	defer cancel()
 	// A registry per scrape binds the scrape's deadline to the collector;
 	// the process-wide collectors stay in the shared one.
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(h.exp.ForScrape(ctx))
+	reg.MustRegister(cur.exp.ForScrape(ctx))
 	promhttp.HandlerFor(prometheus.Gatherers{h.base, reg}, promhttp.HandlerOpts{
 		ErrorLog:      errorLogger{h.o.Logger},
 		ErrorHandling: promhttp.ContinueOnError,
 	}).ServeHTTP(w, r)
 }
 
-// wait is how long this scrape may wait for listings.
-func (h *metricsHandler) wait(r *http.Request) time.Duration {
+// wait is how long this scrape may wait for listings: Prometheus' timeout
+// less the offset, never more than a listing may take (maxWait).
+func (h *metricsHandler) wait(r *http.Request, maxWait time.Duration) time.Duration {
 	v := r.Header.Get(ScrapeTimeoutHeader)
 	if v == "" {
-		return h.o.MaxWait
+		return maxWait
 	}
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || secs <= 0 {
 		level.Warn(h.o.Logger).Log("msg", "ignoring an unreadable scrape timeout header", "header", ScrapeTimeoutHeader, "value", v)
-		return h.o.MaxWait
+		return maxWait
 	}
 	d := time.Duration(secs * float64(time.Second))
 	if d > h.o.TimeoutOffset {
 		d -= h.o.TimeoutOffset
 	}
-	return min(d, h.o.MaxWait)
+	return min(d, maxWait)
 }
 
 type errorLogger struct{ l log.Logger }

@@ -18,7 +18,7 @@ import (
 )
 
 func TestWait(t *testing.T) {
-	h := &metricsHandler{o: Options{TimeoutOffset: 500 * time.Millisecond, MaxWait: 2 * time.Minute, Logger: log.NewNopLogger()}}
+	h := &metricsHandler{o: Options{TimeoutOffset: 500 * time.Millisecond, Logger: log.NewNopLogger()}}
 	for _, tc := range []struct {
 		header string
 		want   time.Duration
@@ -35,7 +35,7 @@ func TestWait(t *testing.T) {
 		if tc.header != "" {
 			r.Header.Set(ScrapeTimeoutHeader, tc.header)
 		}
-		if got := h.wait(r); got != tc.want {
+		if got := h.wait(r, 2*time.Minute); got != tc.want {
 			t.Errorf("header %q: wait %s, want %s", tc.header, got, tc.want)
 		}
 	}
@@ -55,27 +55,33 @@ func blockedAPI(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func newExporter(t *testing.T, apiURL string) *collector.Exporter {
-	t.Helper()
+func testConfig(apiURL string) (*config.Config, error) {
 	cfg := config.Default()
 	cfg.APIURL = apiURL
 	cfg.Accounts = []config.Account{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	exp, err := collector.New(cfg, collector.Options{})
+	return cfg, cfg.Validate()
+}
+
+func build(cfg *config.Config) (*collector.Exporter, error) {
+	return collector.New(cfg, collector.Options{})
+}
+
+func newReloader(t *testing.T, load func() (*config.Config, error)) *Reloader {
+	t.Helper()
+	rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(exp.Close)
-	return exp
+	t.Cleanup(rel.Close)
+	return rel
 }
 
 func newHandler(t *testing.T, apiURL string, maxRequests int) http.Handler {
 	t.Helper()
-	h, err := New(prometheus.NewRegistry(), newExporter(t, apiURL), Options{
+	rel := newReloader(t, func() (*config.Config, error) { return testConfig(apiURL) })
+	h, err := New(prometheus.NewRegistry(), rel, Options{
 		Name: "twilio_trusthub_exporter", TelemetryPath: "/metrics", MaxRequests: maxRequests,
-		TimeoutOffset: 100 * time.Millisecond, MaxWait: time.Minute, Logger: log.NewNopLogger(),
+		TimeoutOffset: 100 * time.Millisecond, Logger: log.NewNopLogger(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +110,9 @@ func TestScrapeAnswersByDeadline(t *testing.T) {
 }
 
 func TestTooManyScrapes(t *testing.T) {
-	exp := newExporter(t, blockedAPI(t).URL)
-	h := &metricsHandler{base: prometheus.NewRegistry(), exp: exp, inFlight: newSemaphore(1),
-		o: Options{MaxWait: time.Minute, Logger: log.NewNopLogger()}}
+	url := blockedAPI(t).URL
+	rel := newReloader(t, func() (*config.Config, error) { return testConfig(url) })
+	h := &metricsHandler{base: prometheus.NewRegistry(), rel: rel, inFlight: newSemaphore(1), o: Options{Logger: log.NewNopLogger()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan int)
 	go func() {

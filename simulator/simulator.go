@@ -67,7 +67,7 @@ type Server struct {
 	accounts map[string]*account // by account SID
 	users    map[string]user     // by basic-auth user: account SID or API key
 
-	fault    *Fault
+	fault *Fault
 
 	requests atomic.Int64
 }
