@@ -5,6 +5,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +31,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
@@ -536,4 +545,171 @@ func TestSIGHUPReload(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "page_size: 0 is outside 1..1000") {
 		t.Errorf("the refusal does not name the field:\n%s", e.logs)
 	}
+}
+
+// A planted token appears nowhere a person or a program could read it: logs
+// at debug level, /metrics, the landing page, error texts (a failed listing,
+// a refused reload, --config.check) and a goroutine dump.
+func TestPlantedTokenNowhere(t *testing.T) {
+	const (
+		otherSID   = "ACfedcba9876543210fedcba9876543210"
+		wrongToken = "planted-wrong-token-0c4e2b"
+	)
+	sim := simulator.New()
+	sim.AddAccount(testSID, testToken, simulator.Generate(testSID, 50, time.Now(), 1))
+	sim.AddAccount(otherSID, "the-real-token", nil)
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yml")
+	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: good\n    account_sid: %s\n    auth_token: %s\n  - name: refused\n    account_sid: %s\n    auth_token: %s\n",
+		api.URL, testSID, testToken, otherSID, wrongToken)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, nil, "--config.file="+path, "--log.level=debug")
+	seen := map[string]string{}
+	metrics, mfs := e.scrape(t)
+	seen["/metrics"] = metrics
+	if value(t, mfs, "twilio_trusthub_up", map[string]string{"account": "refused"}) != 0 {
+		t.Fatal("the account with the wrong token is up")
+	}
+	get := func(method, path string) string {
+		req, _ := http.NewRequest(method, "http://"+e.addr+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	seen["landing page"] = get(http.MethodGet, "/")
+
+	// A bad file that still holds both tokens: the refusal must not echo them.
+	bad := strings.Replace(cfg, "name: refused", "name: good", 1)
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seen["refused reload"] = get(http.MethodPost, "/-/reload")
+	if !strings.Contains(seen["refused reload"], `name "good" is already used`) {
+		t.Errorf("reload answer: %q", seen["refused reload"])
+	}
+	out, _ := exec.Command(binary(t), "--config.check", "--config.file="+path).CombinedOutput()
+	seen["--config.check"] = string(out)
+
+	// A goroutine dump, as a crash would print.
+	if err := e.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-e.done:
+		e.done <- err
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit after SIGQUIT")
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "goroutine ") || !strings.Contains(logs, "authentication failed for account refused") {
+		t.Fatalf("the output lacks the goroutine dump or the auth failure:\n%s", logs)
+	}
+	seen["debug logs and goroutine dump"] = logs
+	for where, text := range seen {
+		for _, token := range []string{testToken, wrongToken} {
+			if strings.Contains(text, token) {
+				t.Errorf("a token appears in %s", where)
+			}
+		}
+	}
+}
+
+// --web.config.file protects /metrics with TLS and basic auth.
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedCert(t)
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webCfg := fmt.Sprintf("tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: %s\n", hash)
+	if err := os.WriteFile(filepath.Join(dir, "web.yml"), []byte(webCfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(binary(t), "--demo", "--web.listen-address="+addr, "--web.config.file="+filepath.Join(dir, "web.yml"))
+	cmd.Env = cleanEnv(nil)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
+	status := func(scheme, user, pass string) int {
+		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+addr+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return -1
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for status("https", "", "") == -1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no TLS listener after 30s:\n%s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, tc := range []struct {
+		scheme, user, pass string
+		want               int
+	}{
+		{"https", "", "", http.StatusUnauthorized},
+		{"https", "prometheus", "wrong", http.StatusUnauthorized},
+		{"https", "prometheus", "scrape-password", http.StatusOK},
+		{"http", "prometheus", "scrape-password", http.StatusBadRequest}, // plain HTTP to a TLS port
+	} {
+		if got := status(tc.scheme, tc.user, tc.pass); got != tc.want {
+			t.Errorf("%s as %q: %d, want %d", tc.scheme, tc.user, got, tc.want)
+		}
+	}
+}
+
+// selfSignedCert makes a certificate for 127.0.0.1, valid for an hour.
+func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }

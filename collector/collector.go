@@ -75,6 +75,8 @@ type Options struct {
 	Logger    log.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Retry spaces out retried requests; trusthub.DefaultRetryPolicy when zero.
+	Retry trusthub.RetryPolicy
 }
 
 // New builds the clients and caches of every account in cfg. Close stops
@@ -111,6 +113,7 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 			PageSize:  cfg.PageSize,
 			UserAgent: o.UserAgent,
 			Name:      a.Name,
+			Retry:     o.Retry,
 		})
 		if err != nil {
 			cancel()

@@ -89,6 +89,16 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 func (d Duration) String() string { return model.Duration(d).String() }
 
+// String describes the account without its secrets, so that no %v of a
+// configuration can print a token, even by mistake.
+func (a Account) String() string {
+	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s}",
+		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID)
+}
+
+// GoString is String, for %#v.
+func (a Account) GoString() string { return a.String() }
+
 // Default returns a configuration with every default applied and no accounts.
 func Default() *Config {
 	return &Config{

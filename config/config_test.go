@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,13 @@ func TestSecretsDoNotPrint(t *testing.T) {
 	}
 	if strings.Contains(string(out), "hunter2-token") {
 		t.Error("the auth token was marshalled in clear")
+	}
+	for _, format := range []string{"%v", "%+v", "%#v"} {
+		for _, v := range []any{cfg, *cfg, cfg.Accounts, cfg.Accounts[0]} {
+			if s := fmt.Sprintf(format, v); strings.Contains(s, "hunter2-token") {
+				t.Errorf("%s of a %T prints the token", format, v)
+			}
+		}
 	}
 	if !strings.Contains(string(out), "<secret>") {
 		t.Errorf("marshalled config does not mask the secret:\n%s", out)

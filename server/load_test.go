@@ -1,0 +1,141 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+)
+
+const loadSID = "AC0123456789abcdef0123456789abcdef"
+
+// simHandler serves 25 profiles in 3 pages of 10 through the whole handler,
+// the simulator misbehaving as f says. Few profiles keep the scrapes, not
+// the paging, from dominating the test's time.
+func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.Server, http.Handler) {
+	t.Helper()
+	sim := simulator.New()
+	sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 25, time.Now(), 3))
+	sim.SetFault(f)
+	api := httptest.NewServer(sim)
+	t.Cleanup(api.Close)
+	load := func() (*config.Config, error) {
+		cfg := config.Default()
+		cfg.APIURL = api.URL
+		cfg.PageSize = 10
+		cfg.CacheTTL = config.Duration(ttl)
+		cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		return cfg, cfg.Validate()
+	}
+	h, err := New(prometheus.NewRegistry(), newReloader(t, load), Options{
+		Name: "x", TelemetryPath: "/metrics", MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond, Logger: log.NewNopLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, h
+}
+
+func scrapeBody(h http.Handler, timeout string) (int, string) {
+	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if timeout != "" {
+		r.Header.Set(ScrapeTimeoutHeader, timeout)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Code, w.Body.String()
+}
+
+// 100 simultaneous scrapes on a cold cache make one listing: 3 requests.
+func TestHundredScrapesOneListing(t *testing.T) {
+	// Each page answer is held back, so every scrape arrives during the listing.
+	sim, h := simHandler(t, simulator.Fault{Delay: 100 * time.Millisecond}, time.Minute)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ups := 0
+	for range 100 {
+		wg.Go(func() {
+			code, body := scrapeBody(h, "30")
+			mu.Lock()
+			defer mu.Unlock()
+			if code == http.StatusOK && strings.Contains(body, `twilio_trusthub_up{account="main"} 1`) {
+				ups++
+			}
+		})
+	}
+	wg.Wait()
+	if n := sim.Requests(); n != 3 {
+		t.Errorf("100 concurrent scrapes made %d API requests, want 3 (one listing)", n)
+	}
+	if ups != 100 {
+		t.Errorf("%d of 100 scrapes got the data", ups)
+	}
+}
+
+// Two Prometheus servers of an HA pair, scraping the same exporter in turn
+// within the cache TTL, share the listings: no doubled API traffic.
+func TestHAPairSharesListings(t *testing.T) {
+	sim, h := simHandler(t, simulator.Fault{}, time.Minute)
+	for range 10 {
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() { scrapeBody(h, "10") })
+		}
+		wg.Wait()
+	}
+	if n := sim.Requests(); n != 3 {
+		t.Errorf("20 scrapes by two servers made %d API requests, want 3", n)
+	}
+}
+
+// A slow API: each scrape answers by its deadline, the listing finishes in
+// the background, and nothing is left behind per scrape.
+func TestSlowAPINoLeaks(t *testing.T) {
+	// A TTL of 0: every scrape wants a fresh listing.
+	sim, h := simHandler(t, simulator.Fault{}, 0)
+	scrapeBody(h, "10") // one listing, so the baseline holds its idle connection
+	time.Sleep(100 * time.Millisecond)
+	baseline := runtime.NumGoroutine()
+
+	// Each page now takes 300ms, a listing about a second; scrapes give up
+	// after 100ms, 30 of them one after the other.
+	sim.SetFault(simulator.Fault{Delay: 300 * time.Millisecond})
+	before := sim.Requests()
+	for range 30 {
+		if code, _ := scrapeBody(h, "0.15"); code != http.StatusOK {
+			t.Fatalf("scrape: HTTP %d", code)
+		}
+	}
+	// Scrapes joined the listing under way instead of each starting one.
+	if n := sim.Requests() - before; n >= 30 {
+		t.Errorf("30 scrapes made %d API requests: they did not share listings", n)
+	}
+	// Heal the API; a patient scrape waits for the listing under way.
+	sim.ClearFault()
+	if _, body := scrapeBody(h, "10"); !strings.Contains(body, `twilio_trusthub_up{account="main"} 1`) {
+		t.Errorf("not up once the slow listing finished:\n%s", body)
+	}
+	// Goroutines settle back: none is kept per scrape.
+	var now int
+	for range 100 {
+		if now = runtime.NumGoroutine(); now <= baseline+2 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if now > baseline+2 {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Errorf("%d goroutines after 30 slow scrapes, %d before:\n%s", now, baseline, buf[:n])
+	}
+}
