@@ -30,7 +30,7 @@ type Options struct {
 	// TimeoutOffset is kept back from Prometheus' scrape timeout, so the
 	// answer reaches Prometheus before it gives up.
 	TimeoutOffset time.Duration
-	Logger log.Logger
+	Logger        log.Logger
 }
 
 // New returns the exporter's HTTP handler. base holds the process-wide
