@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -23,7 +24,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,120 +33,30 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the exporter once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "twilio_trusthub_exporter-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "twilio_trusthub_exporter")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	proctest.Cleanup()
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output safely.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// cleanEnv is the environment of a test's exporter: nothing inherited but
-// PATH, so that a developer's TWILIO_* variables cannot leak in.
-func cleanEnv(extra []string) []string {
-	return append([]string{"PATH=" + os.Getenv("PATH")}, extra...)
-}
+func binary(t *testing.T) string { return proctest.Binary(t) }
 
 type exporter struct {
-	cmd  *exec.Cmd
+	*proctest.Process
 	addr string
-	logs *syncBuffer
-	done chan error
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // start runs the binary and waits until it answers /-/healthy.
 func start(t *testing.T, env []string, args ...string) *exporter {
 	t.Helper()
-	addr := freeAddr(t)
-	e := &exporter{addr: addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	e.cmd = exec.Command(binary(t), append([]string{"--web.listen-address=" + addr}, args...)...)
-	e.cmd.Env = cleanEnv(env)
-	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
-	if err := e.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { e.done <- e.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = e.cmd.Process.Kill()
-		<-e.done
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/-/healthy")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return e
-			}
-		}
-		select {
-		case err := <-e.done:
-			t.Fatalf("exporter exited early: %v\n%s", err, e.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("exporter not healthy after 30s:\n%s", e.logs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, "exporter", "http://"+addr+"/-/healthy", proctest.Env(env...), binary(t),
+		append([]string{"--web.listen-address=" + addr}, args...)...)
+	return &exporter{Process: p, addr: addr}
 }
 
 func (e *exporter) scrape(t *testing.T) (string, map[string]*dto.MetricFamily) {
@@ -157,7 +67,7 @@ func (e *exporter) scrape(t *testing.T) (string, map[string]*dto.MetricFamily) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape: HTTP %d\n%s", resp.StatusCode, body)
@@ -300,13 +210,13 @@ func TestScrape2345Profiles(t *testing.T) {
 	if n := sim.Requests(); n != 3 {
 		t.Errorf("after a second scrape the API saw %d requests, want still 3", n)
 	}
-	for where, text := range map[string]string{"/metrics": body, "debug logs": e.logs.String()} {
+	for where, text := range map[string]string{"/metrics": body, "debug logs": e.Logs.String()} {
 		if strings.Contains(text, testToken) {
 			t.Errorf("the auth token appears in %s", where)
 		}
 	}
-	if !strings.Contains(e.logs.String(), "listing done") {
-		t.Errorf("no debug log of the listing:\n%s", e.logs)
+	if !strings.Contains(e.Logs.String(), "listing done") {
+		t.Errorf("no debug log of the listing:\n%s", e.Logs)
 	}
 }
 
@@ -333,7 +243,7 @@ func TestAuthFailure(t *testing.T) {
 	if _, ok := mfs["twilio_trusthub_customer_profiles"]; ok {
 		t.Error("profile counts exported without a successful listing")
 	}
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	if !strings.Contains(logs, "authentication failed for account main: check the auth token") || !strings.Contains(logs, "HTTP 401") {
 		t.Errorf("the failure is not logged:\n%s", logs)
 	}
@@ -355,11 +265,11 @@ func TestEnvironmentConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if !strings.Contains(string(page), "/metrics") {
 		t.Errorf("landing page does not link the metrics:\n%s", page)
 	}
-	if strings.Contains(string(page)+e.logs.String(), testToken) {
+	if strings.Contains(string(page)+e.Logs.String(), testToken) {
 		t.Error("the token appears on the landing page or in the logs")
 	}
 }
@@ -407,17 +317,15 @@ func TestDemo(t *testing.T) {
 
 func TestGracefulShutdown(t *testing.T) {
 	e := start(t, nil, "--demo")
-	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := e.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-e.done:
-		e.done <- err // for the cleanup
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, e.logs)
-		}
-	case <-time.After(30 * time.Second):
+	exited, err := e.Wait(30 * time.Second)
+	if !exited {
 		t.Fatal("still running 30s after SIGTERM")
+	}
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, e.Logs)
 	}
 }
 
@@ -440,10 +348,11 @@ func TestBadStartIsRefused(t *testing.T) {
 		{"bad flag", nil, []string{"--log.level=loud"}, "enum value must be one of debug,info,warn,error, got 'loud'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(binary(t), append([]string{"--web.listen-address=" + freeAddr(t)}, tc.args...)...)
-			cmd.Env = cleanEnv(tc.env)
+			cmd := exec.Command(binary(t), append([]string{"--web.listen-address=" + proctest.FreeAddr(t)}, tc.args...)...)
+			cmd.Env = proctest.Env(tc.env...)
 			out, err := cmd.CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() == 0 {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 				t.Fatalf("exit: %v, want a non-zero exit\n%s", err, out)
 			}
 			if !strings.Contains(string(out), tc.want) {
@@ -481,7 +390,8 @@ func TestConfigCheck(t *testing.T) {
 	} {
 		out, err := exec.Command(binary(t), "--config.check", "--config.file="+tc.file).CombinedOutput()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
@@ -509,7 +419,7 @@ func TestSIGHUPReload(t *testing.T) {
 		deadline := time.Now().Add(20 * time.Second)
 		for !ok() {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 20s\n%s", what, e.logs)
+				t.Fatalf("%s: not within 20s\n%s", what, e.Logs)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -523,7 +433,7 @@ func TestSIGHUPReload(t *testing.T) {
 	waitFor("serving before", serves("before"))
 
 	writeConfig(t, path, api.URL, "after", testToken)
-	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("serving after the reload", serves("after"))
@@ -531,10 +441,10 @@ func TestSIGHUPReload(t *testing.T) {
 	if err := os.WriteFile(path, []byte("page_size: 0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the refused reload logged", func() bool { return strings.Contains(e.logs.String(), "configuration reload refused") })
+	waitFor("the refused reload logged", func() bool { return strings.Contains(e.Logs.String(), "configuration reload refused") })
 	_, mfs := e.scrape(t)
 	if !serves("after")() {
 		t.Error("a refused reload replaced the running configuration")
@@ -542,8 +452,8 @@ func TestSIGHUPReload(t *testing.T) {
 	if got := value(t, mfs, "twilio_trusthub_exporter_config_last_reload_successful", nil); got != 0 {
 		t.Errorf("last reload successful = %v after a refused reload", got)
 	}
-	if !strings.Contains(e.logs.String(), "page_size: 0 is outside 1..1000") {
-		t.Errorf("the refusal does not name the field:\n%s", e.logs)
+	if !strings.Contains(e.Logs.String(), "page_size: 0 is outside 1..1000") {
+		t.Errorf("the refusal does not name the field:\n%s", e.Logs)
 	}
 }
 
@@ -580,7 +490,7 @@ func TestPlantedTokenNowhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
@@ -599,16 +509,13 @@ func TestPlantedTokenNowhere(t *testing.T) {
 	seen["--config.check"] = string(out)
 
 	// A goroutine dump, as a crash would print.
-	if err := e.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+	if err := e.Cmd.Process.Signal(syscall.SIGQUIT); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-e.done:
-		e.done <- err
-	case <-time.After(20 * time.Second):
+	if exited, _ := e.Wait(20 * time.Second); !exited {
 		t.Fatal("no exit after SIGQUIT")
 	}
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	if !strings.Contains(logs, "goroutine ") || !strings.Contains(logs, "authentication failed for account refused") {
 		t.Fatalf("the output lacks the goroutine dump or the auth failure:\n%s", logs)
 	}
@@ -640,10 +547,10 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "web.yml"), []byte(webCfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	cmd := exec.Command(binary(t), "--demo", "--web.listen-address="+addr, "--web.config.file="+filepath.Join(dir, "web.yml"))
-	cmd.Env = cleanEnv(nil)
-	logs := &syncBuffer{}
+	cmd.Env = proctest.Env()
+	logs := &proctest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -662,7 +569,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		if err != nil {
 			return -1
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
 	deadline := time.Now().Add(30 * time.Second)

@@ -120,9 +120,10 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 			return nil, err
 		}
 		filter := trusthub.Filter{Status: a.Status, FriendlyName: a.FriendlyName, PolicySID: a.PolicySID}
-		credential := "auth token"
+		// G101 mistakes these names of credential kinds for credentials.
+		credential := "auth token" //nolint:gosec
 		if a.APIKey != "" {
-			credential = "API key and secret"
+			credential = "API key and secret" //nolint:gosec
 		}
 		list := func(ctx context.Context) (*snapshot.Snapshot, error) {
 			b := snapshot.NewBuilder(cfg.PerProfileMetrics)

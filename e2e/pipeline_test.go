@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -91,17 +92,17 @@ func TestPipeline(t *testing.T) {
 	defer api.Close()
 
 	// The exporter.
-	exporterAddr := freeAddr(t)
+	exporterAddr := proctest.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "exporter.yml"), fmt.Sprintf(
 		"api_url: %s\ncache_ttl: 10s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, accountSID, authToken))
-	start(t, "exporter", "http://"+exporterAddr+"/-/ready", exporterBinary(t),
+	start(t, "exporter", "http://"+exporterAddr+"/-/ready", proctest.Binary(t),
 		"--config.file="+filepath.Join(dir, "exporter.yml"), "--web.listen-address="+exporterAddr)
 
 	// The webhook and Alertmanager, from examples/alertmanager.yml.
 	hook := &webhook{}
 	hookSrv := httptest.NewServer(hook)
 	defer hookSrv.Close()
-	amAddr := freeAddr(t)
+	amAddr := proctest.FreeAddr(t)
 	amConfig := substitute(t, "examples/alertmanager.yml", readFile(t, filepath.Join(repo, "examples", "alertmanager.yml")),
 		"http://localhost:5001", hookSrv.URL,
 		"group_wait: 30s", "group_wait: 1s",
@@ -124,7 +125,7 @@ func TestPipeline(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "rules.yml"), forRe.ReplaceAllString(rules, "${1}for: 0s"))
 
 	// Prometheus, from examples/prometheus.yml.
-	promAddr := freeAddr(t)
+	promAddr := proctest.FreeAddr(t)
 	promConfig := substitute(t, "examples/prometheus.yml", readFile(t, filepath.Join(repo, "examples", "prometheus.yml")),
 		"scrape_interval: 1m", "scrape_interval: 1s",
 		"evaluation_interval: 1m", "evaluation_interval: 1s",
@@ -192,7 +193,7 @@ func TestPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) != 0 {
@@ -209,7 +210,7 @@ func instantQuery(promAddr, expr string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status    string `json:"status"`
 		Error     string `json:"error"`

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net"
@@ -40,7 +41,7 @@ func StartDemo(now time.Time) (*Demo, error) {
 		sim.AddAccount(sid, token, Generate(sid, a.Profiles, now, uint64(i+1)))
 		accounts = append(accounts, config.Account{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

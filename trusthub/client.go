@@ -205,7 +205,7 @@ func (c *Client) sameOrigin(raw string) (string, error) {
 // page fetches one page, retrying what may succeed later.
 func (c *Client) page(ctx context.Context, u string, fn func(*Profile) error) (Meta, error) {
 	for attempt := 1; ; attempt++ {
-		resp, err := c.get(ctx, u)
+		resp, err := c.get(ctx, u) //nolint:bodyclose // decode closes it
 		if err == nil {
 			meta, err := c.decode(resp, fn)
 			return meta, err

@@ -14,7 +14,7 @@ func decodeFile(t *testing.T, path string) ([]Profile, Meta) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var got []Profile
 	meta, err := DecodePage(f, func(p *Profile) error {
 		c := *p
