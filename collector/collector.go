@@ -29,8 +29,8 @@ type Account struct {
 	Requests func() map[int]uint64
 }
 
-// Exporter holds the accounts and the metric descriptions. Collect runs
-// through ForScrape, which binds a scrape's deadline.
+// Exporter holds the accounts and the metric descriptions. Each scrape goes
+// through Scrape, which binds the scrape's deadline.
 type Exporter struct {
 	accounts     []Account
 	perProfile   bool
@@ -42,25 +42,21 @@ type Exporter struct {
 
 type descs struct {
 	profiles, expiring, expired, errors                *prometheus.Desc
-	info, status, validUntil, updated, errorInfo       *prometheus.Desc
 	up, duration, lastSuccess, requests, listingErrors *prometheus.Desc
 }
+
+// cached ends the HELP of every metric drawn from a listing.
+const cached = " From the account's cached listing, refreshed at most every cache_ttl."
 
 func newDescs() descs {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(namespace+"_"+name, help, append([]string{"account"}, labels...), nil)
 	}
-	const cached = " From the account's cached listing, refreshed at most every cache_ttl."
 	return descs{
 		profiles:      d("customer_profiles", "Customer-Profiles in each status."+cached, "status"),
 		expiring:      d("customer_profiles_expiring", "Customer-Profiles whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
 		expired:       d("customer_profiles_expired", "Customer-Profiles whose valid_until is at or before now."+cached),
 		errors:        d("customer_profile_errors", "Customer-Profiles whose errors list contains the code; a profile counts once per code."+cached, "code"),
-		info:          d("customer_profile_info", "Always 1: one series per Customer-Profile, naming it."+cached, "sid", "friendly_name", "policy_sid"),
-		status:        d("customer_profile_status", "1 for the Customer-Profile's status, 0 for each other documented status."+cached, "sid", "status"),
-		validUntil:    d("customer_profile_valid_until_timestamp_seconds", "The Customer-Profile's valid_until as Unix time; absent when null."+cached, "sid"),
-		errorInfo:     d("customer_profile_error_info", "Always 1: one series per code in the Customer-Profile's errors list."+cached, "sid", "code"),
-		updated:       d("customer_profile_updated_timestamp_seconds", "The Customer-Profile's date_updated as Unix time; absent when null."+cached, "sid"),
 		up:            d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
 		duration:      d("listing_duration_seconds", "How long the account's last completed listing took."),
 		lastSuccess:   d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
@@ -150,40 +146,42 @@ func (e *Exporter) Close() { e.cancel() }
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
-		e.d.info, e.d.status, e.d.validUntil, e.d.updated, e.d.errorInfo,
 		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors,
 	} {
 		ch <- d
 	}
 }
 
-// ForScrape returns a collector whose Collect waits for listings no longer
-// than ctx allows.
-func (e *Exporter) ForScrape(ctx context.Context) prometheus.Collector {
-	return &scrape{e: e, ctx: ctx}
-}
-
-type scrape struct {
-	e   *Exporter
-	ctx context.Context
-}
-
-var _ prometheus.Collector = (*scrape)(nil)
-
-func (s *scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
-
-func (s *scrape) Collect(ch chan<- prometheus.Metric) {
-	e := s.e
+// Scrape waits, no longer than ctx allows, for the listings the accounts
+// need, and returns what one scrape reports: the aggregates as a
+// prometheus.Collector, the per-profile series through WriteProfiles.
+func (e *Exporter) Scrape(ctx context.Context) *Scrape {
 	// Accounts are awaited together, so a scrape waits once for the slowest.
 	states := make([]cache.State, len(e.accounts))
 	var wg sync.WaitGroup
 	for i, a := range e.accounts {
-		wg.Go(func() { states[i] = a.Cache.Get(s.ctx) })
+		wg.Go(func() { states[i] = a.Cache.Get(ctx) })
 	}
 	wg.Wait()
-	now := e.now()
-	for i, a := range e.accounts {
-		e.collectAccount(ch, a, states[i], now)
+	return &Scrape{e: e, states: states, now: e.now()}
+}
+
+// Scrape is one scrape's consistent view of every account.
+type Scrape struct {
+	e      *Exporter
+	states []cache.State
+	now    time.Time
+}
+
+var _ prometheus.Collector = (*Scrape)(nil)
+
+// Describe sends the descriptions of the aggregate metrics.
+func (s *Scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
+
+// Collect sends the aggregate metrics, built from the scrape's states.
+func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
+	for i, a := range s.e.accounts {
+		s.e.collectAccount(ch, a, s.states[i], s.now)
 	}
 }
 
@@ -219,38 +217,6 @@ func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cac
 	gauge(e.d.expired, float64(snap.Expired(now)))
 	for code, n := range snap.ErrorCodes {
 		gauge(e.d.errors, float64(n), strconv.FormatInt(code, 10))
-	}
-	if !e.perProfile {
-		return
-	}
-	for i := range snap.Profiles {
-		p := &snap.Profiles[i]
-		if p.SID == "" {
-			// Without a sid the series of two such profiles would collide;
-			// they are still in the counts above.
-			continue
-		}
-		gauge(e.d.info, 1, p.SID, p.FriendlyName, p.PolicySID)
-		documented := false
-		for _, st := range trusthub.Statuses {
-			v := 0.0
-			if st == p.Status {
-				v, documented = 1, true
-			}
-			gauge(e.d.status, v, p.SID, st)
-		}
-		if !documented {
-			gauge(e.d.status, 1, p.SID, p.Status)
-		}
-		if p.HasValidUntil {
-			gauge(e.d.validUntil, p.ValidUntil, p.SID)
-		}
-		if p.HasUpdated {
-			gauge(e.d.updated, p.Updated, p.SID)
-		}
-		for _, code := range p.ErrorCodes {
-			gauge(e.d.errorInfo, 1, p.SID, strconv.FormatInt(code, 10))
-		}
 	}
 }
 

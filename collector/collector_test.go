@@ -1,8 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
@@ -163,53 +169,96 @@ twilio_trusthub_listing_errors_total{account="main",reason="server"} 0
 twilio_trusthub_listing_errors_total{account="main",reason="timeout"} 0
 `
 
-func bound(e *Exporter) prometheus.Collector { return e.ForScrape(context.Background()) }
+// gatherer gathers one scrape as Prometheus would see it: the aggregates
+// through client_golang, the per-profile series parsed back from the text
+// WriteProfiles writes. With sids, per-profile series of other sids are left out.
+func gatherer(t *testing.T, e *Exporter, sids ...string) prometheus.Gatherer {
+	t.Helper()
+	s := e.Scrape(context.Background())
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s)
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			return nil, err
+		}
+		var text bytes.Buffer
+		if err := s.WriteProfiles(&text); err != nil {
+			return nil, err
+		}
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		profiles, err := parser.TextToMetricFamilies(&text)
+		if err != nil {
+			return nil, fmt.Errorf("the per-profile text does not parse: %w\n%s", err, text.String())
+		}
+		for _, mf := range profiles {
+			if len(sids) > 0 {
+				kept := mf.Metric[:0]
+				for _, m := range mf.Metric {
+					if slices.Contains(sids, labelValue(m, "sid")) {
+						kept = append(kept, m)
+					}
+				}
+				mf.Metric = kept
+			}
+			// As a registry would: series in label-value order.
+			sort.SliceStable(mf.Metric, func(i, j int) bool {
+				a, b := mf.Metric[i].Label, mf.Metric[j].Label
+				for k := range min(len(a), len(b)) {
+					if a[k].GetValue() != b[k].GetValue() {
+						return a[k].GetValue() < b[k].GetValue()
+					}
+				}
+				return len(a) < len(b)
+			})
+			mfs = append(mfs, mf)
+		}
+		sort.Slice(mfs, func(i, j int) bool { return mfs[i].GetName() < mfs[j].GetName() })
+		return mfs, nil
+	})
+}
 
 func TestCollect(t *testing.T) {
 	e := newExporter(t, true)
-	c := bound(e)
-	if err := testutil.CollectAndCompare(c, strings.NewReader(wantAggregates),
+	g := gatherer(t, e)
+	if err := testutil.GatherAndCompare(g, strings.NewReader(wantAggregates),
 		"twilio_trusthub_customer_profiles", "twilio_trusthub_customer_profiles_expiring", "twilio_trusthub_customer_profiles_expired",
 		"twilio_trusthub_customer_profile_errors", "twilio_trusthub_up", "twilio_trusthub_last_success_timestamp_seconds",
 		"twilio_trusthub_api_requests_total"); err != nil {
 		t.Error(err)
 	}
-	if err := testutil.CollectAndCompare(c, strings.NewReader(wantPerProfile),
+	if err := testutil.GatherAndCompare(g, strings.NewReader(wantPerProfile),
 		"twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_valid_until_timestamp_seconds",
 		"twilio_trusthub_customer_profile_updated_timestamp_seconds", "twilio_trusthub_customer_profile_error_info"); err != nil {
 		t.Error(err)
 	}
 	// Five profiles with a sid, five documented statuses each, one extra
 	// series for the undocumented status.
-	if n := testutil.CollectAndCount(c, "twilio_trusthub_customer_profile_status"); n != 26 {
-		t.Errorf("%d status series, want 26", n)
+	if n, err := testutil.GatherAndCount(g, "twilio_trusthub_customer_profile_status"); err != nil || n != 26 {
+		t.Errorf("%d status series (%v), want 26", n, err)
 	}
-	if err := testutil.CollectAndCompare(filterSIDs{c, map[string]bool{"BU02": true, "BU05": true}}, strings.NewReader(wantStatus),
+	if err := testutil.GatherAndCompare(gatherer(t, e, "BU02", "BU05"), strings.NewReader(wantStatus),
 		"twilio_trusthub_customer_profile_status"); err != nil {
 		t.Error(err)
 	}
-	if err := testutil.CollectAndCompare(c, strings.NewReader(wantErrors), "twilio_trusthub_listing_errors_total"); err != nil {
+	if err := testutil.GatherAndCompare(g, strings.NewReader(wantErrors), "twilio_trusthub_listing_errors_total"); err != nil {
 		t.Error(err)
 	}
 	// Duration is measured, so only its presence is checked.
-	if n := testutil.CollectAndCount(c, "twilio_trusthub_listing_duration_seconds"); n != 2 {
+	if n, _ := testutil.GatherAndCount(g, "twilio_trusthub_listing_duration_seconds"); n != 2 {
 		t.Errorf("%d listing duration series, want one per account", n)
 	}
 }
 
 func TestCollectWithoutPerProfile(t *testing.T) {
 	e := newExporter(t, false)
-	c := bound(e)
-	for _, name := range []string{
-		"twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_status",
-		"twilio_trusthub_customer_profile_valid_until_timestamp_seconds", "twilio_trusthub_customer_profile_updated_timestamp_seconds",
-		"twilio_trusthub_customer_profile_error_info",
-	} {
-		if n := testutil.CollectAndCount(c, name); n != 0 {
+	g := gatherer(t, e)
+	for _, name := range []string{InfoName, StatusName, ValidUntilName, UpdatedName, ErrorInfoName} {
+		if n, _ := testutil.GatherAndCount(g, name); n != 0 {
 			t.Errorf("%s: %d series, want none without per_profile_metrics", name, n)
 		}
 	}
-	if err := testutil.CollectAndCompare(c, strings.NewReader(wantAggregates),
+	if err := testutil.GatherAndCompare(g, strings.NewReader(wantAggregates),
 		"twilio_trusthub_customer_profiles", "twilio_trusthub_customer_profiles_expiring", "twilio_trusthub_customer_profiles_expired",
 		"twilio_trusthub_customer_profile_errors"); err != nil {
 		t.Error(err)
@@ -217,7 +266,7 @@ func TestCollectWithoutPerProfile(t *testing.T) {
 }
 
 func TestLint(t *testing.T) {
-	problems, err := testutil.CollectAndLint(bound(newExporter(t, true)))
+	problems, err := testutil.GatherAndLint(gatherer(t, newExporter(t, true)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,13 +277,10 @@ func TestLint(t *testing.T) {
 
 // Nothing personal or secret is exported.
 func TestNoPersonalDataOrSecrets(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(bound(newExporter(t, true)))
-	out, err := testutil.GatherAndCount(reg)
-	if err != nil || out == 0 {
-		t.Fatalf("gathered %d, %v", out, err)
+	mfs, err := gatherer(t, newExporter(t, true)).Gather()
+	if err != nil || len(mfs) == 0 {
+		t.Fatalf("gathered %d families, %v", len(mfs), err)
 	}
-	mfs, _ := reg.Gather()
 	var text strings.Builder
 	for _, mf := range mfs {
 		text.WriteString(mf.String())
@@ -246,31 +292,8 @@ func TestNoPersonalDataOrSecrets(t *testing.T) {
 	}
 }
 
-// filterSIDs passes on only the metrics of the given sids, or without a sid.
-type filterSIDs struct {
-	prometheus.Collector
-	sids map[string]bool
-}
-
-func (f filterSIDs) Collect(ch chan<- prometheus.Metric) {
-	all := make(chan prometheus.Metric)
-	go func() {
-		f.Collector.Collect(all)
-		close(all)
-	}()
-	for m := range all {
-		if sid := labelValue(m, "sid"); sid == "" || f.sids[sid] {
-			ch <- m
-		}
-	}
-}
-
-func labelValue(m prometheus.Metric, name string) string {
-	var pb dto.Metric
-	if err := m.Write(&pb); err != nil {
-		return ""
-	}
-	for _, l := range pb.Label {
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.Label {
 		if l.GetName() == name {
 			return l.GetValue()
 		}
