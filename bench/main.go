@@ -1,0 +1,472 @@
+// Command bench measures the exporter against a simulated TrustHub on
+// loopback and prints a table: listing time against a minimal client's (the
+// floor), peak memory, cached scrape latency and size, ten accounts against
+// one, and the heap across 1,000 listings.
+//
+//	go run ./bench                      # the README's figures
+//	go run ./bench -latency 0 -runs 5   # no simulated network delay
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+)
+
+const token = "bench-token"
+
+func sid(i int) string { return fmt.Sprintf("AC%032x", 0xbe0c0+i) }
+
+func main() {
+	var (
+		floorURL  = flag.String("floor", "", "internal: list this URL as the floor client and print the seconds taken")
+		floorSID  = flag.String("floor-sid", "", "internal: the floor client's account SID")
+		sizes     = flag.String("profiles", "10000,100000", "account sizes to list, comma-separated")
+		latency   = flag.Duration("latency", 100*time.Millisecond, "simulated TrustHub latency per request")
+		runs      = flag.Int("runs", 3, "listings per measurement; the median is reported")
+		listings  = flag.Int("leak-listings", 1000, "consecutive listings for the heap check")
+		scrapes   = flag.Int("scrapes", 50, "cached scrapes timed")
+		exporterB = flag.String("exporter", "", "exporter binary; built from this repository when empty")
+	)
+	flag.Parse()
+	if *floorURL != "" {
+		secs, err := floor(*floorURL, *floorSID)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(secs)
+		return
+	}
+	if err := run(*sizes, *latency, *runs, *listings, *scrapes, *exporterB); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin string) error {
+	dir, err := os.MkdirTemp("", "trusthub-bench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	if bin == "" {
+		bin = filepath.Join(dir, "twilio_trusthub_exporter")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("twilio_trusthub_exporter benchmark, %s, %s/%s, %d CPUs, simulated latency %s per request, median of %d\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), latency, runs)
+
+	// Listing time and memory, per account size.
+	fmt.Println("| profiles | floor listing | exporter listing | ratio | peak RSS, per-profile off | peak RSS, per-profile on | RSS after, on |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|")
+	for _, field := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil {
+			return fmt.Errorf("-profiles: %w", err)
+		}
+		sim, stop, err := serve(1, n, latency)
+		if err != nil {
+			return err
+		}
+		var floorTimes []float64
+		for range runs {
+			out, err := exec.Command(self, "-floor", sim+"/v1/CustomerProfiles?PageSize=1000", "-floor-sid", sid(0)).Output()
+			if err != nil {
+				stop()
+				return fmt.Errorf("floor client: %w", err)
+			}
+			secs, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+			floorTimes = append(floorTimes, secs)
+		}
+		off, err := measureListing(bin, dir, sim, 1, false, runs)
+		if err != nil {
+			stop()
+			return err
+		}
+		on, err := measureListing(bin, dir, sim, 1, true, runs)
+		stop()
+		if err != nil {
+			return err
+		}
+		f := median(floorTimes)
+		fmt.Printf("| %d | %.2f s | %.2f s | %.2f× | %s | %s | %s |\n", n, f, on.listing, on.listing/f, mib(off.peakRSS), mib(on.peakRSS), mib(on.rss))
+	}
+
+	// Cached scrapes of 10,000 profiles with per-profile series.
+	fmt.Println()
+	sim, stop, err := serve(1, 10000, latency)
+	if err != nil {
+		return err
+	}
+	cached, err := measureScrapes(bin, dir, sim, scrapes)
+	stop()
+	if err != nil {
+		return err
+	}
+	fmt.Println("| cached scrape, 10,000 profiles, per-profile series | median | p90 | size |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, c := range cached {
+		fmt.Printf("| %s | %.1f ms | %.1f ms | %s |\n", c.name, c.median*1000, c.p90*1000, size(c.bytes))
+	}
+
+	// Ten accounts at once against one.
+	fmt.Println()
+	sim, stop, err = serve(10, 10000, latency)
+	if err != nil {
+		return err
+	}
+	one, err := measureListing(bin, dir, sim, 1, false, runs)
+	if err != nil {
+		stop()
+		return err
+	}
+	ten, err := measureListing(bin, dir, sim, 10, false, runs)
+	stop()
+	if err != nil {
+		return err
+	}
+	fmt.Println("| accounts × 10,000 profiles | scrape that lists them all | ratio to one account |")
+	fmt.Println("|---:|---:|---:|")
+	fmt.Printf("| 1 | %.2f s | 1.00× |\n| 10 | %.2f s | %.2f× |\n", one.scrape, ten.scrape, ten.scrape/one.scrape)
+
+	// The heap across many listings, in this process.
+	fmt.Println()
+	before, after, err := heapAcrossListings(listings)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("heap in use after GC, 1,000 profiles per listing, per-profile on: %s after 10 listings, %s after %d more\n", size(int(before)), size(int(after)), listings)
+	return nil
+}
+
+// serve starts a simulated TrustHub with accounts of n profiles each.
+func serve(accounts, n int, latency time.Duration) (url string, stop func(), err error) {
+	sim := simulator.New()
+	now := time.Now()
+	for i := range accounts {
+		sim.AddAccount(sid(i), token, simulator.Generate(sid(i), n, now, uint64(i+1)))
+	}
+	if latency > 0 {
+		sim.SetFault(simulator.Fault{Delay: latency})
+	}
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// floor is the least a client can do: fetch the same pages in the same
+// order and decode the fields the exporter uses, nothing else.
+func floor(first, accountSID string) (float64, error) {
+	type page struct {
+		Meta struct {
+			NextPageURL string `json:"next_page_url"`
+		} `json:"meta"`
+		Results []struct {
+			SID          string    `json:"sid"`
+			FriendlyName string    `json:"friendly_name"`
+			PolicySID    string    `json:"policy_sid"`
+			Status       string    `json:"status"`
+			ValidUntil   time.Time `json:"valid_until"`
+			DateUpdated  time.Time `json:"date_updated"`
+			Errors       []struct {
+				Code *int64 `json:"code"`
+			} `json:"errors"`
+		} `json:"results"`
+	}
+	start := time.Now()
+	n := 0
+	for next := first; next != ""; {
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, next, nil)
+		if err != nil {
+			return 0, err
+		}
+		req.SetBasicAuth(accountSID, token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		var p page
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		_ = resp.Body.Close()
+		if err != nil {
+			return 0, err
+		}
+		n += len(p.Results)
+		next = p.Meta.NextPageURL
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("floor: no profiles")
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+type listing struct {
+	listing float64 // median listing_duration_seconds of the slowest account
+	scrape  float64 // median wall time of a scrape that lists
+	peakRSS int64   // VmHWM after the runs
+	rss     int64   // VmRSS after the runs
+}
+
+// exporter starts the binary with accounts of the simulator, cache_ttl 0 so
+// that every scrape lists.
+func exporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "api_url: %s\ncache_ttl: %s\ntimeout: 10m\nper_profile_metrics: %v\naccounts:\n", sim, ttl, perProfile)
+	for i := range accounts {
+		fmt.Fprintf(&b, "  - name: a%d\n    account_sid: %s\n    auth_token: %s\n", i, sid(i), token)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
+		return "", nil, err
+	}
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr = l.Addr().String()
+	_ = l.Close()
+	cmd = exec.Command(bin, "--config.file="+cfg, "--web.listen-address="+addr)
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	for range 200 {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/-/healthy", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			return addr, cmd, nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	return "", nil, fmt.Errorf("exporter did not start")
+}
+
+func measureListing(bin, dir, sim string, accounts int, perProfile bool, runs int) (listing, error) {
+	addr, cmd, err := exporter(bin, dir, sim, accounts, perProfile, "0s")
+	if err != nil {
+		return listing{}, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var durations, walls []float64
+	for range runs {
+		start := time.Now()
+		body, _, err := scrape(addr, false)
+		if err != nil {
+			return listing{}, err
+		}
+		walls = append(walls, time.Since(start).Seconds())
+		slowest := 0.0
+		for _, v := range samples(body, "twilio_trusthub_listing_duration_seconds") {
+			slowest = max(slowest, v)
+		}
+		if ups := samples(body, "twilio_trusthub_up"); len(ups) != accounts || slices.Contains(ups, 0) {
+			return listing{}, fmt.Errorf("a listing failed: up = %v", ups)
+		}
+		durations = append(durations, slowest)
+	}
+	peak, rss := memory(cmd.Process.Pid)
+	return listing{listing: median(durations), scrape: median(walls), peakRSS: peak, rss: rss}, nil
+}
+
+type scrapeStat struct {
+	name        string
+	median, p90 float64
+	bytes       int
+}
+
+func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, error) {
+	addr, cmd, err := exporter(bin, dir, sim, 1, true, "1h")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if _, _, err := scrape(addr, false); err != nil { // the one listing
+		return nil, err
+	}
+	var out []scrapeStat
+	for _, gz := range []bool{false, true} {
+		var times []float64
+		size := 0
+		for range n {
+			start := time.Now()
+			_, b, err := scrape(addr, gz)
+			if err != nil {
+				return nil, err
+			}
+			times = append(times, time.Since(start).Seconds())
+			size = b
+		}
+		slices.Sort(times)
+		name := "plain text"
+		if gz {
+			name = "gzip (as Prometheus asks)"
+		}
+		out = append(out, scrapeStat{name: name, median: median(times), p90: times[len(times)*9/10], bytes: size})
+	}
+	return out, nil
+}
+
+// scrape GETs /metrics; it returns the body (decoded when not gzipped) and
+// the bytes on the wire.
+func scrape(addr string, gz bool) (string, int, error) {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/metrics", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "600")
+	if gz {
+		// Set by hand, the transport leaves the body compressed.
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", 0, err
+	}
+	if gz {
+		return "", len(body), nil
+	}
+	return string(body), len(body), nil
+}
+
+// samples returns the values of every series of a metric in an exposition.
+func samples(body, name string) []float64 {
+	var out []float64
+	sc := bufio.NewScanner(strings.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// memory reads a process's peak and current resident set, in bytes.
+func memory(pid int) (peak, rss int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1, -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[1], 10, 64)
+		switch fields[0] {
+		case "VmHWM:":
+			peak = kb << 10
+		case "VmRSS:":
+			rss = kb << 10
+		}
+	}
+	return peak, rss
+}
+
+// heapAcrossListings lists an account of 1,000 profiles (with per-profile
+// series, written out each time) again and again in this process, and
+// returns the heap in use after a GC, after 10 listings and after n more.
+func heapAcrossListings(n int) (before, after uint64, err error) {
+	sim, stop, err := serve(1, 1000, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stop()
+	cfg := config.Default()
+	cfg.APIURL = sim
+	cfg.CacheTTL = 0
+	cfg.Accounts = []config.Account{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
+	if err := cfg.Validate(); err != nil {
+		return 0, 0, err
+	}
+	exp, err := collector.New(cfg, collector.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer exp.Close()
+	list := func() error {
+		s := exp.Scrape(context.Background())
+		var buf bytes.Buffer
+		if err := s.WriteProfiles(&buf); err != nil {
+			return err
+		}
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		mfs, err := parser.TextToMetricFamilies(&buf)
+		if err != nil || len(mfs) == 0 {
+			return fmt.Errorf("listing %d families: %v", len(mfs), err)
+		}
+		return nil
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	for range 10 {
+		if err := list(); err != nil {
+			return 0, 0, err
+		}
+	}
+	before = heap()
+	for range n {
+		if err := list(); err != nil {
+			return 0, 0, err
+		}
+	}
+	return before, heap(), nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+func size(b int) string {
+	if b >= 1<<20 {
+		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+	}
+	return fmt.Sprintf("%.0f kB", float64(b)/1e3)
+}
