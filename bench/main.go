@@ -165,7 +165,8 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin s
 	if err != nil {
 		return err
 	}
-	fmt.Printf("heap in use after GC, 1,000 profiles per listing, per-profile on: %s after 10 listings, %s after %d more\n", sizeU(before), sizeU(after), listings)
+	fmt.Printf("heap after GC, 1,000 profiles per listing, per-profile on: %s in %d objects after 10 listings, %s in %d objects after %d more\n",
+		sizeU(before.HeapInuse), before.HeapObjects, sizeU(after.HeapInuse), after.HeapObjects, listings)
 	return nil
 }
 
@@ -405,10 +406,10 @@ func memory(pid int) (peak, rss int64) {
 // heapAcrossListings lists an account of 1,000 profiles (with per-profile
 // series, written out each time) again and again in this process, and
 // returns the heap in use after a GC, after 10 listings and after n more.
-func heapAcrossListings(n int) (before, after uint64, err error) {
+func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	sim, stop, err := serve(1, 1000, 0)
 	if err != nil {
-		return 0, 0, err
+		return before, after, err
 	}
 	defer stop()
 	cfg := config.Default()
@@ -416,11 +417,11 @@ func heapAcrossListings(n int) (before, after uint64, err error) {
 	cfg.CacheTTL = 0
 	cfg.Accounts = []config.Account{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
 	if err := cfg.Validate(); err != nil {
-		return 0, 0, err
+		return before, after, err
 	}
 	exp, err := collector.New(cfg, collector.Options{})
 	if err != nil {
-		return 0, 0, err
+		return before, after, err
 	}
 	defer exp.Close()
 	list := func() error {
@@ -436,21 +437,20 @@ func heapAcrossListings(n int) (before, after uint64, err error) {
 		}
 		return nil
 	}
-	heap := func() uint64 {
+	heap := func() (m runtime.MemStats) {
 		runtime.GC()
-		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		return m.HeapInuse
+		return m
 	}
 	for range 10 {
 		if err := list(); err != nil {
-			return 0, 0, err
+			return before, after, err
 		}
 	}
 	before = heap()
 	for range n {
 		if err := list(); err != nil {
-			return 0, 0, err
+			return before, after, err
 		}
 	}
 	return before, heap(), nil
