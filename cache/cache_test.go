@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -272,7 +273,7 @@ func TestFailureBackoff(t *testing.T) {
 // Failures are counted by reason and logged once at error level.
 func TestErrorCountsAndLogging(t *testing.T) {
 	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
-	var logs syncBuffer
+	var logs proctest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reason := "server"
@@ -301,21 +302,4 @@ func TestErrorCountsAndLogging(t *testing.T) {
 	if !strings.Contains(out, `msg="listing recovered" account=main after_failures=5`) {
 		t.Errorf("no recovery line:\n%s", out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
@@ -44,15 +42,7 @@ func BenchmarkCachedScrape10k(b *testing.B) {
 				cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 				return cfg, cfg.Validate()
 			}
-			rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rel.Close()
-			h, err := New(prometheus.NewRegistry(), rel, Options{Name: "x", TelemetryPath: "/metrics", Logger: log.NewNopLogger()})
-			if err != nil {
-				b.Fatal(err)
-			}
+			h := handlerFor(b, load, build, Options{})
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 			if gzip {
 				req.Header.Set("Accept-Encoding", "gzip")

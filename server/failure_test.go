@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
@@ -58,15 +56,7 @@ func TestFailureModes(t *testing.T) {
 			build := func(cfg *config.Config) (*collector.Exporter, error) {
 				return collector.New(cfg, collector.Options{Now: clock.Now, Retry: trusthub.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
 			}
-			rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rel.Close()
-			h, err := New(prometheus.NewRegistry(), rel, Options{Name: "x", TelemetryPath: "/metrics", Logger: log.NewNopLogger()})
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := handlerFor(t, load, build, Options{})
 			has := func(body, line string) bool { return strings.Contains(body, line+"\n") }
 
 			_, body := scrapeBody(h, "")

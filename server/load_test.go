@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
@@ -37,13 +35,7 @@ func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.
 		cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return cfg, cfg.Validate()
 	}
-	h, err := New(prometheus.NewRegistry(), newReloader(t, load), Options{
-		Name: "x", TelemetryPath: "/metrics", MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond, Logger: log.NewNopLogger(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sim, h
+	return sim, handlerFor(t, load, build, Options{MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond})
 }
 
 func scrapeBody(h http.Handler, timeout string) (int, string) {

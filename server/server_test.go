@@ -66,7 +66,7 @@ func build(cfg *config.Config) (*collector.Exporter, error) {
 	return collector.New(cfg, collector.Options{})
 }
 
-func newReloader(t *testing.T, load func() (*config.Config, error)) *Reloader {
+func newReloader(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error)) *Reloader {
 	t.Helper()
 	rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
 	if err != nil {
@@ -76,17 +76,22 @@ func newReloader(t *testing.T, load func() (*config.Config, error)) *Reloader {
 	return rel
 }
 
-func newHandler(t *testing.T, apiURL string, maxRequests int) http.Handler {
+// handlerFor is the whole handler over the configuration load returns,
+// with o's settings and a quiet logger.
+func handlerFor(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error), o Options) http.Handler {
 	t.Helper()
-	rel := newReloader(t, func() (*config.Config, error) { return testConfig(apiURL) })
-	h, err := New(prometheus.NewRegistry(), rel, Options{
-		Name: "twilio_trusthub_exporter", TelemetryPath: "/metrics", MaxRequests: maxRequests,
-		TimeoutOffset: 100 * time.Millisecond, Logger: log.NewNopLogger(),
-	})
+	o.Name, o.TelemetryPath, o.Logger = "twilio_trusthub_exporter", "/metrics", log.NewNopLogger()
+	h, err := New(prometheus.NewRegistry(), newReloader(t, load, build), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+func newHandler(t *testing.T, apiURL string, maxRequests int) http.Handler {
+	t.Helper()
+	return handlerFor(t, func() (*config.Config, error) { return testConfig(apiURL) }, build,
+		Options{MaxRequests: maxRequests, TimeoutOffset: 100 * time.Millisecond})
 }
 
 // A scrape answers by its deadline even when TrustHub hangs: the API
@@ -111,7 +116,7 @@ func TestScrapeAnswersByDeadline(t *testing.T) {
 
 func TestTooManyScrapes(t *testing.T) {
 	url := blockedAPI(t).URL
-	rel := newReloader(t, func() (*config.Config, error) { return testConfig(url) })
+	rel := newReloader(t, func() (*config.Config, error) { return testConfig(url) }, build)
 	h := &metricsHandler{base: prometheus.NewRegistry(), rel: rel, inFlight: newSemaphore(1), o: Options{Logger: log.NewNopLogger()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan int)
