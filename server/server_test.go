@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
 func TestWait(t *testing.T) {
@@ -152,6 +155,36 @@ func TestPages(t *testing.T) {
 		body, _ := io.ReadAll(w.Body)
 		if w.Code != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("%s: %d, body without %q", path, w.Code, want)
+		}
+	}
+}
+
+func TestGzip(t *testing.T) {
+	_, h := simHandler(t, simulator.Fault{}, time.Minute)
+	for accept, want := range map[string]bool{"gzip": true, "deflate, gzip;q=0.5": true, "gzip;q=0": false, "": false, "br": false} {
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		r.Header.Set("Accept-Encoding", accept)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		body := w.Body.Bytes()
+		if got := w.Header().Get("Content-Encoding") == "gzip"; got != want {
+			t.Errorf("Accept-Encoding %q: gzipped %v, want %v", accept, got, want)
+			continue
+		}
+		if want {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Contains(body, []byte(`twilio_trusthub_customer_profile_info{account="main"`)) {
+			t.Errorf("Accept-Encoding %q: the body lacks the per-profile series", accept)
+		}
+		if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("Content-Type %q", ct)
 		}
 	}
 }
