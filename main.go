@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -52,6 +53,14 @@ func run(args []string, stderr io.Writer) int {
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		webFlags      = kingpinflag.AddFlags(app, defaultAddress)
 	)
+	if version.Version == "" {
+		// Built without -ldflags: use what the go command recorded
+		// ("(devel)", or the module version under go install), so that the
+		// User-Agent and build_info still name a version.
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			version.Version = bi.Main.Version
+		}
+	}
 	app.Version(version.Print(programName))
 	app.HelpFlag.Short('h')
 	app.UsageWriter(stderr)
