@@ -265,12 +265,8 @@ func (c *Client) decode(resp *http.Response, fn func(*Profile) error) (Meta, err
 		return meta, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
 	}
 	if err != nil {
-		var de *DecodeError
-		if !errors.As(err, &de) {
-			// A body cut off in transport reads as broken JSON too.
-			err = &DecodeError{err}
-		}
-		return meta, err
+		// A body cut off in transport reads as broken JSON too.
+		return meta, &DecodeError{err}
 	}
 	return meta, nil
 }
