@@ -74,3 +74,22 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// fromEnv returns the program named by the environment variable env. Unset
+// or not executable, the test skips on a developer's machine and fails in
+// CI (CI=true), where scripts/test.sh provides it.
+func fromEnv(t *testing.T, env string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p != "" {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s=%q is not an executable; `bash scripts/test.sh` builds it and sets it", env, p)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}

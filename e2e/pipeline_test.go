@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,11 +70,39 @@ func (w *webhook) rejected(sid string) (map[string]string, map[string]string, st
 	return nil, nil, "", false
 }
 
-// The whole path a user sets up: simulated TrustHub → the exporter binary →
-// Prometheus scraping it and evaluating the shipped rules → Alertmanager
-// with the example routing → a webhook.
+// prometheusBinaries returns the Prometheus servers to run the pipeline
+// through: Debian's 2.x (on PATH) and a 3.x (PROMETHEUS3_BINARY, which
+// scripts/test.sh builds from Prometheus' Go module and caches). Each one
+// missing skips its subtest on a developer's machine and fails it in CI.
+func prometheusBinaries() []struct{ name, env, major string } {
+	return []struct{ name, env, major string }{
+		{name: "prometheus-2", major: "2."},
+		{name: "prometheus-3", env: "PROMETHEUS3_BINARY", major: "3."},
+	}
+}
+
+// The whole path a user sets up, with the exporter run as two replicas (as
+// in production): simulated TrustHub → two exporter processes → Prometheus
+// scraping both and evaluating the shipped rules → Alertmanager with the
+// example routing → a webhook. Run once per major Prometheus version.
 func TestPipeline(t *testing.T) {
-	promBin := tool(t, "prometheus")
+	for _, p := range prometheusBinaries() {
+		t.Run(p.name, func(t *testing.T) {
+			var bin string
+			if p.env == "" {
+				bin = tool(t, "prometheus")
+			} else {
+				bin = fromEnv(t, p.env)
+			}
+			if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
+				t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
+			}
+			pipeline(t, bin)
+		})
+	}
+}
+
+func pipeline(t *testing.T, promBin string) {
 	amBin := tool(t, "prometheus-alertmanager", "alertmanager")
 	promtool := tool(t, "promtool")
 	dir := t.TempDir()
@@ -86,17 +115,28 @@ func TestPipeline(t *testing.T) {
 		DateUpdated: simulator.Ptr(now.Add(-2 * time.Hour).Truncate(time.Second)),
 		Errors:      []simulator.ErrorCode{{Code: 22215}, {Code: 22218}},
 	})
+	wantStatus := map[string]int{}
+	for _, p := range profiles {
+		if p.Status != nil {
+			wantStatus[*p.Status]++
+		}
+	}
 	sim := simulator.New()
 	sim.AddAccount(accountSID, authToken, profiles)
 	api := httptest.NewServer(sim)
 	defer api.Close()
 
-	// The exporter.
-	exporterAddr := proctest.FreeAddr(t)
+	// Two replicas of the exporter, configured alike, as a Deployment with
+	// two pods or an HA pair runs them.
 	writeFile(t, filepath.Join(dir, "exporter.yml"), fmt.Sprintf(
 		"api_url: %s\ncache_ttl: 10s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, accountSID, authToken))
-	start(t, "exporter", "http://"+exporterAddr+"/-/ready", proctest.Binary(t),
-		"--config.file="+filepath.Join(dir, "exporter.yml"), "--web.listen-address="+exporterAddr)
+	var exporters []string
+	for i := range 2 {
+		addr := proctest.FreeAddr(t)
+		start(t, fmt.Sprintf("exporter-%d", i), "http://"+addr+"/-/ready", proctest.Binary(t),
+			"--config.file="+filepath.Join(dir, "exporter.yml"), "--web.listen-address="+addr)
+		exporters = append(exporters, addr)
+	}
 
 	// The webhook and Alertmanager, from examples/alertmanager.yml.
 	hook := &webhook{}
@@ -124,7 +164,7 @@ func TestPipeline(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "rules.yml"), forRe.ReplaceAllString(rules, "${1}for: 0s"))
 
-	// Prometheus, from examples/prometheus.yml.
+	// Prometheus, from examples/prometheus.yml, scraping both replicas.
 	promAddr := proctest.FreeAddr(t)
 	promConfig := substitute(t, "examples/prometheus.yml", readFile(t, filepath.Join(repo, "examples", "prometheus.yml")),
 		"scrape_interval: 1m", "scrape_interval: 1s",
@@ -132,7 +172,7 @@ func TestPipeline(t *testing.T) {
 		"scrape_timeout: 30s", "scrape_timeout: 1s",
 		"../alerts/twilio_trusthub.rules.yml", filepath.Join(dir, "rules.yml"),
 		"localhost:9093", amAddr,
-		"localhost:10311", exporterAddr,
+		"'localhost:10311'", "'"+strings.Join(exporters, "', '")+"'",
 	)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), promConfig)
 	start(t, "prometheus", "http://"+promAddr+"/-/ready", promBin,
@@ -141,28 +181,63 @@ func TestPipeline(t *testing.T) {
 		"--web.listen-address="+promAddr,
 	)
 
+	// Both replicas' per-profile series are in Prometheus: from here on, a
+	// join that does not reduce replicas would meet duplicate series.
+	waitFor(t, time.Minute, "both replicas' profiles in Prometheus", func() (bool, error) {
+		v, err := scalarQuery(promAddr, `count(count by (instance) (twilio_trusthub_customer_profile_info{sid="`+rejectedSID+`"}))`)
+		return v == 2, err
+	})
+	bothIn := time.Now()
+
 	// The rejected profile reaches the webhook, named, on the pager route.
-	deadline := time.Now().Add(2 * time.Minute)
 	var labels, annotations map[string]string
 	var receiver string
-	for {
+	waitFor(t, 2*time.Minute, "a firing TwilioTrustHubProfileRejected for "+rejectedSID+" at the webhook", func() (bool, error) {
 		var ok bool
-		if labels, annotations, receiver, ok = hook.rejected(rejectedSID); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no firing TwilioTrustHubProfileRejected for %s at the webhook after 2 minutes", rejectedSID)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		labels, annotations, receiver, ok = hook.rejected(rejectedSID)
+		return ok, nil
+	})
 	if labels["friendly_name"] != rejectedName || labels["account"] != "main" || labels["severity"] != "critical" {
 		t.Errorf("alert labels = %v", labels)
+	}
+	if _, ok := labels["instance"]; ok {
+		t.Errorf("the rejected alert carries instance=%q: each replica would page on its own", labels["instance"])
 	}
 	if receiver != "pager" {
 		t.Errorf("the critical alert went to %q, want the pager", receiver)
 	}
 	if d := annotations["description"]; !strings.Contains(d, "22215, 22218") || !strings.Contains(d, rejectedName) {
-		t.Errorf("description does not name the profile and its codes: %q", d)
+		t.Errorf("description does not name the profile once with its codes: %q", d)
+	}
+	if !strings.HasPrefix(annotations["runbook_url"], "https://") || !strings.HasSuffix(annotations["runbook_url"], "#twiliotrusthubprofilerejected") {
+		t.Errorf("runbook_url = %q", annotations["runbook_url"])
+	}
+
+	// Every rule has been evaluated with both replicas' data in, and none
+	// failed: health "ok" in the rules API, and no evaluation failure counted.
+	waitFor(t, 30*time.Second, "every rule evaluated after both replicas' data arrived", func() (bool, error) {
+		rs, err := ruleHealth(promAddr)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range rs {
+			if r.LastEvaluation.Before(bothIn.Add(2 * time.Second)) {
+				return false, nil
+			}
+		}
+		return len(rs) == 7, nil
+	})
+	rs, err := ruleHealth(promAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Health != "ok" || r.LastError != "" {
+			t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
+		}
+	}
+	if n := counterTotal(t, "http://"+promAddr+"/metrics", "prometheus_rule_evaluation_failures_total"); n != 0 {
+		t.Errorf("prometheus_rule_evaluation_failures_total = %v, want 0", n)
 	}
 
 	// Every dashboard query is valid PromQL against this Prometheus and
@@ -187,8 +262,30 @@ func TestPipeline(t *testing.T) {
 		}
 	}
 
+	// The dashboard's status totals count each profile once, not once per
+	// replica: they equal the simulator's own counts and one replica's.
+	statusExpr := ""
+	for name, expr := range queries {
+		if strings.Contains(name, ": Profiles by status (") {
+			statusExpr = expr
+		}
+	}
+	if statusExpr == "" {
+		t.Fatal(`no "Profiles by status" panel in the dashboard`)
+	}
+	got, err := vectorQuery(promAddr, statusExpr, "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneReplica := replicaCounts(t, exporters[0])
+	for status, n := range wantStatus {
+		if got[status] != float64(n) || oneReplica[status] != float64(n) {
+			t.Errorf("status %s: dashboard total %v, one replica %v, simulator %d", status, got[status], oneReplica[status], n)
+		}
+	}
+
 	// promtool check metrics on what the exporter serves.
-	resp, err := http.Get("http://" + exporterAddr + "/metrics")
+	resp, err := http.Get("http://" + exporters[0] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,29 +299,19 @@ func TestPipeline(t *testing.T) {
 	if bytes.Contains(body, []byte(authToken)) {
 		t.Error("the auth token appears in /metrics")
 	}
+
+	// One notification group for the rejected profile: every firing
+	// notification that names it carries the same labels.
+	if sets := hook.labelSets("TwilioTrustHubProfileRejected", rejectedSID); len(sets) != 1 {
+		t.Errorf("the rejected profile reached the webhook under %d label sets, want 1: %v", len(sets), sets)
+	}
 }
 
 // instantQuery runs expr and returns how many series or samples came back.
 func instantQuery(promAddr, expr string) (int, error) {
-	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(expr))
+	r, err := query(promAddr, expr)
 	if err != nil {
 		return 0, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r struct {
-		Status    string `json:"status"`
-		Error     string `json:"error"`
-		ErrorType string `json:"errorType"`
-		Data      struct {
-			ResultType string          `json:"resultType"`
-			Result     json.RawMessage `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return 0, err
-	}
-	if r.Status != "success" {
-		return 0, fmt.Errorf("%s: %s", r.ErrorType, r.Error)
 	}
 	if r.Data.ResultType == "scalar" {
 		return 1, nil
@@ -234,4 +321,193 @@ func instantQuery(promAddr, expr string) (int, error) {
 		return 0, err
 	}
 	return len(items), nil
+}
+
+// labelSets returns the distinct label sets under which a firing alert
+// for sid arrived.
+func (w *webhook) labelSets(alertname, sid string) []map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]map[string]string{}
+	for _, m := range w.messages {
+		for _, a := range m.Alerts {
+			if a.Status == "firing" && a.Labels["alertname"] == alertname && a.Labels["sid"] == sid {
+				b, _ := json.Marshal(a.Labels) // map keys marshal sorted
+				seen[string(b)] = a.Labels
+			}
+		}
+	}
+	var out []map[string]string
+	for _, l := range seen {
+		out = append(out, l)
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing the test after d or on an error.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %s", what, d)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+type queryResult struct {
+	Status    string `json:"status"`
+	Error     string `json:"error"`
+	ErrorType string `json:"errorType"`
+	Data      struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	} `json:"data"`
+}
+
+func query(promAddr, expr string) (*queryResult, error) {
+	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var r queryResult
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, err
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("%s: %s", r.ErrorType, r.Error)
+	}
+	return &r, nil
+}
+
+// vectorQuery runs expr and returns each sample's value by the value of label.
+func vectorQuery(promAddr, expr, label string) (map[string]float64, error) {
+	r, err := query(promAddr, expr)
+	if err != nil {
+		return nil, err
+	}
+	var samples []struct {
+		Metric map[string]string `json:"metric"`
+		Value  [2]any            `json:"value"`
+	}
+	if err := json.Unmarshal(r.Data.Result, &samples); err != nil {
+		return nil, fmt.Errorf("%s: %w", expr, err)
+	}
+	out := map[string]float64{}
+	for _, s := range samples {
+		k := s.Metric[label]
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%s: two samples with %s=%q", expr, label, k)
+		}
+		str, _ := s.Value[1].(string)
+		if out[k], err = strconv.ParseFloat(str, 64); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scalarQuery runs an expression that yields at most one sample; no sample is 0.
+func scalarQuery(promAddr, expr string) (float64, error) {
+	m, err := vectorQuery(promAddr, expr, "__name__")
+	if err != nil || len(m) == 0 {
+		return 0, err
+	}
+	for _, v := range m {
+		return v, nil
+	}
+	return 0, nil
+}
+
+type ruleState struct {
+	Name           string    `json:"name"`
+	Health         string    `json:"health"`
+	LastError      string    `json:"lastError"`
+	LastEvaluation time.Time `json:"lastEvaluation"`
+}
+
+// ruleHealth returns every rule's state from the rules API.
+func ruleHealth(promAddr string) ([]ruleState, error) {
+	resp, err := http.Get("http://" + promAddr + "/api/v1/rules")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var r struct {
+		Status string `json:"status"`
+		Data   struct {
+			Groups []struct {
+				Rules []ruleState `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, err
+	}
+	var out []ruleState
+	for _, g := range r.Data.Groups {
+		out = append(out, g.Rules...)
+	}
+	return out, nil
+}
+
+// metricLines returns the sample lines of a text exposition at u whose metric
+// name is name, as labels → value.
+func metricLines(t *testing.T, u, name string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		i := strings.LastIndexByte(rest, ' ')
+		v, err := strconv.ParseFloat(rest[i+1:], 64)
+		if err != nil {
+			t.Fatalf("%s: %q: %v", u, line, err)
+		}
+		out[strings.TrimSpace(rest[:i])] = v
+	}
+	return out
+}
+
+// counterTotal sums every sample of a counter family at u.
+func counterTotal(t *testing.T, u, name string) float64 {
+	t.Helper()
+	var sum float64
+	for _, v := range metricLines(t, u, name) {
+		sum += v
+	}
+	return sum
+}
+
+// replicaCounts returns one exporter's profile counts of account main by status.
+func replicaCounts(t *testing.T, addr string) map[string]float64 {
+	t.Helper()
+	re := regexp.MustCompile(`^\{account="main",status="([^"]+)"\}$`)
+	out := map[string]float64{}
+	for labels, v := range metricLines(t, "http://"+addr+"/metrics", "twilio_trusthub_customer_profiles") {
+		if m := re.FindStringSubmatch(labels); m != nil {
+			out[m[1]] = v
+		}
+	}
+	return out
 }
