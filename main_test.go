@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -22,12 +23,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -342,7 +348,7 @@ func TestBadStartIsRefused(t *testing.T) {
 		want string
 	}{
 		{"bad config", nil, []string{"--config.file=" + bad}, "page_size: 5000 is outside 1..1000"},
-		{"missing config", nil, []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "nope.yml: no such file or directory"},
+		{"missing config", nil, []string{"--config.file=" + filepath.Join(dir, "nope.yml")}, "nope.yml: cannot be read: no such file or directory"},
 		{"no credentials", nil, nil, "TWILIO_ACCOUNT_SID is not set"},
 		{"demo and config", nil, []string{"--demo", "--config.file=" + bad}, "--demo and --config.file exclude each other"},
 		{"bad flag", nil, []string{"--log.level=loud"}, "enum value must be one of debug,info,warn,error, got 'loud'"},
@@ -373,35 +379,53 @@ func writeConfig(t *testing.T, path, apiURL, name, token string) {
 	}
 }
 
+// --config.check prints only its verdict: the valid one on stdout, the
+// refusal on stderr, and no log line around either.
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
-	good, bad := filepath.Join(dir, "good.yml"), filepath.Join(dir, "bad.yml")
+	good, bad, typo := filepath.Join(dir, "good.yml"), filepath.Join(dir, "bad.yml"), filepath.Join(dir, "typo.yml")
 	writeConfig(t, good, "http://127.0.0.1:1", "main", testToken)
 	if err := os.WriteFile(bad, []byte("accounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n    status: approved\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(typo, []byte("accounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n    auth_tokn: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.yml")
 	for _, tc := range []struct {
-		file string
-		code int
-		want string
+		name           string
+		args           []string
+		code           int
+		stdout, stderr string
 	}{
-		{good, 0, "configuration valid: 1 account(s)"},
-		{bad, 1, `configuration refused: ` + bad + `: accounts[0]: status: "approved" is not one of`},
+		{"valid", []string{"--config.file=" + good}, 0, "configuration valid: 1 account(s)\n", ""},
+		{"invalid value", []string{"--config.file=" + bad}, 1, "",
+			"configuration refused: " + bad + `: accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected` + "\n"},
+		{"unknown key", []string{"--config.file=" + typo}, 1, "", "configuration refused: " + typo + `: line 4: accounts[0]: unknown key "auth_tokn"` + "\n"},
+		{"missing file", []string{"--config.file=" + missing}, 1, "", "configuration refused: " + missing + ": cannot be read: no such file or directory\n"},
+		{"demo and file", []string{"--demo", "--config.file=" + good}, 1, "", "configuration refused: --demo and --config.file exclude each other: the demo brings its own accounts\n"},
+		{"demo", []string{"--demo"}, 0, "configuration valid: 2 account(s)\n", ""},
 	} {
-		out, err := exec.Command(binary(t), "--config.check", "--config.file="+tc.file).CombinedOutput()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != tc.code || !strings.Contains(string(out), tc.want) {
-			t.Errorf("--config.check %s: exit %d, want %d; output lacks %q:\n%s", filepath.Base(tc.file), code, tc.code, tc.want, out)
-		}
-		if strings.Contains(string(out), testToken) {
-			t.Errorf("--config.check %s prints the token", filepath.Base(tc.file))
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary(t), append([]string{"--config.check"}, tc.args...)...)
+			cmd.Env = proctest.Env()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code || stdout.String() != tc.stdout || stderr.String() != tc.stderr {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+			}
+			if strings.Contains(stdout.String()+stderr.String(), testToken) {
+				t.Error("--config.check prints the token")
+			}
+		})
 	}
 }
 
@@ -619,4 +643,167 @@ func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// Every log line, whether our go-kit logging or exporter-toolkit's slog
+// logging wrote it, starts with the same keys in the same order, in logfmt
+// and in JSON.
+func TestLogFormat(t *testing.T) {
+	firstKeys := []string{"time", "level", "source", "msg"}
+	// One line from each writer: main, another package (at debug level),
+	// exporter-toolkit.
+	want := map[string]string{"starting twilio_trusthub_exporter": "main.go:", "listing done": "cache.go:", "Listening on": "tls_config.go:"}
+	logfmtLine := regexp.MustCompile(`^time=(\S+) level=(\S+) source=(\S+) msg=("(?:[^"\\]|\\.)*"|\S+)`)
+	for _, format := range []string{"logfmt", "json"} {
+		t.Run(format, func(t *testing.T) {
+			e := start(t, nil, "--demo", "--log.level=debug", "--log.format="+format)
+			e.scrape(t) // lists both accounts: "listing done" at debug level
+			if err := e.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if exited, _ := e.Wait(30 * time.Second); !exited {
+				t.Fatal("no exit after SIGTERM")
+			}
+			seen := map[string]string{}
+			lines := strings.Split(strings.TrimSpace(e.Logs.String()), "\n")
+			for _, line := range lines {
+				var keys, values []string
+				if format == "json" {
+					keys, values = jsonFirstKeys(t, line, len(firstKeys))
+				} else if m := logfmtLine.FindStringSubmatch(line); m != nil {
+					keys, values = firstKeys, m[1:]
+					if msg, err := strconv.Unquote(values[3]); err == nil {
+						values[3] = msg
+					}
+				}
+				if !slices.Equal(keys, firstKeys) {
+					t.Errorf("line does not start with %v:\n%s", firstKeys, line)
+					continue
+				}
+				if _, err := time.Parse(time.RFC3339Nano, values[0]); err != nil {
+					t.Errorf("time %q: %v", values[0], err)
+				}
+				if !slices.Contains([]string{"DEBUG", "INFO", "WARN", "ERROR"}, values[1]) {
+					t.Errorf("level %q", values[1])
+				}
+				seen[values[3]] = values[2]
+			}
+			for msg, file := range want {
+				if src, ok := seen[msg]; !ok || !strings.HasPrefix(src, file) {
+					t.Errorf("line %q: source %q (present: %v), want %s...\n%s", msg, src, ok, file, e.Logs)
+				}
+			}
+		})
+	}
+}
+
+// jsonFirstKeys returns the first n keys of a JSON object, in order, and
+// their values as text.
+func jsonFirstKeys(t *testing.T, line string, n int) (keys, values []string) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Errorf("not a JSON object: %s", line)
+		return nil, nil
+	}
+	for len(keys) < n && dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Errorf("%v: %s", err, line)
+			return nil, nil
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Errorf("%v: %s", err, line)
+			return nil, nil
+		}
+		keys, values = append(keys, fmt.Sprint(k)), append(values, fmt.Sprint(v))
+	}
+	return keys, values
+}
+
+// The go-kit logger names the line that logged as the source, however the
+// logger was wrapped.
+func TestKitLoggerSource(t *testing.T) {
+	var buf bytes.Buffer
+	logger, _ := newLoggers(&buf, "debug", "logfmt")
+	_, _, line, _ := runtime.Caller(0)
+	level.Info(logger).Log("msg", "plain")
+	level.Warn(log.With(log.With(logger, "a", 1), "b", 2)).Log("msg", "wrapped", "err", errors.New("boom"))
+	log.WithPrefix(logger, "p", "q").Log("msg", "no level")
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{
+		fmt.Sprintf(`level=INFO source=main_test.go:%d msg=plain`, line+1),
+		fmt.Sprintf(`level=WARN source=main_test.go:%d msg=wrapped a=1 b=2 err=boom`, line+2),
+		fmt.Sprintf(`level=INFO source=main_test.go:%d msg="no level" p=q`, line+3),
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(got), len(want), buf.String())
+	}
+	for i := range want {
+		if _, rest, _ := strings.Cut(got[i], " "); rest != want[i] {
+			t.Errorf("line %d:\n got %s\nwant time=... %s", i, got[i], want[i])
+		}
+	}
+	// The level filter holds for go-kit lines too.
+	buf.Reset()
+	logger, _ = newLoggers(&buf, "warn", "logfmt")
+	level.Info(logger).Log("msg", "hidden")
+	level.Debug(logger).Log("msg", "hidden")
+	if buf.Len() != 0 {
+		t.Errorf("below the level: %s", buf.String())
+	}
+}
+
+// --help-man writes a page whose .TH line holds one line of quoted fields,
+// which man renders without a warning.
+func TestHelpMan(t *testing.T) {
+	out, err := exec.Command(binary(t), "--help-man").Output()
+	if err != nil {
+		t.Fatalf("--help-man: %v", err)
+	}
+	page := string(out)
+	th, _, _ := strings.Cut(page, "\n")
+	if !regexp.MustCompile(`^\.TH twilio_trusthub_exporter 1 "[^"\n]*" "twilio_trusthub_exporter [^"\n]+" "User Commands"$`).MatchString(th) {
+		t.Errorf(".TH line: %q", th)
+	}
+	if !strings.Contains(page, ".SH \"OPTIONS\"") || !strings.Contains(page, "--config.file") {
+		t.Errorf("the page lacks the options:\n%s", page)
+	}
+	t.Run("man renders it", func(t *testing.T) { manRenders(t, out) })
+}
+
+func manRenders(t *testing.T, out []byte) {
+	man, err := exec.LookPath("man")
+	if err != nil {
+		// As the e2e tests do with their programs: fail under CI, skip on a
+		// developer's machine without man.
+		msg := "man not found on PATH; `bash scripts/test.sh` installs it (man-db)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cmd := exec.Command(man, "--warnings", "-l", "-")
+	cmd.Env = append(proctest.Env(), "MANWIDTH=80", "MAN_KEEP_FORMATTING=0")
+	cmd.Stdin = bytes.NewReader(out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() != 0 {
+		t.Errorf("man -l: %v\n%s", err, stderr.String())
+	}
+	// The header names the program and the version; the body starts with
+	// NAME, not with leftovers of the version text.
+	// Without a terminal man may still embolden by overstriking ("N\bNA\bA").
+	text := regexp.MustCompile(".\b").ReplaceAllString(stdout.String(), "")
+	header, body, _ := strings.Cut(text, "\n")
+	if !strings.Contains(header, "twilio_trusthub_exporter(1)") || !strings.Contains(header, "User Commands") {
+		t.Errorf("man header: %q", header)
+	}
+	if first := strings.TrimSpace(body); !strings.HasPrefix(first, "NAME") {
+		t.Errorf("the page does not start with NAME:\n%s", text)
+	}
+	if !regexp.MustCompile(`(?m)^twilio_trusthub_exporter \S+\s+twilio_trusthub_exporter\(1\)$`).MatchString(text) {
+		t.Errorf("the footer lacks the version:\n%s", text)
+	}
 }

@@ -412,11 +412,12 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 		return before, after, err
 	}
 	defer stop()
-	cfg := config.Default()
-	cfg.APIURL = sim
-	cfg.CacheTTL = 0
-	cfg.Accounts = []config.Account{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
-	if err := cfg.Validate(); err != nil {
+	spec := config.Default()
+	spec.APIURL = sim
+	spec.CacheTTL = 0
+	spec.Accounts = []config.AccountSpec{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
+	cfg, err := config.New(spec)
+	if err != nil {
 		return before, after, err
 	}
 	exp, err := collector.New(cfg, collector.Options{})

@@ -1,10 +1,13 @@
-// Package config loads, defaults and validates the exporter's configuration:
-// which Twilio accounts to list, with which credentials, and how the listings
-// are cached and bounded.
+// Package config loads the exporter's configuration: which Twilio accounts to
+// list, with which credentials, and how the listings are cached and bounded.
+// Load, Parse, FromEnv and New are the only ways to a Config, and each
+// returns one that is complete (defaults applied, values derived) and valid,
+// or an error.
 package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -41,22 +44,25 @@ const (
 	maxExpiringWithinDays        = 3650
 )
 
-// Config is the whole configuration file.
-type Config struct {
-	APIURL                string    `yaml:"api_url"`
-	CacheTTL              Duration  `yaml:"cache_ttl"`
-	Timeout               Duration  `yaml:"timeout"`
-	MaxStale              Duration  `yaml:"max_stale"`
-	FailureBackoff        Duration  `yaml:"failure_backoff"`
-	PageSize              int       `yaml:"page_size"`
-	ExpiringWithinDays    []int     `yaml:"expiring_within_days"`
-	PerProfileMetrics     bool      `yaml:"per_profile_metrics"`
-	MaxConcurrentListings int       `yaml:"max_concurrent_listings"`
-	Accounts              []Account `yaml:"accounts"`
+// Spec is the configuration as written: the keys of the YAML file, or the
+// same built in code from Default. It is only input: New checks it and turns
+// it into a Config.
+type Spec struct {
+	APIURL                string        `yaml:"api_url"`
+	CacheTTL              Duration      `yaml:"cache_ttl"`
+	Timeout               Duration      `yaml:"timeout"`
+	MaxStale              Duration      `yaml:"max_stale"`
+	FailureBackoff        Duration      `yaml:"failure_backoff"`
+	PageSize              int           `yaml:"page_size"`
+	ExpiringWithinDays    []int         `yaml:"expiring_within_days"`
+	PerProfileMetrics     bool          `yaml:"per_profile_metrics"`
+	MaxConcurrentListings int           `yaml:"max_concurrent_listings"`
+	Accounts              []AccountSpec `yaml:"accounts"`
 }
 
-// Account is one Twilio account (or subaccount) whose Customer-Profiles are listed.
-type Account struct {
+// AccountSpec is one entry of accounts as written: a Twilio account (or
+// subaccount) whose Customer-Profiles are listed.
+type AccountSpec struct {
 	Name          string            `yaml:"name"`
 	AccountSID    string            `yaml:"account_sid"`
 	AuthToken     promconfig.Secret `yaml:"auth_token"`
@@ -67,18 +73,29 @@ type Account struct {
 	Status        string            `yaml:"status"`
 	FriendlyName  string            `yaml:"friendly_name"`
 	PolicySID     string            `yaml:"policy_sid"`
-
-	credentials *promconfig.BasicAuth
 }
+
+// String describes the account without its secrets, so that no %v of a
+// specification can print a token, even by mistake.
+func (a AccountSpec) String() string {
+	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s}",
+		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID)
+}
+
+// GoString is String, for %#v.
+func (a AccountSpec) GoString() string { return a.String() }
 
 // Duration is a duration in Prometheus' notation (30s, 5m, 1h, 7d).
 type Duration time.Duration
 
-// UnmarshalYAML parses the duration and says where a bad one is.
+// UnmarshalYAML parses the duration; the decoder adds the line and the key.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("cannot decode %s as a duration", describe(n))
+	}
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return err
 	}
 	*d = Duration(v)
 	return nil
@@ -89,19 +106,9 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 func (d Duration) String() string { return model.Duration(d).String() }
 
-// String describes the account without its secrets, so that no %v of a
-// configuration can print a token, even by mistake.
-func (a Account) String() string {
-	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s}",
-		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID)
-}
-
-// GoString is String, for %#v.
-func (a Account) GoString() string { return a.String() }
-
-// Default returns a configuration with every default applied and no accounts.
-func Default() *Config {
-	return &Config{
+// Default returns a specification with every default applied and no accounts.
+func Default() Spec {
+	return Spec{
 		APIURL:                DefaultAPIURL,
 		CacheTTL:              Duration(DefaultCacheTTL),
 		Timeout:               Duration(DefaultTimeout),
@@ -114,12 +121,89 @@ func Default() *Config {
 	}
 }
 
-// Load reads, decodes strictly and validates the file at path. Relative
-// *_file paths are taken relative to the file's directory.
+// Config is a checked configuration with every value derived. Its fields
+// are unexported so that none can be built half-way: get one from Load,
+// Parse, FromEnv or New.
+type Config struct {
+	apiURL                string
+	cacheTTL              time.Duration
+	timeout               time.Duration
+	maxStale              time.Duration
+	failureBackoff        time.Duration
+	pageSize              int
+	expiringWithinDays    []int
+	perProfileMetrics     bool
+	maxConcurrentListings int
+	accounts              []Account
+}
+
+// APIURL is the TrustHub base URL, without a trailing slash.
+func (c *Config) APIURL() string { return c.apiURL }
+
+// CacheTTL is how long a listing is served without calling Twilio.
+func (c *Config) CacheTTL() time.Duration { return c.cacheTTL }
+
+// Timeout bounds one whole listing.
+func (c *Config) Timeout() time.Duration { return c.timeout }
+
+// MaxStale is the age up to which data is served after a failed listing.
+func (c *Config) MaxStale() time.Duration { return c.maxStale }
+
+// FailureBackoff is the first wait after a failed listing.
+func (c *Config) FailureBackoff() time.Duration { return c.failureBackoff }
+
+// PageSize is the number of profiles asked for per request, 1..1000.
+func (c *Config) PageSize() int { return c.pageSize }
+
+// ExpiringWithinDays returns the expiry windows in days, sorted, distinct.
+func (c *Config) ExpiringWithinDays() []int { return slices.Clone(c.expiringWithinDays) }
+
+// PerProfileMetrics says whether the per-profile series are exported.
+func (c *Config) PerProfileMetrics() bool { return c.perProfileMetrics }
+
+// MaxConcurrentListings bounds the listings running at once, at least 1.
+func (c *Config) MaxConcurrentListings() int { return c.maxConcurrentListings }
+
+// Accounts returns the accounts, at least one, with distinct names.
+func (c *Config) Accounts() []Account { return slices.Clone(c.accounts) }
+
+// Account is one checked account with its name and credentials resolved.
+type Account struct {
+	name       string
+	accountSID string
+	// A pointer, so that no %v of an Account prints the secret in it.
+	auth   *promconfig.BasicAuth
+	apiKey bool
+	filter trusthub.Filter
+}
+
+// Name is the account label: the configured name, or the account SID.
+func (a Account) Name() string { return a.name }
+
+// AccountSID is the account's SID (AC...).
+func (a Account) AccountSID() string { return a.accountSID }
+
+// BasicAuth returns the HTTP basic-auth settings: the account SID or API
+// key as user, the token or secret (or the file holding it) as password.
+// Each call returns a copy.
+func (a Account) BasicAuth() *promconfig.BasicAuth {
+	b := *a.auth
+	return &b
+}
+
+// UsesAPIKey says whether the credential is an API key and secret rather
+// than the account's auth token.
+func (a Account) UsesAPIKey() bool { return a.apiKey }
+
+// Filter is the listing filter (status, friendly_name, policy_sid).
+func (a Account) Filter() trusthub.Filter { return a.filter }
+
+// Load reads and parses the file at path. Relative *_file paths are taken
+// relative to the file's directory. Every error starts with path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path) //nolint:gosec // the operator names the file
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, fmt.Errorf("%s: cannot be read: %w", path, unwrapPathError(err))
 	}
 	cfg, err := Parse(bytes.NewReader(data), filepath.Dir(path))
 	if err != nil {
@@ -128,41 +212,23 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// Parse decodes strictly and validates a configuration; dir anchors
-// relative *_file paths.
+// Parse decodes a configuration strictly, applies the defaults and checks
+// it; dir anchors relative *_file paths.
 func Parse(r io.Reader, dir string) (*Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	cfg := Default()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("the file is empty: at least accounts must be set")
-		}
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			// One line per problem, e.g. "line 4: field auth_tokn not found in type config.Account".
-			return nil, fmt.Errorf("decoding YAML: %s", strings.Join(te.Errors, "; "))
-		}
-		return nil, fmt.Errorf("decoding YAML: %w", err)
+	spec, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
-	// A second document would be silently ignored otherwise.
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("decoding YAML: the file must hold exactly one document")
-	}
-	for i := range cfg.Accounts {
-		a := &cfg.Accounts[i]
+	for i := range spec.Accounts {
+		a := &spec.Accounts[i]
 		a.AuthTokenFile = resolve(dir, a.AuthTokenFile)
 		a.APISecretFile = resolve(dir, a.APISecretFile)
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return New(spec)
 }
 
 func resolve(dir, path string) string {
@@ -179,7 +245,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if sid == "" {
 		return nil, errors.New("no --config.file given and TWILIO_ACCOUNT_SID is not set: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), or pass --config.file")
 	}
-	a := Account{AccountSID: sid}
+	a := AccountSpec{AccountSID: sid}
 	token, key, secret := getenv("TWILIO_AUTH_TOKEN"), getenv("TWILIO_API_KEY"), getenv("TWILIO_API_SECRET")
 	switch {
 	case key != "" || secret != "":
@@ -195,120 +261,133 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, errors.New("TWILIO_ACCOUNT_SID is set but no credential is: set TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET")
 	}
-	cfg := Default()
-	cfg.Accounts = []Account{a}
-	if err := cfg.Validate(); err != nil {
+	spec := Default()
+	spec.Accounts = []AccountSpec{a}
+	cfg, err := New(spec)
+	if err != nil {
 		return nil, fmt.Errorf("from environment: %w", err)
 	}
 	return cfg, nil
 }
 
-// Validate checks every field, fills derived values (account names, the
-// credentials) and returns the first problem, naming the key and the value.
-func (c *Config) Validate() error {
-	u, err := url.Parse(c.APIURL)
+// New checks every field of s and derives the values the exporter uses
+// (the URL without a trailing slash, the windows sorted, account names,
+// credentials). It returns the first problem, naming the key and the value.
+// Start s from Default: New applies no defaults of its own, since a zero
+// page_size or a false per_profile_metrics may be what was written.
+func New(s Spec) (*Config, error) {
+	u, err := url.Parse(s.APIURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("api_url: %q is not an http(s) URL with a host and no user, query or fragment", c.APIURL)
+		return nil, fmt.Errorf("api_url: %q is not an http(s) URL with a host and no user, query or fragment", s.APIURL)
 	}
-	c.APIURL = strings.TrimRight(c.APIURL, "/")
-	if c.CacheTTL < 0 {
-		return fmt.Errorf("cache_ttl: %s must not be negative", c.CacheTTL)
+	if s.CacheTTL < 0 {
+		return nil, fmt.Errorf("cache_ttl: %s must not be negative", s.CacheTTL)
 	}
-	if c.Timeout <= 0 {
-		return fmt.Errorf("timeout: %s must be greater than 0", c.Timeout)
+	if s.Timeout <= 0 {
+		return nil, fmt.Errorf("timeout: %s must be greater than 0", s.Timeout)
 	}
-	if c.MaxStale < 0 {
-		return fmt.Errorf("max_stale: %s must not be negative", c.MaxStale)
+	if s.MaxStale < 0 {
+		return nil, fmt.Errorf("max_stale: %s must not be negative", s.MaxStale)
 	}
-	if c.FailureBackoff < 0 {
-		return fmt.Errorf("failure_backoff: %s must not be negative", c.FailureBackoff)
+	if s.FailureBackoff < 0 {
+		return nil, fmt.Errorf("failure_backoff: %s must not be negative", s.FailureBackoff)
 	}
-	if c.PageSize < 1 || c.PageSize > 1000 {
-		return fmt.Errorf("page_size: %d is outside 1..1000", c.PageSize)
+	if s.PageSize < 1 || s.PageSize > 1000 {
+		return nil, fmt.Errorf("page_size: %d is outside 1..1000", s.PageSize)
 	}
-	if c.MaxConcurrentListings < 1 {
-		return fmt.Errorf("max_concurrent_listings: %d must be at least 1", c.MaxConcurrentListings)
+	if s.MaxConcurrentListings < 1 {
+		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", s.MaxConcurrentListings)
 	}
 	seenDays := map[int]bool{}
-	for i, d := range c.ExpiringWithinDays {
+	for i, d := range s.ExpiringWithinDays {
 		if d < 1 || d > maxExpiringWithinDays {
-			return fmt.Errorf("expiring_within_days[%d]: %d is outside 1..%d", i, d, maxExpiringWithinDays)
+			return nil, fmt.Errorf("expiring_within_days[%d]: %d is outside 1..%d", i, d, maxExpiringWithinDays)
 		}
 		if seenDays[d] {
-			return fmt.Errorf("expiring_within_days[%d]: %d is listed twice", i, d)
+			return nil, fmt.Errorf("expiring_within_days[%d]: %d is listed twice", i, d)
 		}
 		seenDays[d] = true
 	}
-	slices.Sort(c.ExpiringWithinDays)
-	if len(c.Accounts) == 0 {
-		return errors.New("accounts: at least one account is required")
+	if len(s.Accounts) == 0 {
+		return nil, errors.New("accounts: at least one account is required")
+	}
+	c := &Config{
+		apiURL:                strings.TrimRight(s.APIURL, "/"),
+		cacheTTL:              time.Duration(s.CacheTTL),
+		timeout:               time.Duration(s.Timeout),
+		maxStale:              time.Duration(s.MaxStale),
+		failureBackoff:        time.Duration(s.FailureBackoff),
+		pageSize:              s.PageSize,
+		expiringWithinDays:    slices.Sorted(slices.Values(s.ExpiringWithinDays)),
+		perProfileMetrics:     s.PerProfileMetrics,
+		maxConcurrentListings: s.MaxConcurrentListings,
 	}
 	names := map[string]int{}
-	for i := range c.Accounts {
-		a := &c.Accounts[i]
-		if err := a.validate(); err != nil {
-			return fmt.Errorf("accounts[%d]: %w", i, err)
+	for i, as := range s.Accounts {
+		a, err := newAccount(as)
+		if err != nil {
+			return nil, fmt.Errorf("accounts[%d]: %w", i, err)
 		}
-		if j, dup := names[a.Name]; dup {
-			return fmt.Errorf("accounts[%d]: name %q is already used by accounts[%d]", i, a.Name, j)
+		if j, dup := names[a.name]; dup {
+			return nil, fmt.Errorf("accounts[%d]: name %q is already used by accounts[%d]", i, a.name, j)
 		}
-		names[a.Name] = i
+		names[a.name] = i
+		c.accounts = append(c.accounts, a)
 	}
-	return nil
+	return c, nil
 }
 
-func (a *Account) validate() error {
-	if !accountSIDRe.MatchString(a.AccountSID) {
-		return fmt.Errorf("account_sid: %q does not match %s", a.AccountSID, accountSIDRe)
+func newAccount(s AccountSpec) (Account, error) {
+	if !accountSIDRe.MatchString(s.AccountSID) {
+		return Account{}, fmt.Errorf("account_sid: %q does not match %s", s.AccountSID, accountSIDRe)
 	}
-	if a.Name == "" {
-		a.Name = a.AccountSID
+	a := Account{
+		name:       cmp.Or(s.Name, s.AccountSID),
+		accountSID: s.AccountSID,
+		filter:     trusthub.Filter{Status: s.Status, FriendlyName: s.FriendlyName, PolicySID: s.PolicySID},
 	}
-	hasToken := a.AuthToken != "" || a.AuthTokenFile != ""
-	hasKey := a.APIKey != "" || a.APISecret != "" || a.APISecretFile != ""
+	hasToken := s.AuthToken != "" || s.AuthTokenFile != ""
+	a.apiKey = s.APIKey != "" || s.APISecret != "" || s.APISecretFile != ""
 	switch {
-	case a.AuthToken != "" && a.AuthTokenFile != "":
-		return errors.New("auth_token and auth_token_file are mutually exclusive")
-	case a.APISecret != "" && a.APISecretFile != "":
-		return errors.New("api_secret and api_secret_file are mutually exclusive")
-	case hasToken && hasKey:
-		return errors.New("set either auth_token(_file) or api_key with api_secret(_file), not both")
-	case !hasToken && !hasKey:
-		return errors.New("no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file")
+	case s.AuthToken != "" && s.AuthTokenFile != "":
+		return Account{}, errors.New("auth_token and auth_token_file are mutually exclusive")
+	case s.APISecret != "" && s.APISecretFile != "":
+		return Account{}, errors.New("api_secret and api_secret_file are mutually exclusive")
+	case hasToken && a.apiKey:
+		return Account{}, errors.New("set either auth_token(_file) or api_key with api_secret(_file), not both")
+	case !hasToken && !a.apiKey:
+		return Account{}, errors.New("no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file")
 	}
-	auth := &promconfig.BasicAuth{Username: a.AccountSID, Password: a.AuthToken, PasswordFile: a.AuthTokenFile}
-	if hasKey {
-		if !apiKeySIDRe.MatchString(a.APIKey) {
-			return fmt.Errorf("api_key: %q does not match %s", a.APIKey, apiKeySIDRe)
+	a.auth = &promconfig.BasicAuth{Username: s.AccountSID, Password: s.AuthToken, PasswordFile: s.AuthTokenFile}
+	fileKey := "auth_token_file"
+	if a.apiKey {
+		if !apiKeySIDRe.MatchString(s.APIKey) {
+			return Account{}, fmt.Errorf("api_key: %q does not match %s", s.APIKey, apiKeySIDRe)
 		}
-		if a.APISecret == "" && a.APISecretFile == "" {
-			return errors.New("api_key needs api_secret or api_secret_file")
+		if s.APISecret == "" && s.APISecretFile == "" {
+			return Account{}, errors.New("api_key needs api_secret or api_secret_file")
 		}
-		auth = &promconfig.BasicAuth{Username: a.APIKey, Password: a.APISecret, PasswordFile: a.APISecretFile}
+		a.auth = &promconfig.BasicAuth{Username: s.APIKey, Password: s.APISecret, PasswordFile: s.APISecretFile}
+		fileKey = "api_secret_file"
 	}
-	if auth.PasswordFile != "" {
-		key := "auth_token_file"
-		if hasKey {
-			key = "api_secret_file"
-		}
+	if file := a.auth.PasswordFile; file != "" {
 		// Read once now so that a typo fails at start; the HTTP client
 		// re-reads it on every request so that rotation needs no reload.
-		b, err := os.ReadFile(auth.PasswordFile) //nolint:gosec // the operator names the file
+		b, err := os.ReadFile(file) //nolint:gosec // the operator names the file
 		if err != nil {
-			return fmt.Errorf("%s: %q cannot be read: %w", key, auth.PasswordFile, unwrapPathError(err))
+			return Account{}, fmt.Errorf("%s: %q cannot be read: %w", fileKey, file, unwrapPathError(err))
 		}
 		if strings.TrimSpace(string(b)) == "" {
-			return fmt.Errorf("%s: %q is empty", key, auth.PasswordFile)
+			return Account{}, fmt.Errorf("%s: %q is empty", fileKey, file)
 		}
 	}
-	if a.Status != "" && !slices.Contains(trusthub.Statuses, a.Status) {
-		return fmt.Errorf("status: %q is not one of %s", a.Status, strings.Join(trusthub.Statuses, ", "))
+	if s.Status != "" && !slices.Contains(trusthub.Statuses, s.Status) {
+		return Account{}, fmt.Errorf("status: %q is not one of %s", s.Status, strings.Join(trusthub.Statuses, ", "))
 	}
-	if a.PolicySID != "" && !policySIDRe.MatchString(a.PolicySID) {
-		return fmt.Errorf("policy_sid: %q does not match %s", a.PolicySID, policySIDRe)
+	if s.PolicySID != "" && !policySIDRe.MatchString(s.PolicySID) {
+		return Account{}, fmt.Errorf("policy_sid: %q does not match %s", s.PolicySID, policySIDRe)
 	}
-	a.credentials = auth
-	return nil
+	return a, nil
 }
 
 // unwrapPathError drops the *PathError wrapper, whose text repeats the path.
@@ -318,11 +397,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// BasicAuth returns the HTTP basic-auth settings for the account: the
-// account SID or API key as user, the token or secret (or its file) as
-// password. It is set by Validate.
-func (a *Account) BasicAuth() *promconfig.BasicAuth {
-	return a.credentials
 }

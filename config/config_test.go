@@ -1,9 +1,14 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,34 +21,71 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.APIURL != "http://127.0.0.1:8080" {
-		t.Errorf("api_url = %q, want the trailing slash trimmed", cfg.APIURL)
+	if cfg.APIURL() != "http://127.0.0.1:8080" {
+		t.Errorf("api_url = %q, want the trailing slash trimmed", cfg.APIURL())
 	}
-	if time.Duration(cfg.CacheTTL) != time.Minute || time.Duration(cfg.Timeout) != 30*time.Second || time.Duration(cfg.MaxStale) != time.Hour {
-		t.Errorf("durations = %s %s %s", cfg.CacheTTL, cfg.Timeout, cfg.MaxStale)
+	if cfg.CacheTTL() != time.Minute || cfg.Timeout() != 30*time.Second || cfg.MaxStale() != time.Hour || cfg.FailureBackoff() != DefaultFailureBackoff {
+		t.Errorf("durations = %s %s %s %s", cfg.CacheTTL(), cfg.Timeout(), cfg.MaxStale(), cfg.FailureBackoff())
 	}
-	if cfg.PageSize != 500 || cfg.PerProfileMetrics {
-		t.Errorf("page_size = %d, per_profile_metrics = %v", cfg.PageSize, cfg.PerProfileMetrics)
+	if cfg.PageSize() != 500 || cfg.PerProfileMetrics() {
+		t.Errorf("page_size = %d, per_profile_metrics = %v", cfg.PageSize(), cfg.PerProfileMetrics())
 	}
-	if got := cfg.ExpiringWithinDays; len(got) != 3 || got[0] != 7 || got[1] != 30 || got[2] != 90 {
+	if got := cfg.ExpiringWithinDays(); !slices.Equal(got, []int{7, 30, 90}) {
 		t.Errorf("expiring_within_days = %v, want sorted [7 30 90]", got)
 	}
-	if cfg.MaxConcurrentListings != DefaultMaxConcurrentListings {
-		t.Errorf("max_concurrent_listings = %d, want the default", cfg.MaxConcurrentListings)
+	if cfg.MaxConcurrentListings() != DefaultMaxConcurrentListings {
+		t.Errorf("max_concurrent_listings = %d, want the default", cfg.MaxConcurrentListings())
 	}
-	main, second := cfg.Accounts[0], cfg.Accounts[1]
-	if a := main.BasicAuth(); main.Name != "main" || a.Username != main.AccountSID || string(a.Password) != "hunter2-token" {
-		t.Errorf("first account: name %q, user %q", main.Name, a.Username)
+	main, second := cfg.Accounts()[0], cfg.Accounts()[1]
+	if a := main.BasicAuth(); main.Name() != "main" || a.Username != main.AccountSID() || string(a.Password) != "hunter2-token" || main.UsesAPIKey() {
+		t.Errorf("first account: name %q, user %q, API key %v", main.Name(), a.Username, main.UsesAPIKey())
 	}
-	if second.Name != second.AccountSID {
-		t.Errorf("second account's name = %q, want its account_sid", second.Name)
+	if second.Name() != second.AccountSID() || second.AccountSID() != "ACfedcba9876543210fedcba9876543210" {
+		t.Errorf("second account's name = %q, want its account_sid", second.Name())
 	}
 	a := second.BasicAuth()
-	if a.Username != "SK0123456789abcdef0123456789abcdef" || a.PasswordFile != filepath.Join("testdata", "secret.txt") {
+	if a.Username != "SK0123456789abcdef0123456789abcdef" || a.PasswordFile != filepath.Join("testdata", "secret.txt") || !second.UsesAPIKey() {
 		t.Errorf("second account auth = user %q, file %q; want the API key and the file relative to the config", a.Username, a.PasswordFile)
 	}
-	if second.Status != "twilio-rejected" || second.PolicySID != "RN0123456789abcdef0123456789abcdef" {
-		t.Errorf("filters = %q %q", second.Status, second.PolicySID)
+	if f := second.Filter(); f.Status != "twilio-rejected" || f.PolicySID != "RN0123456789abcdef0123456789abcdef" || f.FriendlyName != "" {
+		t.Errorf("filter = %+v", f)
+	}
+}
+
+// A Config hands out copies: what a caller changes does not change it.
+func TestConfigIsNotShared(t *testing.T) {
+	cfg, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ExpiringWithinDays()[0] = 1
+	cfg.Accounts()[0] = Account{}
+	cfg.Accounts()[0].BasicAuth().Username = "changed"
+	if cfg.ExpiringWithinDays()[0] != 7 || cfg.Accounts()[0].Name() != "main" || cfg.Accounts()[0].BasicAuth().Username == "changed" {
+		t.Error("a change to a returned value reached the Config")
+	}
+}
+
+// New is the whole check for a Spec built in code, as the demo and the
+// tests build theirs; it does not change the Spec it is given.
+func TestNew(t *testing.T) {
+	spec := Default()
+	spec.APIURL = "http://127.0.0.1:1/"
+	spec.ExpiringWithinDays = []int{30, 7}
+	spec.Accounts = []AccountSpec{{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "t"}}
+	cfg, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIURL() != "http://127.0.0.1:1" || !slices.Equal(cfg.ExpiringWithinDays(), []int{7, 30}) || cfg.Accounts()[0].Name() != "AC0123456789abcdef0123456789abcdef" {
+		t.Errorf("derived values: %q %v %q", cfg.APIURL(), cfg.ExpiringWithinDays(), cfg.Accounts()[0].Name())
+	}
+	if spec.APIURL != "http://127.0.0.1:1/" || !slices.Equal(spec.ExpiringWithinDays, []int{30, 7}) || spec.Accounts[0].Name != "" {
+		t.Errorf("New changed its input: %q %v %q", spec.APIURL, spec.ExpiringWithinDays, spec.Accounts[0].Name)
+	}
+	// A zero Spec is not a default one: New applies no defaults.
+	if _, err := New(Spec{}); err == nil || !strings.HasPrefix(err.Error(), "api_url:") {
+		t.Errorf("New(Spec{}) = %v, want the api_url refused", err)
 	}
 }
 
@@ -52,11 +94,29 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.APIURL != DefaultAPIURL || time.Duration(cfg.CacheTTL) != DefaultCacheTTL || time.Duration(cfg.Timeout) != DefaultTimeout ||
-		time.Duration(cfg.MaxStale) != DefaultMaxStale || cfg.PageSize != 1000 || !cfg.PerProfileMetrics ||
-		len(cfg.ExpiringWithinDays) != 2 || cfg.ExpiringWithinDays[0] != 7 || cfg.ExpiringWithinDays[1] != 30 {
+	if cfg.APIURL() != DefaultAPIURL || cfg.CacheTTL() != DefaultCacheTTL || cfg.Timeout() != DefaultTimeout ||
+		cfg.MaxStale() != DefaultMaxStale || cfg.FailureBackoff() != DefaultFailureBackoff || cfg.PageSize() != 1000 || !cfg.PerProfileMetrics() ||
+		cfg.MaxConcurrentListings() != DefaultMaxConcurrentListings || !slices.Equal(cfg.ExpiringWithinDays(), []int{7, 30}) {
 		t.Errorf("defaults not applied: api_url %s, cache_ttl %s, timeout %s, max_stale %s, page_size %d, per_profile_metrics %v, expiring_within_days %v",
-			cfg.APIURL, cfg.CacheTTL, cfg.Timeout, cfg.MaxStale, cfg.PageSize, cfg.PerProfileMetrics, cfg.ExpiringWithinDays)
+			cfg.APIURL(), cfg.CacheTTL(), cfg.Timeout(), cfg.MaxStale(), cfg.PageSize(), cfg.PerProfileMetrics(), cfg.ExpiringWithinDays())
+	}
+	// null leaves a scalar at its default and empties a list, as YAML does.
+	cfg, err = Parse(strings.NewReader("page_size:\nexpiring_within_days:\naccounts:\n  - account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token: t\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PageSize() != DefaultPageSize || len(cfg.ExpiringWithinDays()) != 0 {
+		t.Errorf("after nulls: page_size %d, expiring_within_days %v", cfg.PageSize(), cfg.ExpiringWithinDays())
+	}
+	// Anchors and aliases work as in any YAML.
+	cfg, err = Parse(strings.NewReader("accounts:\n  - name: a\n    account_sid: &sid AC0123456789abcdef0123456789abcdef\n    auth_token: &tok t\n  - name: b\n    account_sid: *sid\n    auth_token: *tok\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cfg.Accounts() {
+		if a.AccountSID() != "AC0123456789abcdef0123456789abcdef" || a.BasicAuth().Password != "t" {
+			t.Errorf("account %s: aliases not followed", a.Name())
+		}
 	}
 }
 
@@ -80,42 +140,67 @@ func TestExampleLoads(t *testing.T) {
 	}
 }
 
+// The table holds every testdata/invalid-*.yml file (TestInvalidFilesAllListed
+// checks) with the exact message Load gives, and one file that is not there.
+var invalid = map[string]string{
+	"does-not-exist.yml":                     `cannot be read: no such file or directory`,
+	"invalid-account-sid.yml":                `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
+	"invalid-accounts-not-list.yml":          `line 1: accounts: cannot decode "AC0123456789abcdef0123456789abcdef" as a list of accounts`,
+	"invalid-api-key-no-secret.yml":          `accounts[0]: api_key needs api_secret or api_secret_file`,
+	"invalid-api-key.yml":                    `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
+	"invalid-api-url.yml":                    `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-duplicate-default-name.yml":     `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
+	"invalid-duplicate-key.yml":              `line 5: page_size: set twice, first on line 1`,
+	"invalid-duplicate-name.yml":             `accounts[1]: name "a" is already used by accounts[0]`,
+	"invalid-duration-list.yml":              `line 1: timeout: cannot decode a list as a duration`,
+	"invalid-duration.yml":                   `line 1: cache_ttl: unknown unit " minutes" in duration "5 minutes"`,
+	"invalid-empty-item.yml":                 `line 4: accounts[1]: the item is empty`,
+	"invalid-empty-token-file.yml":           `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
+	"invalid-empty.yml":                      `the file is empty: at least accounts must be set`,
+	"invalid-expiring-duplicate.yml":         `expiring_within_days[1]: 7 is listed twice`,
+	"invalid-expiring-zero.yml":              `expiring_within_days[1]: 0 is outside 1..3650`,
+	"invalid-max-concurrent.yml":             `max_concurrent_listings: 0 must be at least 1`,
+	"invalid-missing-secret-file.yml":        `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
+	"invalid-missing-token-file.yml":         `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
+	"invalid-no-accounts.yml":                `accounts: at least one account is required`,
+	"invalid-no-credentials.yml":             `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
+	"invalid-not-mapping.yml":                `line 1: cannot decode a list as a mapping of keys`,
+	"invalid-page-size-zero.yml":             `page_size: 0 is outside 1..1000`,
+	"invalid-page-size.yml":                  `page_size: 1001 is outside 1..1000`,
+	"invalid-policy-sid.yml":                 `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
+	"invalid-status.yml":                     `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
+	"invalid-syntax.yml":                     `line 2: mapping values are not allowed in this context`,
+	"invalid-timeout.yml":                    `timeout: 0s must be greater than 0`,
+	"invalid-token-and-file.yml":             `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
+	"invalid-token-and-key.yml":              `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
+	"invalid-two-documents.yml":              `the file must hold exactly one document`,
+	"invalid-type-bool.yml":                  `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
+	"invalid-type-int.yml":                   `line 5: page_size: cannot decode "abc" as an integer`,
+	"invalid-type-list-item.yml":             `line 1: expiring_within_days[1]: cannot decode "soon" as an integer`,
+	"invalid-type-not-list.yml":              `line 1: expiring_within_days: cannot decode "7" as a list of integers`,
+	"invalid-type-token-list.yml":            `line 3: accounts[0]: auth_token: cannot decode a list as a string`,
+	"invalid-unknown-key-second-account.yml": `line 9: accounts[1]: unknown key "auth_tokn"`,
+	"invalid-unknown-key.yml":                `line 4: accounts[0]: unknown key "auth_tokn"`,
+	"invalid-unknown-top-key.yml":            `line 4: unknown key "page_sise"`,
+}
+
 func TestInvalid(t *testing.T) {
-	for file, want := range map[string]string{
-		"invalid-account-sid.yml":            `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
-		"invalid-api-key-no-secret.yml":      `accounts[0]: api_key needs api_secret or api_secret_file`,
-		"invalid-api-key.yml":                `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
-		"invalid-api-url.yml":                `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
-		"invalid-duplicate-default-name.yml": `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
-		"invalid-duplicate-name.yml":         `accounts[1]: name "a" is already used by accounts[0]`,
-		"invalid-duration.yml":               `decoding YAML: line 1: unknown unit " minutes" in duration "5 minutes"`,
-		"invalid-empty-token-file.yml":       `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
-		"invalid-empty.yml":                  `the file is empty: at least accounts must be set`,
-		"invalid-expiring-duplicate.yml":     `expiring_within_days[1]: 7 is listed twice`,
-		"invalid-expiring-zero.yml":          `expiring_within_days[1]: 0 is outside 1..3650`,
-		"invalid-max-concurrent.yml":         `max_concurrent_listings: 0 must be at least 1`,
-		"invalid-missing-secret-file.yml":    `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
-		"invalid-missing-token-file.yml":     `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
-		"invalid-no-accounts.yml":            `accounts: at least one account is required`,
-		"invalid-no-credentials.yml":         `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
-		"invalid-page-size-zero.yml":         `page_size: 0 is outside 1..1000`,
-		"invalid-page-size.yml":              `page_size: 1001 is outside 1..1000`,
-		"invalid-policy-sid.yml":             `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
-		"invalid-status.yml":                 `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
-		"invalid-timeout.yml":                `timeout: 0s must be greater than 0`,
-		"invalid-token-and-file.yml":         `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
-		"invalid-token-and-key.yml":          `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
-		"invalid-two-documents.yml":          `decoding YAML: the file must hold exactly one document`,
-		"invalid-unknown-key.yml":            `decoding YAML: line 4: field auth_tokn not found in type config.Account`,
-	} {
+	for file, want := range invalid {
 		t.Run(file, func(t *testing.T) {
 			path := filepath.Join("testdata", file)
 			_, err := Load(path)
 			if err == nil {
 				t.Fatal("loaded, want an error")
 			}
+			// Every message starts with the file, then says where in it.
 			if got := err.Error(); got != path+": "+want {
 				t.Errorf("error:\n got %s\nwant %s: %s", got, path, want)
+			}
+			// No message names a Go type or the YAML library.
+			for _, leak := range []string{"config.", "yaml:", "unmarshal", "!!"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("the message names %q: %s", leak, err)
+				}
 			}
 		})
 	}
@@ -123,9 +208,26 @@ func TestInvalid(t *testing.T) {
 
 // Every invalid-*.yml file must be in the table above, so none is forgotten.
 func TestInvalidFilesAllListed(t *testing.T) {
-	files, _ := filepath.Glob("testdata/invalid-*.yml")
-	if len(files) != 25 {
-		t.Errorf("%d invalid-*.yml files, but the table lists 25: add the new ones to TestInvalid", len(files))
+	files, err := filepath.Glob("testdata/invalid-*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no invalid-*.yml files: %v", err)
+	}
+	for _, f := range files {
+		if _, ok := invalid[filepath.Base(f)]; !ok {
+			t.Errorf("%s is not in the table of TestInvalid", f)
+		}
+	}
+	for file := range invalid {
+		if _, err := os.Stat(filepath.Join("testdata", file)); err != nil && strings.HasPrefix(file, "invalid-") {
+			t.Errorf("the table lists %s, which is not there", file)
+		}
+	}
+}
+
+// A missing file keeps its cause for errors.Is.
+func TestLoadMissingIsNotExist(t *testing.T) {
+	if _, err := Load("testdata/does-not-exist.yml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v is not fs.ErrNotExist", err)
 	}
 }
 
@@ -156,45 +258,54 @@ func TestFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cfg.Accounts[0].BasicAuth().Username; got != tc.user {
+			if got := cfg.Accounts()[0].BasicAuth().Username; got != tc.user {
 				t.Errorf("user = %q, want %q", got, tc.user)
 			}
-			if cfg.Accounts[0].Name != sid {
-				t.Errorf("name = %q, want the account SID", cfg.Accounts[0].Name)
+			if cfg.Accounts()[0].Name() != sid {
+				t.Errorf("name = %q, want the account SID", cfg.Accounts()[0].Name())
 			}
 		})
 	}
 }
 
-// A secret never comes back out of a loaded config, whatever prints it.
+// A secret never comes back out of a loaded config or its specification,
+// whatever prints it.
 func TestSecretsDoNotPrint(t *testing.T) {
 	cfg, err := Load("testdata/good.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := yaml.Marshal(cfg)
+	data, err := os.ReadFile("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := yaml.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(out), "hunter2-token") {
 		t.Error("the auth token was marshalled in clear")
 	}
+	if !strings.Contains(string(out), "<secret>") {
+		t.Errorf("marshalled specification does not mask the secret:\n%s", out)
+	}
 	for _, format := range []string{"%v", "%+v", "%#v"} {
-		for _, v := range []any{cfg, *cfg, cfg.Accounts, cfg.Accounts[0]} {
+		for _, v := range []any{cfg, *cfg, cfg.Accounts(), cfg.Accounts()[0], spec, spec.Accounts, spec.Accounts[0]} {
 			if s := fmt.Sprintf(format, v); strings.Contains(s, "hunter2-token") {
 				t.Errorf("%s of a %T prints the token", format, v)
 			}
 		}
-	}
-	if !strings.Contains(string(out), "<secret>") {
-		t.Errorf("marshalled config does not mask the secret:\n%s", out)
 	}
 }
 
 // The loader must refuse or accept any input without panicking, and what it
 // accepts must be valid.
 func FuzzParse(f *testing.F) {
-	for _, path := range []string{"testdata/good.yml", "testdata/invalid-unknown-key.yml", "testdata/invalid-duration.yml", "../config.yml.example"} {
+	for _, path := range []string{"testdata/good.yml", "testdata/invalid-unknown-key.yml", "testdata/invalid-duration.yml", "testdata/invalid-type-int.yml", "testdata/invalid-duplicate-key.yml", "../config.yml.example"} {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -202,17 +313,34 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The walk that words the errors must decode exactly what the YAML
+		// library's own strict decoding does, no more and nothing else.
+		if spec, err := decode(data); err == nil {
+			want := Default()
+			dec := yaml.NewDecoder(bytes.NewReader(data))
+			dec.KnownFields(true)
+			if err := dec.Decode(&want); err != nil && !strings.Contains(err.Error(), "excessive aliasing") {
+				t.Fatalf("decoded what strict YAML decoding refuses: %v", err)
+			}
+			if err == nil && !reflect.DeepEqual(spec, want) {
+				t.Fatalf("decoded differently from strict YAML decoding:\n got %+v\nwant %+v", spec, want)
+			}
+		}
 		cfg, err := Parse(strings.NewReader(string(data)), "testdata")
 		if err != nil {
 			return
 		}
-		if len(cfg.Accounts) == 0 || cfg.PageSize < 1 || cfg.PageSize > 1000 || cfg.Timeout <= 0 {
-			t.Fatalf("accepted an invalid config: %d accounts, page_size %d, timeout %s", len(cfg.Accounts), cfg.PageSize, cfg.Timeout)
+		if len(cfg.Accounts()) == 0 || cfg.PageSize() < 1 || cfg.PageSize() > 1000 || cfg.Timeout() <= 0 || cfg.MaxConcurrentListings() < 1 ||
+			!slices.IsSorted(cfg.ExpiringWithinDays()) || strings.HasSuffix(cfg.APIURL(), "/") {
+			t.Fatalf("accepted an invalid config: %d accounts, page_size %d, timeout %s, windows %v, api_url %q",
+				len(cfg.Accounts()), cfg.PageSize(), cfg.Timeout(), cfg.ExpiringWithinDays(), cfg.APIURL())
 		}
-		for _, a := range cfg.Accounts {
-			if a.BasicAuth() == nil || a.Name == "" {
-				t.Fatalf("accepted account %q without credentials or name", a.AccountSID)
+		names := map[string]bool{}
+		for _, a := range cfg.Accounts() {
+			if a.BasicAuth().Username == "" || a.Name() == "" || names[a.Name()] {
+				t.Fatalf("accepted account %q without credentials, without a name or with a name used twice", a.AccountSID())
 			}
+			names[a.Name()] = true
 		}
 	})
 }
