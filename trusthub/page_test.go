@@ -1,6 +1,10 @@
 package trusthub
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -15,17 +19,30 @@ func decodeFile(t *testing.T, path string) ([]Profile, Meta) {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	var got []Profile
-	meta, err := DecodePage(f, func(p *Profile) error {
-		c := *p
-		c.ErrorCodes = slices.Clone(p.ErrorCodes)
-		got = append(got, c)
-		return nil
-	})
+	got, meta, err := decodeAll(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got, meta
+}
+
+// decodeAll decodes a page, keeping a copy of every profile.
+func decodeAll(r io.Reader) ([]Profile, Meta, error) {
+	var got []Profile
+	meta, err := DecodePage(r, func(p *Profile) error {
+		c := *p
+		c.ErrorCodes = slices.Clone(p.ErrorCodes)
+		c.Anomalies = slices.Clone(p.Anomalies)
+		got = append(got, c)
+		return nil
+	})
+	return got, meta, err
+}
+
+func sameProfile(a, b Profile) bool {
+	return a.SID == b.SID && a.FriendlyName == b.FriendlyName && a.PolicySID == b.PolicySID && a.Status == b.Status &&
+		a.ValidUntil.Equal(b.ValidUntil) && a.DateUpdated.Equal(b.DateUpdated) &&
+		slices.Equal(a.ErrorCodes, b.ErrorCodes) && slices.Equal(a.Anomalies, b.Anomalies)
 }
 
 // The example answer of the API reference.
@@ -43,10 +60,8 @@ func TestDecodeReferencePage(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d profiles, want 1", len(got))
 	}
-	p := got[0]
-	if p.SID != want.SID || p.FriendlyName != want.FriendlyName || p.PolicySID != want.PolicySID || p.Status != want.Status ||
-		!p.ValidUntil.Equal(want.ValidUntil) || !p.DateUpdated.Equal(want.DateUpdated) || !slices.Equal(p.ErrorCodes, want.ErrorCodes) {
-		t.Errorf("profile:\n got %+v\nwant %+v", p, want)
+	if !sameProfile(got[0], want) {
+		t.Errorf("profile:\n got %+v\nwant %+v", got[0], want)
 	}
 	if meta.NextPageURL != "" || meta.PageSize != 50 {
 		t.Errorf("meta = %+v", meta)
@@ -59,14 +74,15 @@ func TestDecodeNulls(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d profiles, want 3", len(got))
 	}
-	if p := got[0]; p.SID != "" || p.Status != "" || !p.ValidUntil.IsZero() || !p.DateUpdated.IsZero() || len(p.ErrorCodes) != 0 {
+	if p := got[0]; !sameProfile(p, Profile{}) {
 		t.Errorf("all-null profile decoded as %+v", p)
 	}
-	if p := got[1]; !slices.Equal(p.ErrorCodes, []int64{22215, 22216}) {
-		t.Errorf("error codes = %v, want each non-null code once: [22215 22216]", p.ErrorCodes)
+	// {"code": null} and {} are items without a code: skipped, and said so.
+	if p := got[1]; !slices.Equal(p.ErrorCodes, []int64{22215, 22216}) || !slices.Equal(p.Anomalies, []Field{FieldErrors, FieldErrors}) {
+		t.Errorf("error codes = %v, anomalies = %v; want each code once: [22215 22216], two skipped items", p.ErrorCodes, p.Anomalies)
 	}
 	p := got[2]
-	if p.Status != "twilio-suspended" || p.FriendlyName != "Ünïcode ☎ \"quoted\"" {
+	if p.Status != "twilio-suspended" || p.FriendlyName != "Ünïcode ☎ \"quoted\"" || len(p.Anomalies) != 0 {
 		t.Errorf("profile 3 = %+v", p)
 	}
 	if want := time.Date(2027, 1, 1, 0, 0, 0, 5e8, time.UTC); !p.ValidUntil.Equal(want) {
@@ -74,26 +90,167 @@ func TestDecodeNulls(t *testing.T) {
 	}
 }
 
+// onePage wraps the JSON of one result in a page.
+func onePage(result string) string {
+	return `{"meta": {"next_page_url": null, "page_size": 50}, "results": [` + result + `]}`
+}
+
+var (
+	day1 = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	// errItem is an anomaly of the errors list, short for the table.
+	errItem = FieldErrors
+)
+
+// tolerated are results with odd values that cost the value, never the page:
+// the result as JSON, and the profile it must give.
+var tolerated = []struct {
+	name, result string
+	want         Profile
+}{
+	// Error codes in every shape the API may use.
+	{"code a number", `{"errors": [18601]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code with an exponent", `{"errors": [1.8601e4]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code with a zero fraction", `{"errors": [18601.0]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code a numeric string", `{"errors": ["18601"]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code object with a string", `{"errors": [{"code": "18601"}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, Profile{ErrorCodes: []int64{30701}}},
+	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, Profile{ErrorCodes: []int64{30701}}},
+	{"largest code", `{"errors": [2147483647]}`, Profile{ErrorCodes: []int64{MaxErrorCode}}},
+	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, Profile{ErrorCodes: []int64{18601, 18602}}},
+	{"brackets and quotes inside strings", `{"errors": [{"message": "a]}\\\"[{,", "code": 18601}, "x\"]", 18602]}`,
+		Profile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem}}},
+	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", Profile{ErrorCodes: []int64{18601, 18602, 18603}}},
+	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, Profile{ErrorCodes: []int64{18601}}},
+	{"errors null", `{"errors": null}`, Profile{}},
+	{"errors empty", `{"errors": [ ]}`, Profile{}},
+
+	// Items of any other shape are skipped, one anomaly each.
+	{"item null", `{"errors": [null]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item true", `{"errors": [true]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a list", `{"errors": [[18601]]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a word", `{"errors": ["rejected"]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item an empty string", `{"errors": [""]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a string with a space", `{"errors": [" 18601"]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a negative string", `{"errors": ["-18601"]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item a fraction", `{"errors": [18601.5]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item negative", `{"errors": [-18601]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item zero", `{"errors": [0]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item beyond the range", `{"errors": [2147483648]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item beyond int64", `{"errors": [99999999999999999999]}`, Profile{Anomalies: []Field{errItem}}},
+	{"item beyond float64", `{"errors": [1e400]}`, Profile{Anomalies: []Field{errItem}}},
+	{"object without a code", `{"errors": [{"message": "18601"}]}`, Profile{Anomalies: []Field{errItem}}},
+	{"object with an empty code", `{"errors": [{}]}`, Profile{Anomalies: []Field{errItem}}},
+	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, Profile{Anomalies: []Field{errItem}}},
+	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, Profile{Anomalies: []Field{errItem}}},
+	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, Profile{Anomalies: []Field{errItem}}},
+	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, Profile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem, errItem}}},
+	{"errors an object", `{"errors": {"code": 18601}}`, Profile{Anomalies: []Field{errItem}}},
+	{"errors a string", `{"errors": "18601"}`, Profile{Anomalies: []Field{errItem}}},
+	{"errors a number", `{"errors": 18601}`, Profile{Anomalies: []Field{errItem}}},
+	{"errors false", `{"errors": false}`, Profile{Anomalies: []Field{errItem}}},
+
+	// Dates: RFC 3339 or null; anything else leaves the date absent.
+	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, Profile{ValidUntil: day1}},
+	{"valid_until a word", `{"valid_until": "tomorrow"}`, Profile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until empty", `{"valid_until": ""}`, Profile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, Profile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until a number", `{"valid_until": 1798761600}`, Profile{Anomalies: []Field{FieldValidUntil}}},
+	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, Profile{Anomalies: []Field{FieldDateUpdated}}},
+	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, Profile{Anomalies: []Field{FieldDateUpdated}}},
+
+	// Strings: a string or null; anything else is skipped as null.
+	{"status a number", `{"sid": "BU1", "status": 5}`, Profile{SID: "BU1", Anomalies: []Field{FieldStatus}}},
+	{"status a list", `{"status": ["draft"]}`, Profile{Anomalies: []Field{FieldStatus}}},
+	{"sid a number", `{"sid": 1, "status": "draft"}`, Profile{Status: "draft", Anomalies: []Field{FieldSID}}},
+	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, Profile{Anomalies: []Field{FieldFriendlyName}}},
+	{"policy_sid true", `{"policy_sid": true}`, Profile{Anomalies: []Field{FieldPolicySID}}},
+	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, Profile{FriendlyName: "Über \"Q\"\n"}},
+	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", Profile{FriendlyName: "a\ufffdb"}},
+	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, Profile{Status: "draft"}},
+
+	// Everything odd at once: anomalies in field order, the profile still counts.
+	{"every field odd", `{"errors": [null, {}], "date_updated": 1, "valid_until": "x", "status": {}, "policy_sid": 2, "friendly_name": [], "sid": false}`,
+		Profile{Anomalies: []Field{FieldSID, FieldFriendlyName, FieldPolicySID, FieldStatus, FieldValidUntil, FieldDateUpdated, errItem, errItem}}},
+}
+
+func TestDecodeTolerates(t *testing.T) {
+	for _, tc := range tolerated {
+		t.Run(tc.name, func(t *testing.T) {
+			got, meta, err := decodeAll(strings.NewReader(onePage(tc.result)))
+			if err != nil {
+				t.Fatalf("the page failed: %v", err)
+			}
+			if len(got) != 1 || meta.PageSize != 50 {
+				t.Fatalf("%d profiles, meta %+v; want 1 profile and the meta", len(got), meta)
+			}
+			if !sameProfile(got[0], tc.want) {
+				t.Errorf("\n got %+v\nwant %+v", got[0], tc.want)
+			}
+		})
+	}
+}
+
+// One odd profile leaves the others as they are, and the buffers reused
+// between profiles carry nothing over.
+func TestDecodeOddProfileAmongOthers(t *testing.T) {
+	body := `{"results": [
+		{"sid": "BU1", "status": "twilio-rejected", "errors": [{"code": 18601}, {"code": 18602}], "valid_until": "2027-01-01T00:00:00Z"},
+		{"sid": "BU2", "status": 7, "errors": ["18603", null], "valid_until": "soon"},
+		{"sid": "BU3", "status": "draft"}
+	], "meta": {"next_page_url": null}}`
+	got, _, err := decodeAll(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Profile{
+		{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{18601, 18602}, ValidUntil: day1},
+		{SID: "BU2", ErrorCodes: []int64{18603}, Anomalies: []Field{FieldStatus, FieldValidUntil, FieldErrors}},
+		{SID: "BU3", Status: "draft"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d profiles, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !sameProfile(got[i], want[i]) {
+			t.Errorf("profile %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// rejected are bodies that are not a page: the listing fails on them.
+var rejected = []struct {
+	name, body, want string
+}{
+	{"not json", `<html>oops</html>`, "decoding the page: invalid character"},
+	{"a list", `[]`, "decoding the page: not an object"},
+	{"truncated", `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`, "decoding results[0]: unexpected EOF"},
+	{"truncated in an errors list", `{"meta": {}, "results": [{"errors": [18601, `, "decoding results[0]: unexpected EOF"},
+	{"truncated after results", `{"results": [], "meta": {`, "decoding meta: unexpected EOF"},
+	{"truncated before the end", `{"meta": {}, "results": []`, "decoding page: EOF"},
+	{"broken inside a profile", `{"meta": {}, "results": [{"errors": [18601,]}]}`, "decoding results[0]: invalid character"},
+	{"no meta", `{"results": []}`, "decoding page: no meta object"},
+	{"no results", `{"meta": {"next_page_url": null}}`, "decoding page: no results list"},
+	{"results not a list", `{"meta": {}, "results": {"sid": "BU1"}}`, "decoding results: not a list"},
+	{"results null", `{"meta": {}, "results": null}`, "decoding results: not a list"},
+	{"results a string", `{"meta": {}, "results": "[]"}`, "decoding results: not a list"},
+	{"meta not an object", `{"meta": "x", "results": []}`, "decoding meta: not an object"},
+	{"meta null", `{"meta": null, "results": []}`, "decoding meta: not an object"},
+	{"null profile", `{"meta": {}, "results": [null]}`, "decoding results[0]: null instead of a profile"},
+	{"profile a string", `{"meta": {}, "results": [{"sid": "BU1"}, "BU2"]}`, "decoding results[1]: json: cannot unmarshal string"},
+	{"profile a number", `{"meta": {}, "results": [18601]}`, "decoding results[0]: json: cannot unmarshal number"},
+	{"profile a list", `{"meta": {}, "results": [[]]}`, "decoding results[0]: json: cannot unmarshal array"},
+	{"next_page_url a number", `{"meta": {"next_page_url": 3}, "results": []}`, "decoding meta: json: cannot unmarshal number"},
+	{"empty", ``, "decoding the page: EOF"},
+}
+
 func TestDecodeRejects(t *testing.T) {
-	for _, tc := range []struct {
-		name, body, want string
-	}{
-		{"not json", `<html>oops</html>`, "decoding the page: invalid character"},
-		{"a list", `[]`, "decoding the page: not an object"},
-		{"truncated", `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`, "decoding results[0]: unexpected EOF"},
-		{"truncated after results", `{"results": [], "meta": {`, "decoding meta: unexpected EOF"},
-		{"no meta", `{"results": []}`, "decoding page: no meta object"},
-		{"no results", `{"meta": {"next_page_url": null}}`, "decoding page: no results list"},
-		{"results not a list", `{"meta": {}, "results": {"sid": "BU1"}}`, "decoding results: not a list"},
-		{"results null", `{"meta": {}, "results": null}`, "decoding results: not a list"},
-		{"meta not an object", `{"meta": "x", "results": []}`, "decoding meta: not an object"},
-		{"null profile", `{"meta": {}, "results": [null]}`, "decoding results[0]: null instead of a profile"},
-		{"bad date", `{"meta": {}, "results": [{"sid": "BU1", "valid_until": "tomorrow"}]}`, "decoding results[0]: parsing time"},
-		{"status a number", `{"meta": {}, "results": [{"status": 5}]}`, "decoding results[0]: json: cannot unmarshal number"},
-		{"code a string", `{"meta": {}, "results": [{"errors": [{"code": "x"}]}]}`, "decoding results[0]: json: cannot unmarshal string"},
-		{"next_page_url a number", `{"meta": {"next_page_url": 3}, "results": []}`, "decoding meta: json: cannot unmarshal number"},
-		{"empty", ``, "decoding the page: EOF"},
-	} {
+	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodePage(strings.NewReader(tc.body), func(*Profile) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -103,6 +260,42 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// The error of fn stops the page and comes back as it is.
+func TestDecodeStopsOnCallbackError(t *testing.T) {
+	stop := errors.New("stop")
+	n := 0
+	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), func(*Profile) error {
+		n++
+		if n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 2 {
+		t.Errorf("err = %v after %d profiles, want %v after 2", err, n, stop)
+	}
+}
+
+func TestFieldNames(t *testing.T) {
+	if len(Fields) != int(NumFields) {
+		t.Fatalf("Fields has %d entries, want %d", len(Fields), NumFields)
+	}
+	var names []string
+	for i, f := range Fields {
+		if int(f) != i {
+			t.Errorf("Fields[%d] = %d", i, f)
+		}
+		names = append(names, f.String())
+	}
+	if got, want := strings.Join(names, " "), "sid friendly_name policy_sid status valid_until date_updated errors"; got != want {
+		t.Errorf("names = %q, want %q", got, want)
+	}
+}
+
+// FuzzDecodePage's seeds are every page the tests above decode, tolerated or
+// rejected, and each tolerated result on its own, so that mutations start
+// from each odd shape and each broken one rather than only from what a
+// large page mutates into.
 func FuzzDecodePage(f *testing.F) {
 	for _, path := range []string{"testdata/page-reference.json", "testdata/page-nulls.json"} {
 		b, err := os.ReadFile(path)
@@ -111,19 +304,61 @@ func FuzzDecodePage(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte(`{"meta":{},"results":[null]}`))
-	// The decoder must never panic, and whatever it accepts must hold each
-	// error code once.
-	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _ = DecodePage(strings.NewReader(string(body)), func(p *Profile) error {
-			seen := map[int64]bool{}
-			for _, c := range p.ErrorCodes {
-				if seen[c] {
-					t.Fatalf("code %d twice in %v", c, p.ErrorCodes)
-				}
-				seen[c] = true
+	for _, tc := range tolerated {
+		f.Add([]byte(onePage(tc.result)))
+		f.Add([]byte(tc.result))
+	}
+	for _, tc := range rejected {
+		f.Add([]byte(tc.body))
+	}
+	// The decoder must never panic; whatever it accepts must hold each error
+	// code once, every code in range, and only known fields as anomalies.
+	check := func(t *testing.T, p *Profile) {
+		for i, c := range p.ErrorCodes {
+			if c < 1 || c > MaxErrorCode {
+				t.Fatalf("code %d out of range", c)
 			}
+			if slices.Contains(p.ErrorCodes[:i], c) {
+				t.Fatalf("code %d twice in %v", c, p.ErrorCodes)
+			}
+		}
+		for _, a := range p.Anomalies {
+			if a >= NumFields {
+				t.Fatalf("anomaly of unknown field %d", a)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, _ = DecodePage(bytes.NewReader(body), func(p *Profile) error {
+			check(t, p)
 			return nil
 		})
+		// And the promise of tolerance: any JSON object as a result, however
+		// odd its values, is a profile and never fails its page.
+		if !json.Valid(body) || !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
+			return
+		}
+		n := 0
+		_, err := DecodePage(strings.NewReader(onePage(string(body))), func(p *Profile) error {
+			n++
+			check(t, p)
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("a result that is a JSON object gave %d profiles and failed its page: %v", n, err)
+		}
 	})
+}
+
+// eachElement is only handed checked JSON, but it must end, without a
+// panic, on anything: it walks bytes without checking them again.
+func TestEachElementEndsOnAnything(t *testing.T) {
+	for _, b := range []string{`[`, `{`, `[1`, `{"a"`, `{"a" 1}`, `{"a":`, `[1,,]`, `["open`, `[{"a": [}`, `{:}`, `[::]`, "[\x00]"} {
+		n := 0
+		eachElement([]byte(b), func(_, v []byte) {
+			if n++; n > len(b) {
+				t.Fatalf("%q: more elements than bytes", b)
+			}
+		})
+	}
 }

@@ -1,0 +1,209 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+)
+
+// Three accounts answer three bodies: one with odd values in two of its
+// three profiles, one clean, and one that is no page at all (cut off after
+// a profile with an odd value).
+const (
+	sidOdd     = "AC000000000000000000000000000000aa"
+	sidClean   = "AC000000000000000000000000000000bb"
+	sidGarbled = "AC000000000000000000000000000000cc"
+
+	oddPage = `{"meta": {"next_page_url": null}, "results": [
+		{"sid": "BU1", "status": "twilio-approved", "valid_until": "2026-11-30T12:00:00Z", "errors": []},
+		{"sid": "BU2", "status": "twilio-rejected", "valid_until": "soon", "friendly_name": "Jane Roe",
+		 "errors": [18601, "18602", {"error_code": 30701}, null, "private-detail"]},
+		{"sid": "BU3", "status": 5, "date_updated": "yesterday-secret"}
+	]}`
+	cleanPage   = `{"meta": {"next_page_url": null}, "results": [{"sid": "BU7", "status": "draft"}]}`
+	garbledPage = `{"meta": {"next_page_url": null}, "results": [{"sid": "BU9", "status": "draft", "errors": [true]}, {"sid": "BU`
+)
+
+// syncBuffer is a log destination for listings that run concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *Exporter {
+	t.Helper()
+	bodies := map[string]string{sidOdd: oddPage, sidClean: cleanPage, sidGarbled: garbledPage}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, _, _ := r.BasicAuth()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(bodies[user]))
+	}))
+	t.Cleanup(srv.Close)
+	var yml strings.Builder
+	fmt.Fprintf(&yml, "api_url: %s\naccounts:\n", srv.URL)
+	for _, a := range []struct{ name, sid string }{{"odd", sidOdd}, {"clean", sidClean}, {"garbled", sidGarbled}} {
+		fmt.Fprintf(&yml, "  - {name: %s, account_sid: %s, auth_token: tok}\n", a.name, a.sid)
+	}
+	cfg, err := config.Parse(strings.NewReader(yml.String()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := log.NewLogfmtLogger(logs)
+	e, err := New(cfg, Options{UserAgent: "test", Logger: logger, Now: func() time.Time { return *clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+func anomaliesWant(odd map[string]int, garbled int) string {
+	var b strings.Builder
+	b.WriteString(`# HELP twilio_trusthub_decode_anomalies_total Values in the account's listings that were skipped because their field cannot have that shape (an error code that is no number, a date that does not parse), by field; the rest of the profile still counts, and a profile that stays malformed counts again in every listing.
+# TYPE twilio_trusthub_decode_anomalies_total counter
+`)
+	for _, account := range []string{"clean", "garbled", "odd"} {
+		for _, field := range []string{"date_updated", "errors", "friendly_name", "policy_sid", "sid", "status", "valid_until"} {
+			n := 0
+			switch {
+			case account == "odd":
+				n = odd[field]
+			case account == "garbled" && field == "errors":
+				n = garbled
+			}
+			fmt.Fprintf(&b, "twilio_trusthub_decode_anomalies_total{account=%q,field=%q,resource=\"customer_profiles\"} %d\n", account, field, n)
+		}
+	}
+	return b.String()
+}
+
+// One odd value costs that value, not the account: up stays 1, every
+// profile is counted, and the anomaly counter says what was skipped.
+func TestOddValuesDoNotBlindTheAccount(t *testing.T) {
+	clock := now
+	logs := &syncBuffer{}
+	e := anomalyExporter(t, &clock, logs)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.Scrape(context.Background()))
+
+	const want = `
+# HELP twilio_trusthub_up 1 if the account's last completed listing succeeded, else 0 (also before the first one completes).
+# TYPE twilio_trusthub_up gauge
+twilio_trusthub_up{account="clean"} 1
+twilio_trusthub_up{account="garbled"} 0
+twilio_trusthub_up{account="odd"} 1
+# HELP twilio_trusthub_customer_profiles Customer-Profiles in each status. From the account's cached listing, refreshed at most every cache_ttl.
+# TYPE twilio_trusthub_customer_profiles gauge
+twilio_trusthub_customer_profiles{account="clean",status="draft"} 1
+twilio_trusthub_customer_profiles{account="clean",status="in-review"} 0
+twilio_trusthub_customer_profiles{account="clean",status="pending-review"} 0
+twilio_trusthub_customer_profiles{account="clean",status="twilio-approved"} 0
+twilio_trusthub_customer_profiles{account="clean",status="twilio-rejected"} 0
+twilio_trusthub_customer_profiles{account="odd",status="draft"} 0
+twilio_trusthub_customer_profiles{account="odd",status="in-review"} 0
+twilio_trusthub_customer_profiles{account="odd",status="pending-review"} 0
+twilio_trusthub_customer_profiles{account="odd",status="twilio-approved"} 1
+twilio_trusthub_customer_profiles{account="odd",status="twilio-rejected"} 1
+twilio_trusthub_customer_profiles{account="odd",status="unknown"} 1
+# HELP twilio_trusthub_customer_profile_errors Customer-Profiles whose errors list contains the code; a profile counts once per code. From the account's cached listing, refreshed at most every cache_ttl.
+# TYPE twilio_trusthub_customer_profile_errors gauge
+twilio_trusthub_customer_profile_errors{account="odd",code="18601"} 1
+twilio_trusthub_customer_profile_errors{account="odd",code="18602"} 1
+twilio_trusthub_customer_profile_errors{account="odd",code="30701"} 1
+# HELP twilio_trusthub_customer_profiles_expiring Customer-Profiles whose valid_until is after now and at most within_days days ahead. From the account's cached listing, refreshed at most every cache_ttl.
+# TYPE twilio_trusthub_customer_profiles_expiring gauge
+twilio_trusthub_customer_profiles_expiring{account="clean",within_days="7"} 0
+twilio_trusthub_customer_profiles_expiring{account="clean",within_days="30"} 0
+twilio_trusthub_customer_profiles_expiring{account="odd",within_days="7"} 1
+twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "twilio_trusthub_up", "twilio_trusthub_customer_profiles",
+		"twilio_trusthub_customer_profile_errors", "twilio_trusthub_customer_profiles_expiring"); err != nil {
+		t.Error(err)
+	}
+	// The garbled body is no page: the listing fails as before, yet the
+	// odd value it met before the cut is counted.
+	if got := counterValue(t, reg, "twilio_trusthub_listing_errors_total", "garbled", "decode"); got != 1 {
+		t.Errorf("garbled: %v decode failures, want 1", got)
+	}
+	oddFirst := map[string]int{"errors": 2, "valid_until": 1, "status": 1, "date_updated": 1}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(anomaliesWant(oddFirst, 1)), "twilio_trusthub_decode_anomalies_total"); err != nil {
+		t.Error(err)
+	}
+
+	// Once per listing, at warn level, naming sids and fields, never a value.
+	out := logs.String()
+	for _, want := range []string{
+		`level=warn msg="skipped malformed values in the listing; the rest of each profile was counted" account=odd resource=customer_profiles anomalies=5 first="BU2:valid_until BU2:errors BU2:errors BU3:status BU3:date_updated"`,
+		`level=warn msg="skipped malformed values in the listing; the rest of each profile was counted" account=garbled resource=customer_profiles anomalies=1 first=BU9:errors`,
+	} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("the log holds %d lines %s, want 1; the log:\n%s", strings.Count(out, want), want, out)
+		}
+	}
+	for _, secret := range []string{"soon", "private-detail", "yesterday-secret", "Jane Roe", "tok"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log contains the value %q:\n%s", secret, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "account=clean") && strings.Contains(line, "level=warn") {
+			t.Errorf("a clean listing logged: %s", line)
+		}
+	}
+
+	// A later listing meets the same odd values and counts them again.
+	clock = clock.Add(6 * time.Minute)
+	reg = prometheus.NewPedanticRegistry()
+	reg.MustRegister(e.Scrape(context.Background()))
+	oddTwice := map[string]int{"errors": 4, "valid_until": 2, "status": 2, "date_updated": 2}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(anomaliesWant(oddTwice, 2)), "twilio_trusthub_decode_anomalies_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// counterValue returns the value of the account's series of a counter
+// with one more label, whose value is other.
+func counterValue(t *testing.T, reg *prometheus.Registry, name, account, other string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.Metric {
+			if labelValue(m, "account") == account && len(m.Label) == 2 && m.Label[1].GetValue() == other {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no %s{account=%q,...=%q}", name, account, other)
+	return 0
+}

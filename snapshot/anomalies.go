@@ -1,0 +1,50 @@
+package snapshot
+
+import (
+	"slices"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+// MaxAnomalyExamples bounds how many skipped values a listing names (by sid
+// and field) for its log line: enough to find the profiles, bounded however
+// odd the listing.
+const MaxAnomalyExamples = 5
+
+// Anomaly names one value the decoder skipped: which profile, which field.
+// The value itself is never kept: it could be personal data.
+type Anomaly struct {
+	SID   string
+	Field trusthub.Field
+}
+
+// Anomalies tallies the values the decoder skipped in one listing (see
+// trusthub.Profile.Anomalies), over the profiles the listing counted: a
+// result skipped as a repeat of an earlier sid adds nothing.
+type Anomalies struct {
+	// ByField counts skipped values, indexed by trusthub.Field.
+	ByField [trusthub.NumFields]int
+	// Total is the sum of ByField.
+	Total int
+	// Examples are the first of them, at most MaxAnomalyExamples.
+	Examples []Anomaly
+}
+
+func (a *Anomalies) add(p *trusthub.Profile) {
+	for _, f := range p.Anomalies {
+		a.ByField[f]++
+		a.Total++
+		if len(a.Examples) < MaxAnomalyExamples {
+			a.Examples = append(a.Examples, Anomaly{SID: p.SID, Field: f})
+		}
+	}
+}
+
+// Anomalies returns what the listing skipped so far. It may be called
+// whether or not the listing completed, also after Done: the values a
+// failed listing skipped were seen all the same.
+func (b *Builder) Anomalies() Anomalies {
+	a := b.anomalies
+	a.Examples = slices.Clone(a.Examples)
+	return a
+}

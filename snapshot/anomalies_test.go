@@ -1,0 +1,90 @@
+package snapshot
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+func TestAnomalies(t *testing.T) {
+	var (
+		errs  = trusthub.FieldErrors
+		until = trusthub.FieldValidUntil
+	)
+	for _, tc := range []struct {
+		name     string
+		profiles []trusthub.Profile
+		byField  map[trusthub.Field]int
+		examples []Anomaly
+	}{
+		{name: "none", profiles: []trusthub.Profile{{SID: "BU1"}, {SID: "BU2"}}},
+		{
+			name: "one profile, two fields",
+			profiles: []trusthub.Profile{
+				{SID: "BU1"},
+				{SID: "BU2", Anomalies: []trusthub.Field{until, errs, errs}},
+			},
+			byField:  map[trusthub.Field]int{until: 1, errs: 2},
+			examples: []Anomaly{{"BU2", until}, {"BU2", errs}, {"BU2", errs}},
+		},
+		{
+			name: "a repeated sid counts once; a missing sid counts each time",
+			profiles: []trusthub.Profile{
+				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
+				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
+				{Anomalies: []trusthub.Field{trusthub.FieldSID}},
+				{Anomalies: []trusthub.Field{trusthub.FieldSID}},
+			},
+			byField:  map[trusthub.Field]int{errs: 1, trusthub.FieldSID: 2},
+			examples: []Anomaly{{"BU1", errs}, {"", trusthub.FieldSID}, {"", trusthub.FieldSID}},
+		},
+		{
+			name: "examples are bounded, counts are not",
+			profiles: []trusthub.Profile{
+				{SID: "BU1", Anomalies: []trusthub.Field{errs, errs, errs, errs}},
+				{SID: "BU2", Anomalies: []trusthub.Field{until, until, until}},
+			},
+			byField:  map[trusthub.Field]int{errs: 4, until: 3},
+			examples: []Anomaly{{"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU2", until}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuilder(false)
+			for i := range tc.profiles {
+				_ = b.Add(&tc.profiles[i])
+			}
+			s := b.Done()
+			got := b.Anomalies() // after Done, as after a failed listing
+			total := 0
+			for _, f := range trusthub.Fields {
+				if got.ByField[f] != tc.byField[f] {
+					t.Errorf("%s: %d, want %d", f, got.ByField[f], tc.byField[f])
+				}
+				total += tc.byField[f]
+			}
+			if got.Total != total {
+				t.Errorf("total %d, want %d", got.Total, total)
+			}
+			if !slices.Equal(got.Examples, tc.examples) {
+				t.Errorf("examples %v, want %v", got.Examples, tc.examples)
+			}
+			// A profile with an odd value is still counted.
+			if want := len(tc.profiles) - s.Duplicates; s.Total != want {
+				t.Errorf("%d profiles counted, want %d", s.Total, want)
+			}
+		})
+	}
+}
+
+// What Anomalies returns does not change when the builder goes on.
+func TestAnomaliesCopy(t *testing.T) {
+	b := NewBuilder(false)
+	_ = b.Add(&trusthub.Profile{SID: "BU1", Anomalies: []trusthub.Field{trusthub.FieldStatus}})
+	first := b.Anomalies()
+	first.Examples[0].SID = "changed"
+	_ = b.Add(&trusthub.Profile{SID: "BU2", Anomalies: []trusthub.Field{trusthub.FieldErrors}})
+	if got := b.Anomalies(); got.Examples[0].SID != "BU1" || got.Total != 2 || first.Total != 1 {
+		t.Errorf("anomalies = %+v after a copy was changed; the copy = %+v", got, first)
+	}
+}
