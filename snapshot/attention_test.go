@@ -1,0 +1,193 @@
+package snapshot
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+)
+
+var attNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func snapshotOf(keep bool, profiles []trusthub.Profile) *Snapshot {
+	b := NewBuilder(keep)
+	for i := range profiles {
+		_ = b.Add(&profiles[i])
+	}
+	return b.Done()
+}
+
+func sids(rows []Profile) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.SID
+	}
+	return out
+}
+
+func TestNeedingAction(t *testing.T) {
+	day := 24 * time.Hour
+	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.Profile {
+		return trusthub.Profile{SID: sid, Status: RejectedStatus, DateUpdated: updated, ErrorCodes: codes}
+	}
+	approved := func(sid string, until time.Time) trusthub.Profile {
+		return trusthub.Profile{SID: sid, Status: "twilio-approved", ValidUntil: until}
+	}
+	for _, tc := range []struct {
+		name     string
+		profiles []trusthub.Profile
+		within   time.Duration
+		limit    int
+		want     []string
+		counts   [3]int // rejected, expired, expiring
+	}{
+		{
+			name: "rejected newest first, one without date last, then by expiry",
+			profiles: []trusthub.Profile{
+				approved("BUsoon", attNow.Add(2*day)),
+				rejected("BUold", attNow.Add(-30*day), 22215),
+				approved("BUlong-expired", attNow.Add(-40*day)),
+				rejected("BUnodate", time.Time{}),
+				approved("BUfar", attNow.Add(300*day)), // outside the window
+				rejected("BUnew", attNow.Add(-time.Hour), 22216, 22217),
+				approved("BUjust-expired", attNow),
+				{SID: "BUdraft", Status: "draft"}, // needs nothing
+				approved("BUedge", attNow.Add(30*day)),
+			},
+			within: 30 * day, limit: 100,
+			want:   []string{"BUnew", "BUold", "BUnodate", "BUlong-expired", "BUjust-expired", "BUsoon", "BUedge"},
+			counts: [3]int{3, 2, 2},
+		},
+		{
+			name: "the limit cuts the rows, not the counts",
+			profiles: []trusthub.Profile{
+				rejected("BUr1", attNow.Add(-2*day)), rejected("BUr2", attNow.Add(-day)),
+				approved("BUe1", attNow.Add(-day)), approved("BUe2", attNow.Add(day)),
+			},
+			within: 7 * day, limit: 3,
+			want:   []string{"BUr2", "BUr1", "BUe1"},
+			counts: [3]int{2, 1, 1},
+		},
+		{
+			name: "a rejected profile with a valid_until counts once, as rejected",
+			profiles: []trusthub.Profile{
+				{SID: "BUrv", Status: RejectedStatus, ValidUntil: attNow.Add(-day), DateUpdated: attNow.Add(-day)},
+				approved("BUe", attNow.Add(-2*day)),
+			},
+			within: 7 * day, limit: 10,
+			want:   []string{"BUrv", "BUe"},
+			counts: [3]int{1, 1, 0},
+		},
+		{
+			name:     "nothing needs action",
+			profiles: []trusthub.Profile{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
+			within:   30 * day, limit: 10,
+			want:   []string{},
+			counts: [3]int{0, 0, 0},
+		},
+		{
+			name:     "no window: only the expired",
+			profiles: []trusthub.Profile{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
+			within:   0, limit: 10,
+			want:   []string{"BUe"},
+			counts: [3]int{0, 1, 0},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, keep := range []bool{false, true} {
+				n := snapshotOf(keep, tc.profiles).NeedingAction(attNow, tc.within, tc.limit)
+				if got := sids(n.Rows); !slices.Equal(got, tc.want) {
+					t.Errorf("per-profile %v: rows %v, want %v", keep, got, tc.want)
+				}
+				if got := [3]int{n.Rejected, n.Expired, n.Expiring}; got != tc.counts {
+					t.Errorf("per-profile %v: rejected, expired, expiring = %v, want %v", keep, got, tc.counts)
+				}
+			}
+		})
+	}
+}
+
+// The snapshot keeps only AttentionLimit records of each kind, yet at any
+// later moment its rows are exactly the first of all profiles in urgency
+// order: checked against the full per-profile records, which the builder
+// keeps when asked.
+func TestNeedingActionMatchesAllProfiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: a reproducible fixture
+	day := 24 * time.Hour
+	var profiles []trusthub.Profile
+	for i := range 3000 {
+		p := trusthub.Profile{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
+		switch r := rng.IntN(10); {
+		case r < 3:
+			p.Status = RejectedStatus
+			if rng.IntN(20) > 0 {
+				p.DateUpdated = attNow.Add(-time.Duration(rng.IntN(400*24)) * time.Hour)
+			}
+			if rng.IntN(10) == 0 {
+				p.ValidUntil = attNow.Add(time.Duration(rng.IntN(80*24)-40*24) * time.Hour)
+			}
+		case r < 9:
+			p.ValidUntil = attNow.Add(time.Duration(rng.IntN(200*24)-100*24) * time.Hour)
+		default:
+			p.Status = "draft"
+		}
+		profiles = append(profiles, p)
+	}
+	s := snapshotOf(true, profiles)
+	if len(s.attention.rejected.recs) != AttentionLimit || len(s.attention.byExpiry.recs) != AttentionLimit {
+		t.Fatalf("kept %d rejected and %d by expiry, want %d each", len(s.attention.rejected.recs), len(s.attention.byExpiry.recs), AttentionLimit)
+	}
+	for _, tc := range []struct {
+		later  time.Duration
+		within time.Duration
+		limit  int
+	}{
+		{0, 30 * day, AttentionLimit}, {0, 30 * day, 40}, {90 * day, 30 * day, AttentionLimit},
+		{200 * day, 7 * day, AttentionLimit}, {0, 0, 150}, {-50 * day, 0, 10},
+	} {
+		at := attNow.Add(tc.later)
+		end, nowSecs := unix(at.Add(tc.within)), unix(at)
+		var all []Profile
+		var want [3]int
+		for _, p := range s.Profiles {
+			switch {
+			case p.Status == RejectedStatus:
+				want[0]++
+			case p.HasValidUntil && p.ValidUntil <= nowSecs:
+				want[1]++
+			case p.HasValidUntil && p.ValidUntil <= end:
+				want[2]++
+			default:
+				continue
+			}
+			all = append(all, p)
+		}
+		slices.SortFunc(all, func(a, b Profile) int { return CompareUrgency(&a, &b) })
+		wantRows := sids(all[:min(len(all), tc.limit, AttentionLimit)])
+
+		n := s.NeedingAction(at, tc.within, tc.limit)
+		if got := sids(n.Rows); !slices.Equal(got, wantRows) {
+			t.Errorf("%s later, within %s, limit %d: rows differ from the first of all profiles\n got %v\nwant %v", tc.later, tc.within, tc.limit, got, wantRows)
+		}
+		if got := [3]int{n.Rejected, n.Expired, n.Expiring}; got != want {
+			t.Errorf("%s later, within %s: counts %v, want %v", tc.later, tc.within, got, want)
+		}
+	}
+}
+
+func TestStatusCounts(t *testing.T) {
+	s := snapshotOf(false, []trusthub.Profile{
+		{SID: "BU1", Status: "twilio-approved"}, {SID: "BU2", Status: "zz-new"}, {SID: "BU3", Status: "aa-new"}, {SID: "BU4"},
+	})
+	var got []string
+	for _, c := range s.StatusCounts() {
+		got = append(got, fmt.Sprintf("%s=%d", c.Status, c.N))
+	}
+	want := []string{"draft=0", "pending-review=0", "in-review=0", "twilio-approved=1", "twilio-rejected=0", "aa-new=1", UnknownStatus + "=1", "zz-new=1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("status counts %v, want %v", got, want)
+	}
+}
