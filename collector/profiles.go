@@ -1,10 +1,13 @@
 package collector
 
 import (
+	"bytes"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
@@ -13,10 +16,15 @@ import (
 // The per-profile series are several per profile: 77,000 for 10,000
 // profiles. Built as const metrics and gathered by client_golang, a scrape
 // of them took over half a second and 64 MB of garbage (see the benchmark).
-// So they are written straight from the snapshot in the Prometheus text
-// format (0.0.4), line by line into the response: nothing per series is
-// allocated, and nothing is kept between scrapes. A test holds the output
-// to what client_golang's own encoder writes for the same series.
+// So in the two text formats they are written straight from the snapshot,
+// line by line into the response: nothing per series is allocated, and
+// nothing is kept between scrapes. Tests hold the output to what
+// expfmt's own encoders write for the same series, in both formats. For
+// protobuf, which has no such shortcut, ProfileFamilies builds the metric
+// families for expfmt's encoder, still without const metrics.
+//
+// Each family is described once, by what its series are (series below);
+// the sink turns them into whichever form the scrape needs.
 
 // Family names of the per-profile series.
 const (
@@ -29,58 +37,48 @@ const (
 
 type profileFamily struct {
 	name, help string
-	// write appends the family's lines for one profile to b.
-	write func(b []byte, account string, p *snapshot.Profile) []byte
+	// series adds the family's series for one profile to k.
+	series func(k *sink, account string, p *snapshot.Profile)
 }
 
+// Labels are given to sink.add as name, value pairs in label-name order:
+// the order client_golang sorts them in.
 var profileFamilies = []profileFamily{
 	{InfoName, "Always 1: one series per Customer-Profile, naming it." + cached,
-		func(b []byte, account string, p *snapshot.Profile) []byte {
-			b = appendSeries(b, InfoName, "account", account, "friendly_name", p.FriendlyName, "policy_sid", p.PolicySID, "sid", p.SID)
-			return appendValue(b, 1)
+		func(k *sink, account string, p *snapshot.Profile) {
+			k.add(1, "account", account, "friendly_name", p.FriendlyName, "policy_sid", p.PolicySID, "sid", p.SID)
 		}},
 	{StatusName, "1 for the Customer-Profile's status, 0 for each other documented status." + cached,
-		func(b []byte, account string, p *snapshot.Profile) []byte {
+		func(k *sink, account string, p *snapshot.Profile) {
 			documented := false
 			for _, st := range trusthub.Statuses {
 				v := 0.0
 				if st == p.Status {
 					v, documented = 1, true
 				}
-				b = appendValue(appendSeries(b, StatusName, "account", account, "sid", p.SID, "status", st), v)
+				k.add(v, "account", account, "sid", p.SID, "status", st)
 			}
 			if !documented {
-				b = appendValue(appendSeries(b, StatusName, "account", account, "sid", p.SID, "status", p.Status), 1)
+				k.add(1, "account", account, "sid", p.SID, "status", p.Status)
 			}
-			return b
 		}},
 	{ValidUntilName, "The Customer-Profile's valid_until as Unix time; absent when null." + cached,
-		func(b []byte, account string, p *snapshot.Profile) []byte {
-			if !p.HasValidUntil {
-				return b
+		func(k *sink, account string, p *snapshot.Profile) {
+			if p.HasValidUntil {
+				k.add(p.ValidUntil, "account", account, "sid", p.SID)
 			}
-			return appendValue(appendSeries(b, ValidUntilName, "account", account, "sid", p.SID), p.ValidUntil)
 		}},
 	{UpdatedName, "The Customer-Profile's date_updated as Unix time; absent when null." + cached,
-		func(b []byte, account string, p *snapshot.Profile) []byte {
-			if !p.HasUpdated {
-				return b
+		func(k *sink, account string, p *snapshot.Profile) {
+			if p.HasUpdated {
+				k.add(p.Updated, "account", account, "sid", p.SID)
 			}
-			return appendValue(appendSeries(b, UpdatedName, "account", account, "sid", p.SID), p.Updated)
 		}},
 	{ErrorInfoName, "Always 1: one series per code in the Customer-Profile's errors list." + cached,
-		func(b []byte, account string, p *snapshot.Profile) []byte {
+		func(k *sink, account string, p *snapshot.Profile) {
 			for _, c := range p.ErrorCodes {
-				// appendSeries by hand, so the code needs no string.
-				b = append(b, ErrorInfoName+`{account="`...)
-				b = appendEscaped(b, account, true)
-				b = append(b, `",code="`...)
-				b = strconv.AppendInt(b, c, 10)
-				b = append(b, `",sid="`...)
-				b = appendEscaped(b, p.SID, true)
-				b = appendValue(append(b, `"}`...), 1)
+				k.add(1, "account", account, "code", k.code(c), "sid", p.SID)
 			}
-			return b
 		}},
 }
 
@@ -88,64 +86,228 @@ var profileFamilies = []profileFamily{
 const flushAt = 32 << 10
 
 // WriteProfiles writes the per-profile series of every account whose
-// snapshot the scrape serves, in the Prometheus text format. It writes
-// nothing when per_profile_metrics is off.
+// snapshot the scrape serves, in the Prometheus text format (0.0.4; 1.0.0
+// reads the same, as every name here is a legacy one). It writes nothing
+// when per_profile_metrics is off.
 func (s *Scrape) WriteProfiles(w io.Writer) error {
+	return s.writeText(w, false)
+}
+
+// WriteProfilesOpenMetrics is WriteProfiles in the OpenMetrics text format
+// (1.0.0; 0.0.1 reads the same). It does not end the exposition: the
+// "# EOF" line comes after every family, so the caller writes it.
+func (s *Scrape) WriteProfilesOpenMetrics(w io.Writer) error {
+	return s.writeText(w, true)
+}
+
+func (s *Scrape) writeText(w io.Writer, openMetrics bool) error {
+	k := sink{openMetrics: openMetrics, b: make([]byte, 0, flushAt+4<<10)}
+	err := s.eachProfile(&k, func() error {
+		if len(k.b) < flushAt {
+			return nil
+		}
+		_, err := w.Write(k.b)
+		k.b = k.b[:0]
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(k.b)
+	return err
+}
+
+// ProfileFamilies returns the per-profile series as metric families, for
+// the formats that are not written directly (protobuf). The series within
+// a family are in account and listing order, not sorted as a registry
+// would: no format needs that. Nil when per_profile_metrics is off.
+func (s *Scrape) ProfileFamilies() []*dto.MetricFamily {
+	k := sink{protobuf: true}
+	_ = s.eachProfile(&k, nil) // nothing to write, so no error
+	return k.families
+}
+
+// eachProfile has k add the series of every family, family by family, for
+// every profile of every served snapshot, and calls after, if not nil,
+// after each profile.
+func (s *Scrape) eachProfile(k *sink, after func() error) error {
 	if !s.e.perProfile {
 		return nil
 	}
-	b := make([]byte, 0, flushAt+4<<10)
-	for _, f := range profileFamilies {
-		header := false
-		for i, a := range s.e.accounts {
-			snap := s.states[i].Snapshot
+	for i := range profileFamilies {
+		k.start(&profileFamilies[i])
+		for j, a := range s.e.accounts {
+			snap := s.states[j].Snapshot
 			if snap == nil {
 				continue
 			}
 			name := a.Cache.Name()
-			for j := range snap.Profiles {
-				p := &snap.Profiles[j]
+			for n := range snap.Profiles {
+				p := &snap.Profiles[n]
 				if p.SID == "" {
 					// Without a sid the series of two such profiles would
 					// collide; they are still in the counts.
 					continue
 				}
-				n := len(b)
-				if !header {
-					b = appendHeader(b, f.name, f.help)
-				}
-				m := len(b)
-				if b = f.write(b, name, p); len(b) == m {
-					b = b[:n] // no series: no header either, yet
-					continue
-				}
-				header = true
-				if len(b) >= flushAt {
-					if _, err := w.Write(b); err != nil {
+				k.f.series(k, name, p)
+				if after != nil {
+					if err := after(); err != nil {
 						return err
 					}
-					b = b[:0]
 				}
 			}
 		}
 	}
-	_, err := w.Write(b)
-	return err
+	return nil
 }
 
-// appendHeader appends a family's HELP and TYPE lines.
-func appendHeader(b []byte, name, help string) []byte {
+// sink receives the series of one family after another: in a text format
+// it appends them to b, for protobuf it builds metric families. One
+// concrete type rather than an interface, so that add's labels stay on the
+// caller's stack.
+type sink struct {
+	f *profileFamily
+	// header says whether f's HELP and TYPE lines are written: only once
+	// it has a series, as a family without series is not written at all.
+	header      bool
+	openMetrics bool
+	b           []byte
+
+	protobuf bool
+	families []*dto.MetricFamily
+	mf       *dto.MetricFamily
+	metrics  slab[dto.Metric]
+	gauges   slab[dto.Gauge]
+	pairs    slab[dto.LabelPair]
+	ptrs     []*dto.LabelPair
+	strs     slab[string]
+	names    []*string
+	floats   slab[float64]
+
+	codes map[int64]string
+}
+
+// start begins family f.
+func (k *sink) start(f *profileFamily) {
+	k.f, k.header, k.mf = f, false, nil
+}
+
+// add adds a series of the current family: its value, and its labels as
+// name, value pairs in label-name order.
+func (k *sink) add(v float64, labels ...string) {
+	if k.protobuf {
+		k.addMetric(v, labels)
+		return
+	}
+	if !k.header {
+		k.b = appendHeader(k.b, k.f.name, k.f.help, k.openMetrics)
+		k.header = true
+	}
+	k.b = appendSeries(k.b, k.f.name, labels...)
+	if k.openMetrics {
+		k.b = appendOpenMetricsValue(k.b, v)
+	} else {
+		k.b = appendValue(k.b, v)
+	}
+}
+
+// addMetric is add for protobuf. The messages are cut from slabs: a few
+// allocations per thousand series rather than several per series.
+func (k *sink) addMetric(v float64, labels []string) {
+	if k.mf == nil {
+		// Copies: the family table is not the encoder's to change.
+		name, help := k.f.name, k.f.help
+		k.mf = &dto.MetricFamily{Name: &name, Help: &help, Type: dto.MetricType_GAUGE.Enum()}
+		k.families = append(k.families, k.mf)
+	}
+	n := len(labels) / 2
+	if len(k.ptrs) < n {
+		k.ptrs = make([]*dto.LabelPair, slabSize)
+	}
+	m, g, f := k.metrics.next(), k.gauges.next(), k.floats.next()
+	*f = v
+	g.Value = f
+	m.Gauge = g
+	m.Label, k.ptrs = k.ptrs[:n:n], k.ptrs[n:]
+	var prev []*dto.LabelPair
+	if l := len(k.mf.Metric); l > 0 {
+		prev = k.mf.Metric[l-1].Label
+	}
+	for i := range n {
+		name, value := labels[2*i], labels[2*i+1]
+		// A label the previous series has too (the account, the sid of
+		// a profile's statuses) shares its pair: messages are only read.
+		if i < len(prev) && prev[i].GetName() == name && prev[i].GetValue() == value {
+			m.Label[i] = prev[i]
+			continue
+		}
+		v := k.strs.next()
+		*v = value
+		lp := k.pairs.next()
+		lp.Name, lp.Value = k.labelName(name), v
+		m.Label[i] = lp
+	}
+	k.mf.Metric = append(k.mf.Metric, m)
+}
+
+// labelName returns the one copy of a label name that every series of
+// the scrape shares: there are a handful of names and many series.
+func (k *sink) labelName(name string) *string {
+	for _, p := range k.names {
+		if *p == name {
+			return p
+		}
+	}
+	p := new(string) // not &name: that would move every call's name to the heap
+	*p = name
+	k.names = append(k.names, p)
+	return p
+}
+
+// code returns an error code as a label value. The text formats could
+// append it as digits, but a label value is a string; a scrape's few
+// distinct codes are converted once each.
+func (k *sink) code(c int64) string {
+	if s, ok := k.codes[c]; ok {
+		return s
+	}
+	if k.codes == nil {
+		k.codes = map[int64]string{}
+	}
+	s := strconv.FormatInt(c, 10)
+	k.codes[c] = s
+	return s
+}
+
+const slabSize = 1024
+
+// slab hands out values of T from arrays allocated slabSize at a time.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) next() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, slabSize)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
+}
+
+// appendHeader appends a family's HELP and TYPE lines. OpenMetrics
+// escapes a double quote in HELP as well, where the Prometheus text format
+// leaves it.
+func appendHeader(b []byte, name, help string, openMetrics bool) []byte {
 	b = append(b, "# HELP "...)
 	b = append(b, name...)
 	b = append(b, ' ')
-	b = appendEscaped(b, help, false)
+	b = appendEscaped(b, help, openMetrics)
 	b = append(b, "\n# TYPE "...)
 	b = append(b, name...)
 	return append(b, " gauge\n"...)
 }
 
 // appendSeries appends a series name and its labels, given as name, value
-// pairs in label-name order.
+// pairs in label-name order. Both text formats write it the same way.
 func appendSeries(b []byte, name string, labels ...string) []byte {
 	b = append(b, name...)
 	b = append(b, '{')
@@ -161,7 +323,8 @@ func appendSeries(b []byte, name string, labels ...string) []byte {
 	return append(b, '}')
 }
 
-// appendValue appends " value\n" as the text format writes floats.
+// appendValue appends " value\n" as the Prometheus text format writes
+// floats.
 func appendValue(b []byte, v float64) []byte {
 	b = append(b, ' ')
 	switch {
@@ -171,14 +334,34 @@ func appendValue(b []byte, v float64) []byte {
 		b = append(b, "+Inf"...)
 	case math.IsInf(v, -1):
 		b = append(b, "-Inf"...)
+	case v == 0:
+		b = append(b, '0') // -0 too, as expfmt writes it
 	default:
 		b = strconv.AppendFloat(b, v, 'g', -1, 64)
 	}
 	return append(b, '\n')
 }
 
-// appendEscaped escapes as the text format does: a backslash and a newline
-// always, a double quote inside label values.
+// appendOpenMetricsValue appends " value\n" as OpenMetrics writes floats:
+// a whole number as a float ("1.0"), as expfmt does.
+func appendOpenMetricsValue(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return appendValue(b, v)
+	}
+	if v == 0 {
+		return append(b, " 0.0\n"...) // -0 too, as expfmt writes it
+	}
+	b = append(b, ' ')
+	n := len(b)
+	b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	if !bytes.ContainsAny(b[n:], ".e") {
+		b = append(b, ".0"...)
+	}
+	return append(b, '\n')
+}
+
+// appendEscaped escapes as the text formats do: a backslash and a newline
+// always, a double quote when quote is set.
 func appendEscaped(b []byte, s string, quote bool) []byte {
 	if !strings.ContainsAny(s, "\\\n\"") {
 		return append(b, s...)

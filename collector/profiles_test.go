@@ -3,6 +3,8 @@ package collector
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"math"
 	"net/http/httptest"
 	"slices"
@@ -12,8 +14,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
@@ -104,10 +108,11 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 	sim.AddAccount(sidMain, "tok", profiles)
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	cfg := config.Default()
-	cfg.APIURL = srv.URL
-	cfg.Accounts = []config.Account{{Name: `acc "one"`, AccountSID: sidMain, AuthToken: promconfig.Secret("tok")}}
-	if err := cfg.Validate(); err != nil {
+	spec := config.Default()
+	spec.APIURL = srv.URL
+	spec.Accounts = []config.AccountSpec{{Name: `acc "one"`, AccountSID: sidMain, AuthToken: promconfig.Secret("tok")}}
+	cfg, err := config.New(spec)
+	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := New(cfg, Options{})
@@ -116,38 +121,189 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 	}
 	defer e.Close()
 	s := e.Scrape(context.Background())
-	var got bytes.Buffer
-	if err := s.WriteProfiles(&got); err != nil {
-		t.Fatal(err)
-	}
 
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(reference{account: `acc "one"`, snap: s.states[0].Snapshot})
-	mfs, err := reg.Gather()
+	wantFamilies, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want bytes.Buffer
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&want, mf); err != nil {
+	// encode is what expfmt writes for the reference families.
+	encode := func(enc func(io.Writer, *dto.MetricFamily) (int, error)) string {
+		var b bytes.Buffer
+		for _, mf := range wantFamilies {
+			if _, err := enc(&b, mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	metricFamilyToOpenMetrics := func(w io.Writer, mf *dto.MetricFamily) (int, error) {
+		return expfmt.MetricFamilyToOpenMetrics(w, mf)
+	}
+	for _, tc := range []struct {
+		format expfmt.Format
+		write  func(io.Writer) error
+		want   string
+	}{
+		{expfmt.FmtText, s.WriteProfiles, encode(expfmt.MetricFamilyToText)},
+		{expfmt.FmtOpenMetrics_1_0_0, s.WriteProfilesOpenMetrics, encode(metricFamilyToOpenMetrics)},
+	} {
+		var got bytes.Buffer
+		if err := tc.write(&got); err != nil {
 			t.Fatal(err)
 		}
+		if g, w := sortedLines(got.String()), sortedLines(tc.want); !slices.Equal(g, w) {
+			t.Errorf("%s: differs from expfmt's encoding:\n got:\n%s\nwant:\n%s", tc.format, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+		if !strings.Contains(got.String(), `status="unknown"`) {
+			t.Errorf("%s: the null status is not written as unknown", tc.format)
+		}
+		// Sorted lines say nothing of the order: the format's own parser
+		// must read back every family, each in one piece.
+		if tc.format == expfmt.FmtOpenMetrics_1_0_0 {
+			got.WriteString("# EOF\n") // written by the caller, after every family
+		}
+		dec := expfmt.NewDecoder(&got, tc.format)
+		var families []string
+		for {
+			var mf dto.MetricFamily
+			if err := dec.Decode(&mf); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: the output does not parse: %v", tc.format, err)
+			}
+			families = append(families, mf.GetName())
+		}
+		slices.Sort(families) // the text parser returns them in map order
+		if want := familyNames(wantFamilies); !slices.Equal(families, want) {
+			t.Errorf("%s: parsed families %q, want %q", tc.format, families, want)
+		}
 	}
-	if g, w := sortedLines(got.String()), sortedLines(want.String()); !slices.Equal(g, w) {
-		t.Errorf("WriteProfiles differs from client_golang's encoding:\n got:\n%s\nwant:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+
+	// For protobuf the families themselves must be the registry's, but
+	// for the order of the series.
+	got := s.ProfileFamilies()
+	for _, mf := range got {
+		sortMetrics(mf)
 	}
-	if !strings.Contains(got.String(), `status="unknown"`) {
-		t.Error("the null status is not written as unknown")
+	slices.SortFunc(got, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	if len(got) != len(wantFamilies) {
+		t.Fatalf("ProfileFamilies: %q, want %q", familyNames(got), familyNames(wantFamilies))
+	}
+	for i := range got {
+		// The family in full: name, HELP, type, every series' labels in
+		// order and value.
+		var g, w bytes.Buffer
+		if _, err := expfmt.MetricFamilyToText(&g, got[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := expfmt.MetricFamilyToText(&w, wantFamilies[i]); err != nil {
+			t.Fatal(err)
+		}
+		if g.String() != w.String() {
+			t.Errorf("ProfileFamilies: family %s differs:\n got:\n%s\nwant:\n%s", wantFamilies[i].GetName(), g.String(), w.String())
+		}
 	}
 }
 
-func TestAppendValue(t *testing.T) {
-	for v, want := range map[float64]string{
-		1: " 1\n", 0: " 0\n", -1: " -1\n", 1.7957808e+09: " 1.7957808e+09\n", 0.5: " 0.5\n",
-		math.Inf(1): " +Inf\n", math.Inf(-1): " -Inf\n", math.NaN(): " NaN\n",
-	} {
-		if got := string(appendValue(nil, v)); got != want {
-			t.Errorf("appendValue(%v) = %q, want %q", v, got, want)
+// Without per_profile_metrics nothing is written or built.
+func TestProfilesOff(t *testing.T) {
+	s := &Scrape{e: &Exporter{perProfile: false}}
+	var b bytes.Buffer
+	if err := s.WriteProfiles(&b); err != nil || b.Len() > 0 {
+		t.Errorf("WriteProfiles wrote %q, %v", b.String(), err)
+	}
+	if err := s.WriteProfilesOpenMetrics(&b); err != nil || b.Len() > 0 {
+		t.Errorf("WriteProfilesOpenMetrics wrote %q, %v", b.String(), err)
+	}
+	if mfs := s.ProfileFamilies(); mfs != nil {
+		t.Errorf("ProfileFamilies: %v", mfs)
+	}
+}
+
+func familyNames(mfs []*dto.MetricFamily) []string {
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	return names
+}
+
+// sortMetrics orders a family's series by their label values, as a
+// registry does.
+func sortMetrics(mf *dto.MetricFamily) {
+	slices.SortStableFunc(mf.Metric, func(a, b *dto.Metric) int {
+		for k := range min(len(a.Label), len(b.Label)) {
+			if c := strings.Compare(a.Label[k].GetValue(), b.Label[k].GetValue()); c != 0 {
+				return c
+			}
+		}
+		return len(a.Label) - len(b.Label)
+	})
+}
+
+// Every name the fast writers write is a legacy one, so that no escaping
+// scheme a scraper asks for (escaping=underscores, dots, values) would
+// change it: the writers do not escape names.
+func TestProfileNamesAreLegacy(t *testing.T) {
+	for _, f := range profileFamilies {
+		if !model.LegacyValidation.IsValidMetricName(f.name) {
+			t.Errorf("family %q is not a legacy metric name", f.name)
+		}
+	}
+	k := sink{protobuf: true}
+	p := snapshot.Profile{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
+	for i := range profileFamilies {
+		k.start(&profileFamilies[i])
+		profileFamilies[i].series(&k, "a", &p)
+	}
+	for _, mf := range k.families {
+		for _, m := range mf.Metric {
+			for _, lp := range m.Label {
+				if !model.LegacyValidation.IsValidLabelName(lp.GetName()) {
+					t.Errorf("%s: label %q is not a legacy label name", mf.GetName(), lp.GetName())
+				}
+			}
+		}
+	}
+	if len(k.families) != len(profileFamilies) {
+		t.Errorf("a profile with every field gave %d families, want %d", len(k.families), len(profileFamilies))
+	}
+}
+
+// A one-series family written by the fast writers, value and HELP
+// included, is what expfmt writes, in both text formats.
+func TestOneSeriesMatchesExpfmt(t *testing.T) {
+	helps := []string{"plain.", `a "quoted" word, a \ backslash`, "a\nnewline"}
+	values := []float64{1, 0, math.Copysign(0, -1), -1, 0.5, 1234, -1234, 1.7957808e+09, 1e21, 1e-7, 123456789,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN()}
+	for _, help := range helps {
+		for _, v := range values {
+			mf := &dto.MetricFamily{Name: ptr("x_y"), Help: ptr(help), Type: dto.MetricType_GAUGE.Enum(),
+				Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: ptr("a"), Value: ptr(`v"\`)}}, Gauge: &dto.Gauge{Value: ptr(v)}}}}
+			for _, tc := range []struct {
+				name  string
+				om    bool
+				value func([]byte, float64) []byte
+				enc   func(io.Writer, *dto.MetricFamily) (int, error)
+			}{
+				{"text", false, appendValue, expfmt.MetricFamilyToText},
+				{"OpenMetrics", true, appendOpenMetricsValue, func(w io.Writer, mf *dto.MetricFamily) (int, error) {
+					return expfmt.MetricFamilyToOpenMetrics(w, mf)
+				}},
+			} {
+				got := tc.value(appendSeries(appendHeader(nil, "x_y", help, tc.om), "x_y", "a", `v"\`), v)
+				var want bytes.Buffer
+				if _, err := tc.enc(&want, mf); err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != want.String() {
+					t.Errorf("%s, help %q, value %v:\n got %q\nwant %q", tc.name, help, v, got, want.String())
+				}
+			}
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

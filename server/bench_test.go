@@ -23,39 +23,53 @@ func (d *discard) WriteHeader(int)             {}
 func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
 // A cached scrape of 10,000 profiles with per-profile series, through the
-// whole handler: the work of every scrape between two listings.
+// whole handler: the work of every scrape between two listings, in each
+// format as a scraper asks for it.
 func BenchmarkCachedScrape10k(b *testing.B) {
-	for _, gzip := range []bool{false, true} {
-		name := "identity"
-		if gzip {
-			name = "gzip"
-		}
-		b.Run(name, func(b *testing.B) {
-			sim := simulator.New()
-			sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 10000, time.Now(), 1))
-			api := httptest.NewServer(sim)
-			defer api.Close()
-			load := func() (*config.Config, error) {
-				cfg := config.Default()
-				cfg.APIURL = api.URL
-				cfg.CacheTTL = config.Duration(time.Hour)
-				cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-				return cfg, cfg.Validate()
-			}
-			h := handlerFor(b, load, build, Options{})
-			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	for _, format := range []struct{ name, accept string }{
+		{"text", ""},
+		{"openmetrics", prometheus3Accept},
+		{"protobuf", prometheus3ProtoAccept},
+	} {
+		for _, gzip := range []bool{false, true} {
+			name := format.name + "/identity"
 			if gzip {
-				req.Header.Set("Accept-Encoding", "gzip")
+				name = format.name + "/gzip"
 			}
-			h.ServeHTTP(&discard{h: http.Header{}}, req) // lists; the rest is cached
-			var size int
-			b.ReportAllocs()
-			for b.Loop() {
-				w := &discard{h: http.Header{}}
-				h.ServeHTTP(w, req)
-				size = w.n
-			}
-			b.ReportMetric(float64(size), "bytes/scrape")
-		})
+			b.Run(name, func(b *testing.B) {
+				benchmarkCachedScrape10k(b, format.accept, gzip)
+			})
+		}
 	}
+}
+
+func benchmarkCachedScrape10k(b *testing.B, accept string, gzip bool) {
+	sim := simulator.New()
+	sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 10000, time.Now(), 1))
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	load := func() (*config.Config, error) {
+		spec := config.Default()
+		spec.APIURL = api.URL
+		spec.CacheTTL = config.Duration(time.Hour)
+		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		return config.New(spec)
+	}
+	h := handlerFor(b, load, build, Options{})
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if gzip {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	h.ServeHTTP(&discard{h: http.Header{}}, req) // lists; the rest is cached
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		size = w.n
+	}
+	b.ReportMetric(float64(size), "bytes/scrape")
 }
