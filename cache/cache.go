@@ -61,6 +61,10 @@ type Account struct {
 	completed  bool
 	duration   time.Duration
 	errors     map[string]uint64
+	// failMsg and failTime describe the last failed listing, kept after a
+	// recovery so that the status page can still say what went wrong.
+	failMsg  string
+	failTime time.Time
 }
 
 // State is what a scrape reports for an account.
@@ -77,6 +81,12 @@ type State struct {
 	Snapshot *snapshot.Snapshot
 	// Errors counts failed listings by reason.
 	Errors map[string]uint64
+	// LastError is the message of the last failed listing, even after a
+	// later success; empty if none has failed. The listing's errors carry
+	// no credentials (see trusthub), so it may be shown.
+	LastError string
+	// LastErrorTime is when that listing failed.
+	LastErrorTime time.Time
 }
 
 // NewAccount makes the cache for one account. ctx bounds every listing it
@@ -141,6 +151,7 @@ func (a *Account) State() State {
 		LastSuccess: a.snapTime,
 		Errors:      make(map[string]uint64, len(a.errors)),
 	}
+	st.LastError, st.LastErrorTime = a.failMsg, a.failTime
 	for k, v := range a.errors {
 		st.Errors[k] = v
 	}
@@ -185,6 +196,7 @@ func (a *Account) refresh() {
 	}
 	reason := a.opts.Reason(err)
 	a.lastErr, a.lastReason = err, reason
+	a.failMsg, a.failTime = err.Error(), now
 	a.failures++
 	a.errors[reason]++
 	a.retryAt = now.Add(a.backoff(a.failures))

@@ -5,7 +5,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,11 +21,12 @@ import (
 
 const namespace = "twilio_trusthub"
 
-// Account is one listed account: its cache and the client that counts its
-// API requests.
+// Account is one listed account: its cache, the client that counts its API
+// requests, and the count of the values its listings skipped.
 type Account struct {
-	Cache    *cache.Account
-	Requests func() map[int]uint64
+	Cache     *cache.Account
+	Requests  func() map[int]uint64
+	anomalies *anomalyCounter
 }
 
 // Exporter holds the accounts and the metric descriptions. Each scrape goes
@@ -43,6 +43,7 @@ type Exporter struct {
 type descs struct {
 	profiles, expiring, expired, errors                *prometheus.Desc
 	up, duration, lastSuccess, requests, listingErrors *prometheus.Desc
+	anomalies                                          *prometheus.Desc
 }
 
 // cached ends the HELP of every metric drawn from a listing.
@@ -62,6 +63,9 @@ func newDescs() descs {
 		lastSuccess:   d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
 		requests:      d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
 		listingErrors: d("listing_errors_total", "Failed listings of the account, by reason: "+strings.Join(trusthub.Reasons, ", ")+".", "reason"),
+		anomalies: d("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
+			"(an error code that is no number, a date that does not parse), by field; the rest of the profile still counts, "+
+			"and a profile that stays malformed counts again in every listing.", "resource", "field"),
 	}
 }
 
@@ -86,54 +90,58 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Exporter{
-		perProfile:   cfg.PerProfileMetrics,
-		expiringDays: slices.Clone(cfg.ExpiringWithinDays),
+		perProfile:   cfg.PerProfileMetrics(),
+		expiringDays: cfg.ExpiringWithinDays(),
 		now:          o.Now,
 		cancel:       cancel,
 		d:            newDescs(),
 	}
 	copts := cache.Options{
-		TTL:            time.Duration(cfg.CacheTTL),
-		MaxStale:       time.Duration(cfg.MaxStale),
-		Timeout:        time.Duration(cfg.Timeout),
-		FailureBackoff: time.Duration(cfg.FailureBackoff),
-		Limiter:        make(chan struct{}, cfg.MaxConcurrentListings),
+		TTL:            cfg.CacheTTL(),
+		MaxStale:       cfg.MaxStale(),
+		Timeout:        cfg.Timeout(),
+		FailureBackoff: cfg.FailureBackoff(),
+		Limiter:        make(chan struct{}, cfg.MaxConcurrentListings()),
 		Reason:         trusthub.Reason,
 		Now:            o.Now,
 		Logger:         o.Logger,
 	}
-	for _, a := range cfg.Accounts {
+	for _, a := range cfg.Accounts() {
 		client, err := trusthub.New(trusthub.Options{
-			BaseURL:   cfg.APIURL,
+			BaseURL:   cfg.APIURL(),
 			Auth:      a.BasicAuth(),
-			PageSize:  cfg.PageSize,
+			PageSize:  cfg.PageSize(),
 			UserAgent: o.UserAgent,
-			Name:      a.Name,
+			Name:      a.Name(),
 			Retry:     o.Retry,
 		})
 		if err != nil {
 			cancel()
 			return nil, err
 		}
-		filter := trusthub.Filter{Status: a.Status, FriendlyName: a.FriendlyName, PolicySID: a.PolicySID}
+		filter := a.Filter()
 		// G101 mistakes these names of credential kinds for credentials.
 		credential := "auth token" //nolint:gosec
-		if a.APIKey != "" {
+		if a.UsesAPIKey() {
 			credential = "API key and secret" //nolint:gosec
 		}
+		anomalies := newAnomalyCounter(a.Name(), o.Logger)
 		list := func(ctx context.Context) (*snapshot.Snapshot, error) {
-			b := snapshot.NewBuilder(cfg.PerProfileMetrics)
-			if _, err := client.List(ctx, filter, b.Add); err != nil {
+			b := snapshot.NewBuilder(cfg.PerProfileMetrics())
+			_, err := client.List(ctx, filter, b.Add)
+			anomalies.seen(b.Anomalies())
+			if err != nil {
 				if trusthub.IsAuth(err) {
-					return nil, fmt.Errorf("authentication failed for account %s: check the %s: %w", a.Name, credential, err)
+					return nil, fmt.Errorf("authentication failed for account %s: check the %s: %w", a.Name(), credential, err)
 				}
 				return nil, err
 			}
 			return b.Done(), nil
 		}
 		e.accounts = append(e.accounts, Account{
-			Cache:    cache.NewAccount(ctx, a.Name, list, copts),
-			Requests: client.Requests,
+			Cache:     cache.NewAccount(ctx, a.Name(), list, copts),
+			Requests:  client.Requests,
+			anomalies: anomalies,
 		})
 	}
 	return e, nil
@@ -146,7 +154,7 @@ func (e *Exporter) Close() { e.cancel() }
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
-		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors,
+		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
 	} {
 		ch <- d
 	}
@@ -203,6 +211,11 @@ func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cac
 	// Every reason from the start, so that rate() sees the first failure.
 	for _, reason := range trusthub.Reasons {
 		ch <- prometheus.MustNewConstMetric(e.d.listingErrors, prometheus.CounterValue, float64(st.Errors[reason]), name, reason)
+	}
+	// Every field from the start too, for the same reason.
+	anomalies := a.anomalies.counts()
+	for _, f := range trusthub.Fields {
+		ch <- prometheus.MustNewConstMetric(e.d.anomalies, prometheus.CounterValue, anomalies[f], name, resourceLabel, f.String())
 	}
 	snap := st.Snapshot
 	if snap == nil {

@@ -53,14 +53,15 @@ func newExporter(t *testing.T, perProfile bool) *Exporter {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 
-	cfg := config.Default()
-	cfg.APIURL = srv.URL
-	cfg.PerProfileMetrics = perProfile
-	cfg.Accounts = []config.Account{
+	spec := config.Default()
+	spec.APIURL = srv.URL
+	spec.PerProfileMetrics = perProfile
+	spec.Accounts = []config.AccountSpec{
 		{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")},
 		{Name: "broken", AccountSID: sidBroken, AuthToken: promconfig.Secret("not-the-token")},
 	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := config.New(spec)
+	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := New(cfg, Options{UserAgent: "test", Now: func() time.Time { return now }})

@@ -43,14 +43,14 @@ func TestFailureModes(t *testing.T) {
 			api := httptest.NewServer(sim)
 			defer api.Close()
 			load := func() (*config.Config, error) {
-				cfg := config.Default()
-				cfg.APIURL = api.URL
-				cfg.PageSize = 10
-				cfg.CacheTTL = config.Duration(10 * time.Minute)
-				cfg.Timeout = config.Duration(500 * time.Millisecond)
-				cfg.FailureBackoff = config.Duration(50 * time.Millisecond)
-				cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-				return cfg, cfg.Validate()
+				spec := config.Default()
+				spec.APIURL = api.URL
+				spec.PageSize = 10
+				spec.CacheTTL = config.Duration(10 * time.Minute)
+				spec.Timeout = config.Duration(500 * time.Millisecond)
+				spec.FailureBackoff = config.Duration(50 * time.Millisecond)
+				spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+				return config.New(spec)
 			}
 			clock := &fakeClock{t: time.Now()}
 			build := func(cfg *config.Config) (*collector.Exporter, error) {

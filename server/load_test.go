@@ -28,12 +28,12 @@ func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.
 	api := httptest.NewServer(sim)
 	t.Cleanup(api.Close)
 	load := func() (*config.Config, error) {
-		cfg := config.Default()
-		cfg.APIURL = api.URL
-		cfg.PageSize = 10
-		cfg.CacheTTL = config.Duration(ttl)
-		cfg.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-		return cfg, cfg.Validate()
+		spec := config.Default()
+		spec.APIURL = api.URL
+		spec.PageSize = 10
+		spec.CacheTTL = config.Duration(ttl)
+		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		return config.New(spec)
 	}
 	return sim, handlerFor(t, load, build, Options{MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond})
 }

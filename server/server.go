@@ -18,8 +18,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // ScrapeTimeoutHeader is where Prometheus says how long it will wait.
@@ -35,7 +33,9 @@ type Options struct {
 	// TimeoutOffset is kept back from Prometheus' scrape timeout, so the
 	// answer reaches Prometheus before it gives up.
 	TimeoutOffset time.Duration
-	Logger        log.Logger
+	// EnablePprof serves net/http/pprof under /debug/pprof/.
+	EnablePprof bool
+	Logger      log.Logger
 }
 
 // New returns the exporter's HTTP handler. base holds the process-wide
@@ -62,20 +62,14 @@ func New(base *prometheus.Registry, rel *Reloader, o Options) (http.Handler, err
 		_, _ = w.Write([]byte("Ready\n"))
 	})
 	if o.TelemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        o.Name,
-			Description: "Prometheus exporter for Twilio TrustHub Customer-Profiles",
-			Version:     o.Version,
-			Links: []web.LandingLinks{
-				{Address: o.TelemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
+		status, err := newStatusHandler(rel, o)
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/", landing)
+		mux.Handle("/", status)
+	}
+	if o.EnablePprof {
+		handlePprof(mux)
 	}
 	return mux, nil
 }
@@ -118,10 +112,9 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level.Error(h.o.Logger).Log("msg", "gathering metrics", "err", err)
 	}
 
-	// Always the text format: the per-profile series are written in it
-	// directly (see collector.WriteProfiles); every Prometheus reads it.
-	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	format := negotiate(r)
 	w.Header().Set("Content-Type", string(format))
+	w.Header().Add("Vary", "Accept")
 	var out io.Writer = w
 	if gzipAccepted(r) {
 		w.Header().Set("Content-Encoding", "gzip")
@@ -135,14 +128,7 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out = gz
 	}
 	bw := bufio.NewWriterSize(out, 32<<10)
-	enc := expfmt.NewEncoder(bw, format)
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			level.Debug(h.o.Logger).Log("msg", "writing metrics", "err", err)
-			return
-		}
-	}
-	if err := scrape.WriteProfiles(bw); err != nil {
+	if err := writeExposition(bw, format, mfs, scrape); err != nil {
 		level.Debug(h.o.Logger).Log("msg", "writing metrics", "err", err)
 		return
 	}

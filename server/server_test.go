@@ -59,10 +59,10 @@ func blockedAPI(t *testing.T) *httptest.Server {
 }
 
 func testConfig(apiURL string) (*config.Config, error) {
-	cfg := config.Default()
-	cfg.APIURL = apiURL
-	cfg.Accounts = []config.Account{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
-	return cfg, cfg.Validate()
+	spec := config.Default()
+	spec.APIURL = apiURL
+	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
+	return config.New(spec)
 }
 
 func build(cfg *config.Config) (*collector.Exporter, error) {

@@ -18,7 +18,7 @@ type Demo struct {
 	*Server
 	URL      string
 	srv      *http.Server
-	accounts []config.Account
+	accounts []config.AccountSpec
 }
 
 // DemoAccounts names the demo's accounts and how many profiles each has.
@@ -34,12 +34,16 @@ var DemoAccounts = []struct {
 // token.
 func StartDemo(now time.Time) (*Demo, error) {
 	sim := New()
-	var accounts []config.Account
+	var accounts []config.AccountSpec
 	for i, a := range DemoAccounts {
 		sid := fmt.Sprintf("AC%032x", 0xde30+i)
 		token := rand.Text()
-		sim.AddAccount(sid, token, Generate(sid, a.Profiles, now, uint64(i+1)))
-		accounts = append(accounts, config.Account{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
+		profiles := Generate(sid, a.Profiles, now, uint64(i+1))
+		if i == 0 {
+			plantHostileName(profiles, now)
+		}
+		sim.AddAccount(sid, token, profiles)
+		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,13 +55,32 @@ func StartDemo(now time.Time) (*Demo, error) {
 	return d, nil
 }
 
+// HostileName is the friendly name the demo gives its most recently
+// rejected profile: markup that would run as a script if any page showed
+// it unescaped. Names are typed by Twilio's customers; the demo shows that
+// they stay text.
+const HostileName = "<script>alert(1)</script>"
+
+// plantHostileName renames the first rejected profile and makes it the
+// most recently updated, so that the status page lists it first.
+func plantHostileName(profiles []Profile, now time.Time) {
+	for i := range profiles {
+		if p := &profiles[i]; p.Status != nil && *p.Status == "twilio-rejected" {
+			p.FriendlyName = Ptr(HostileName)
+			p.DateUpdated = Ptr(now.Add(-time.Hour).Truncate(time.Second))
+			return
+		}
+	}
+}
+
 // Config returns the configuration that lists the demo: the defaults, with
 // api_url pointing at the simulator. Each call returns a new one.
 func (d *Demo) Config() (*config.Config, error) {
-	cfg := config.Default()
-	cfg.APIURL = d.URL
-	cfg.Accounts = append([]config.Account(nil), d.accounts...)
-	if err := cfg.Validate(); err != nil {
+	spec := config.Default()
+	spec.APIURL = d.URL
+	spec.Accounts = append([]config.AccountSpec(nil), d.accounts...)
+	cfg, err := config.New(spec)
+	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return cfg, nil

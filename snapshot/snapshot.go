@@ -46,6 +46,8 @@ type Snapshot struct {
 	validUntil []float64
 	// Profiles is nil unless the builder kept them.
 	Profiles []Profile
+	// attention holds the status page's few records (see attention.go).
+	attention attention
 }
 
 // Expired counts profiles whose valid_until is at or before now.
@@ -70,6 +72,9 @@ type Builder struct {
 	keepProfiles bool
 	s            *Snapshot
 	seen         map[string]struct{}
+	// anomalies outlives s: a failed listing has no snapshot, but what it
+	// skipped was still seen (see Anomalies).
+	anomalies Anomalies
 }
 
 // NewBuilder starts a snapshot; keepProfiles keeps a record per profile.
@@ -92,8 +97,10 @@ func (b *Builder) Add(p *trusthub.Profile) error {
 		b.seen[p.SID] = struct{}{}
 	}
 	s.Total++
+	b.anomalies.add(p)
 	status := canonicalStatus(p.Status)
 	s.Statuses[status]++
+	s.attention.add(p, status)
 	for _, c := range p.ErrorCodes {
 		s.ErrorCodes[c]++
 	}
@@ -123,6 +130,7 @@ func (b *Builder) Done() *Snapshot {
 	slices.Sort(s.validUntil)
 	s.validUntil = slices.Clip(s.validUntil)
 	s.Profiles = slices.Clip(s.Profiles)
+	s.attention.seal()
 	return s
 }
 
