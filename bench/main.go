@@ -33,6 +33,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 const token = "bench-token"
@@ -99,7 +100,7 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin s
 		}
 		var floorTimes []float64
 		for range runs {
-			out, err := exec.Command(self, "-floor", sim+"/v1/CustomerProfiles?PageSize=1000", "-floor-sid", sid(0)).Output()
+			out, err := exec.Command(self, "-floor", sim+trusthub.ListPath+"?PageSize=1000", "-floor-sid", sid(0)).Output()
 			if err != nil {
 				stop()
 				return fmt.Errorf("floor client: %w", err)

@@ -15,6 +15,8 @@ import (
 	"github.com/go-kit/log/level"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/backoff"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
@@ -42,8 +44,9 @@ type Options struct {
 	Logger log.Logger
 }
 
-// Account caches the listings of one account.
-type Account struct {
+// Entry is one account's place in the cache: its latest snapshot, its
+// failures, and the one listing of it that may be running.
+type Entry struct {
 	name string
 	list ListFunc
 	opts Options
@@ -89,9 +92,9 @@ type State struct {
 	LastErrorTime time.Time
 }
 
-// NewAccount makes the cache for one account. ctx bounds every listing it
+// NewEntry makes the cache entry of one account. ctx bounds every listing it
 // starts.
-func NewAccount(ctx context.Context, name string, list ListFunc, opts Options) *Account {
+func NewEntry(ctx context.Context, name string, list ListFunc, opts Options) *Entry {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -102,106 +105,108 @@ func NewAccount(ctx context.Context, name string, list ListFunc, opts Options) *
 		opts.Limiter = make(chan struct{}, 1)
 	}
 	if opts.Reason == nil {
-		opts.Reason = func(error) string { return "other" }
+		opts.Reason = func(error) string { return failure.Other }
 	}
-	return &Account{name: name, list: list, opts: opts, ctx: ctx, errors: map[string]uint64{}}
+	return &Entry{name: name, list: list, opts: opts, ctx: ctx, errors: map[string]uint64{}}
 }
 
 // Name is the account's label value.
-func (a *Account) Name() string { return a.name }
+func (e *Entry) Name() string { return e.name }
 
 // Get returns the account's state, listing first if the snapshot is missing
 // or older than the TTL, or if the last listing failed and its backoff has
 // passed. It waits for the listing no longer than ctx allows; the listing
 // itself goes on.
-func (a *Account) Get(ctx context.Context) State {
-	if a.due() {
-		ch := a.group.DoChan("list", func() (any, error) {
-			a.refresh()
+func (e *Entry) Get(ctx context.Context) State {
+	if e.due() {
+		ch := e.group.DoChan("list", func() (any, error) {
+			e.refresh()
 			return nil, nil
 		})
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			level.Debug(a.opts.Logger).Log("msg", "scrape deadline reached before the listing finished; serving the cached state", "account", a.name)
+			level.Debug(e.opts.Logger).Log("msg", "scrape deadline reached before the listing finished; serving the cached state", "account", e.name)
 		}
 	}
-	return a.State()
+	return e.State()
 }
 
 // due tells whether a scrape should start (or join) a listing.
-func (a *Account) due() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.opts.Now()
-	if a.lastErr != nil {
-		return !now.Before(a.retryAt)
+func (e *Entry) due() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.opts.Now()
+	if e.lastErr != nil {
+		return !now.Before(e.retryAt)
 	}
-	return a.snap == nil || now.Sub(a.snapTime) >= a.opts.TTL
+	return e.snap == nil || now.Sub(e.snapTime) >= e.opts.TTL
 }
 
 // State reports the account without listing.
-func (a *Account) State() State {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (e *Entry) State() State {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	st := State{
-		Up:          a.completed && a.lastErr == nil,
-		Completed:   a.completed,
-		Duration:    a.duration,
-		LastSuccess: a.snapTime,
-		Errors:      make(map[string]uint64, len(a.errors)),
+		Up:          e.completed && e.lastErr == nil,
+		Completed:   e.completed,
+		Duration:    e.duration,
+		LastSuccess: e.snapTime,
+		Errors:      make(map[string]uint64, len(e.errors)),
 	}
-	st.LastError, st.LastErrorTime = a.failMsg, a.failTime
-	for k, v := range a.errors {
+	st.LastError, st.LastErrorTime = e.failMsg, e.failTime
+	for k, v := range e.errors {
 		st.Errors[k] = v
 	}
-	if a.snap != nil && a.opts.Now().Sub(a.snapTime) < max(a.opts.TTL, a.opts.MaxStale) {
-		st.Snapshot = a.snap
+	if e.snap != nil && e.opts.Now().Sub(e.snapTime) < max(e.opts.TTL, e.opts.MaxStale) {
+		st.Snapshot = e.snap
 	}
 	return st
 }
 
-func (a *Account) refresh() {
+func (e *Entry) refresh() {
 	select {
-	case a.opts.Limiter <- struct{}{}:
-		defer func() { <-a.opts.Limiter }()
-	case <-a.ctx.Done():
+	case e.opts.Limiter <- struct{}{}:
+		defer func() { <-e.opts.Limiter }()
+	case <-e.ctx.Done():
 		return
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.opts.Timeout)
+	ctx, cancel := context.WithTimeout(e.ctx, e.opts.Timeout)
 	defer cancel()
 	start := time.Now()
-	snap, err := a.list(ctx)
+	snap, err := e.list(ctx)
 	took := time.Since(start)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("listing did not finish within timeout %s: %w", a.opts.Timeout, err)
+		err = fmt.Errorf("listing did not finish within timeout %s: %w", e.opts.Timeout, err)
 	}
 
-	if a.ctx.Err() != nil {
+	if e.ctx.Err() != nil {
 		return // shutting down or replaced by a reload: nothing to record
 	}
 
-	a.mu.Lock()
-	now := a.opts.Now()
-	a.completed, a.duration = true, took
-	prevErr, prevReason, failures := a.lastErr, a.lastReason, a.failures
+	e.mu.Lock()
+	now := e.opts.Now()
+	e.completed, e.duration = true, took
+	prevErr, prevReason, failures := e.lastErr, e.lastReason, e.failures
 	if err == nil {
-		a.snap, a.snapTime, a.lastErr, a.lastReason, a.failures = snap, now, nil, "", 0
-		a.mu.Unlock()
+		e.snap, e.snapTime, e.lastErr, e.lastReason, e.failures = snap, now, nil, "", 0
+		e.mu.Unlock()
 		if prevErr != nil {
-			level.Info(a.opts.Logger).Log("msg", "listing recovered", "account", a.name, "after_failures", failures)
+			level.Info(e.opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", failures)
 		}
-		level.Debug(a.opts.Logger).Log("msg", "listing done", "account", a.name, "profiles", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
+		level.Debug(e.opts.Logger).Log("msg", "listing done", "account", e.name, "profiles", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
 		return
 	}
-	reason := a.opts.Reason(err)
-	a.lastErr, a.lastReason = err, reason
-	a.failMsg, a.failTime = err.Error(), now
-	a.failures++
-	a.errors[reason]++
-	a.retryAt = now.Add(a.backoff(a.failures))
-	failures, wait := a.failures, a.retryAt.Sub(now)
-	a.mu.Unlock()
+	reason := e.opts.Reason(err)
+	e.lastErr, e.lastReason = err, reason
+	e.failMsg, e.failTime = err.Error(), now
+	e.failures++
+	e.errors[reason]++
+	// Doubling from FailureBackoff up to the TTL, or FailureBackoff itself
+	// when that is longer.
+	e.retryAt = now.Add(backoff.Exponential(e.opts.FailureBackoff, max(e.opts.TTL, e.opts.FailureBackoff), e.failures))
+	failures, wait := e.failures, e.retryAt.Sub(now)
+	e.mu.Unlock()
 
 	// A failure is logged once at error level, not on every scrape while it
 	// lasts: again only when its reason changes.
@@ -209,18 +214,6 @@ func (a *Account) refresh() {
 	if prevErr != nil && prevReason == reason {
 		logAt = level.Debug
 	}
-	logAt(a.opts.Logger).Log("msg", "listing failed", "account", a.name, "reason", reason, "consecutive_failures", failures,
+	logAt(e.opts.Logger).Log("msg", "listing failed", "account", e.name, "reason", reason, "consecutive_failures", failures,
 		"next_try_after", wait, "duration", took, "err", err)
-}
-
-// backoff is the wait after the n-th consecutive failure.
-func (a *Account) backoff(n int) time.Duration {
-	base, ceiling := a.opts.FailureBackoff, max(a.opts.TTL, a.opts.FailureBackoff)
-	if base <= 0 {
-		return 0
-	}
-	if n > 30 {
-		return ceiling
-	}
-	return min(ceiling, base<<(n-1))
 }

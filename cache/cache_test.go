@@ -56,16 +56,16 @@ func (l *lister) list(ctx context.Context) (*snapshot.Snapshot, error) {
 	b := snapshot.NewBuilder(false)
 	// The profile count tells which listing a snapshot came from.
 	for range n {
-		_ = b.Add(&trusthub.Profile{Status: "draft"})
+		_ = b.Add(&trusthub.CustomerProfile{Status: "draft"})
 	}
 	return b.Done(), nil
 }
 
-func newAccount(t *testing.T, l *lister, c *clock) *Account {
+func newEntry(t *testing.T, l *lister, c *clock) *Entry {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return NewAccount(ctx, "main", l.list, Options{
+	return NewEntry(ctx, "main", l.list, Options{
 		TTL: 5 * time.Minute, MaxStale: 30 * time.Minute, Timeout: time.Minute, FailureBackoff: 10 * time.Second, Now: c.Now,
 	})
 }
@@ -79,7 +79,7 @@ func total(st State) int {
 
 func TestTTL(t *testing.T) {
 	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
-	a := newAccount(t, l, c)
+	a := newEntry(t, l, c)
 	ctx := context.Background()
 
 	if st := a.Get(ctx); !st.Up || total(st) != 1 || l.calls.Load() != 1 {
@@ -101,7 +101,7 @@ func TestTTL(t *testing.T) {
 // 100 scrapes on a cold cache share one listing.
 func TestConcurrentGetsShareOneListing(t *testing.T) {
 	l, c := &lister{block: make(chan struct{}), started: make(chan struct{}, 200)}, &clock{t: time.Unix(1e9, 0)}
-	a := newAccount(t, l, c)
+	a := newEntry(t, l, c)
 	var wg sync.WaitGroup
 	var ups atomic.Int64
 	for range 100 {
@@ -126,7 +126,7 @@ func TestConcurrentGetsShareOneListing(t *testing.T) {
 
 func TestFailureServesStaleWithinMaxStale(t *testing.T) {
 	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
-	a := newAccount(t, l, c)
+	a := newEntry(t, l, c)
 	ctx := context.Background()
 	a.Get(ctx) // a good snapshot with 1 profile
 
@@ -165,7 +165,7 @@ func TestFailureServesStaleWithinMaxStale(t *testing.T) {
 // the cache for the next scrape.
 func TestScrapeDeadlineDoesNotStopListing(t *testing.T) {
 	l, c := &lister{block: make(chan struct{}), started: make(chan struct{}, 10)}, &clock{t: time.Unix(1e9, 0)}
-	a := newAccount(t, l, c)
+	a := newEntry(t, l, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	st := a.Get(ctx)
@@ -192,7 +192,7 @@ func TestListingTimeout(t *testing.T) {
 	defer close(l.block)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := NewAccount(ctx, "main", l.list, Options{TTL: time.Minute, Timeout: 30 * time.Millisecond, Now: c.Now})
+	a := NewEntry(ctx, "main", l.list, Options{TTL: time.Minute, Timeout: 30 * time.Millisecond, Now: c.Now})
 	st := a.Get(context.Background())
 	if st.Up || !st.Completed || st.Duration < 30*time.Millisecond {
 		t.Errorf("a listing past its timeout: up %v, completed %v, duration %s", st.Up, st.Completed, st.Duration)
@@ -223,7 +223,7 @@ func TestLimiter(t *testing.T) {
 	opts := Options{TTL: time.Minute, Timeout: time.Minute, Limiter: make(chan struct{}, 2)}
 	var wg sync.WaitGroup
 	for range 6 {
-		a := NewAccount(context.Background(), "a", list, opts)
+		a := NewEntry(context.Background(), "a", list, opts)
 		wg.Go(func() { a.Get(context.Background()) })
 	}
 	wg.Wait()
@@ -236,7 +236,7 @@ func TestLimiter(t *testing.T) {
 // is seen at the next try, without waiting for the TTL.
 func TestFailureBackoff(t *testing.T) {
 	l, c := &lister{}, &clock{t: time.Unix(1e9, 0)}
-	a := newAccount(t, l, c)
+	a := newEntry(t, l, c)
 	ctx := context.Background()
 	l.fail.Store(true)
 	a.Get(ctx)
@@ -277,7 +277,7 @@ func TestErrorCountsAndLogging(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reason := "server"
-	a := NewAccount(ctx, "main", l.list, Options{
+	a := NewEntry(ctx, "main", l.list, Options{
 		TTL: time.Minute, Timeout: time.Minute, Now: c.Now,
 		Reason: func(error) string { return reason },
 		Logger: level.NewFilter(log.NewLogfmtLogger(&logs), level.AllowInfo()),

@@ -20,7 +20,7 @@ func TestLastError(t *testing.T) {
 		}
 		return snapshot.NewBuilder(false).Done(), nil
 	}
-	a := NewAccount(context.Background(), "main", list, Options{
+	a := NewEntry(context.Background(), "main", list, Options{
 		TTL: time.Minute, MaxStale: time.Hour, Timeout: time.Second, Now: func() time.Time { return at },
 	})
 	for i, step := range []struct {

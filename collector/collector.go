@@ -15,24 +15,26 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 const namespace = "twilio_trusthub"
 
-// Account is one listed account: its cache, the client that counts its API
-// requests, and the count of the values its listings skipped.
-type Account struct {
-	Cache     *cache.Account
-	Requests  func() map[int]uint64
+// listedAccount is one configured account as the exporter lists it: its
+// cache entry, the client's count of its API requests, and the count of
+// the values its listings skipped.
+type listedAccount struct {
+	entry     *cache.Entry
+	requests  func() map[int]uint64
 	anomalies *anomalyCounter
 }
 
 // Exporter holds the accounts and the metric descriptions. Each scrape goes
 // through Scrape, which binds the scrape's deadline.
 type Exporter struct {
-	accounts     []Account
+	accounts     []listedAccount
 	perProfile   bool
 	expiringDays []int
 	now          func() time.Time
@@ -62,7 +64,7 @@ func newDescs() descs {
 		duration:      d("listing_duration_seconds", "How long the account's last completed listing took."),
 		lastSuccess:   d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
 		requests:      d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
-		listingErrors: d("listing_errors_total", "Failed listings of the account, by reason: "+strings.Join(trusthub.Reasons, ", ")+".", "reason"),
+		listingErrors: d("listing_errors_total", "Failed listings of the account, by reason: "+strings.Join(failure.Reasons, ", ")+".", "reason"),
 		anomalies: d("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
 			"(an error code that is no number, a date that does not parse), by field; the rest of the profile still counts, "+
 			"and a profile that stays malformed counts again in every listing.", "resource", "field"),
@@ -138,9 +140,9 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 			}
 			return b.Done(), nil
 		}
-		e.accounts = append(e.accounts, Account{
-			Cache:     cache.NewAccount(ctx, a.Name(), list, copts),
-			Requests:  client.Requests,
+		e.accounts = append(e.accounts, listedAccount{
+			entry:     cache.NewEntry(ctx, a.Name(), list, copts),
+			requests:  client.Requests,
 			anomalies: anomalies,
 		})
 	}
@@ -168,7 +170,7 @@ func (e *Exporter) Scrape(ctx context.Context) *Scrape {
 	states := make([]cache.State, len(e.accounts))
 	var wg sync.WaitGroup
 	for i, a := range e.accounts {
-		wg.Go(func() { states[i] = a.Cache.Get(ctx) })
+		wg.Go(func() { states[i] = a.entry.Get(ctx) })
 	}
 	wg.Wait()
 	return &Scrape{e: e, states: states, now: e.now()}
@@ -193,8 +195,8 @@ func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cache.State, now time.Time) {
-	name := a.Cache.Name()
+func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a listedAccount, st cache.State, now time.Time) {
+	name := a.entry.Name()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{name}, labels...)...)
 	}
@@ -205,11 +207,11 @@ func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a Account, st cac
 	if !st.LastSuccess.IsZero() {
 		gauge(e.d.lastSuccess, float64(st.LastSuccess.UnixNano())/1e9)
 	}
-	for code, n := range a.Requests() {
+	for code, n := range a.requests() {
 		ch <- prometheus.MustNewConstMetric(e.d.requests, prometheus.CounterValue, float64(n), name, strconv.Itoa(code))
 	}
 	// Every reason from the start, so that rate() sees the first failure.
-	for _, reason := range trusthub.Reasons {
+	for _, reason := range failure.Reasons {
 		ch <- prometheus.MustNewConstMetric(e.d.listingErrors, prometheus.CounterValue, float64(st.Errors[reason]), name, reason)
 	}
 	// Every field from the start too, for the same reason.

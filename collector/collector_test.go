@@ -30,11 +30,11 @@ const (
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func fixture() []simulator.Profile {
+func fixture() []simulator.ServedProfile {
 	p := simulator.Ptr[string]
 	at := func(d time.Duration) *time.Time { return simulator.Ptr(now.Add(d)) }
 	day := 24 * time.Hour
-	return []simulator.Profile{
+	return []simulator.ServedProfile{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p("Acme Dental"), PolicySID: p(policy), ValidUntil: at(3 * day), DateUpdated: at(-10 * day)},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Blue Bakery"), PolicySID: p(policy), DateUpdated: at(-day),
 			Errors: []simulator.ErrorCode{{Code: 22215}, {Code: 22216}, {Code: 22215}}},

@@ -38,18 +38,18 @@ const (
 type profileFamily struct {
 	name, help string
 	// series adds the family's series for one profile to k.
-	series func(k *sink, account string, p *snapshot.Profile)
+	series func(k *sink, account string, p *snapshot.ProfileRecord)
 }
 
 // Labels are given to sink.add as name, value pairs in label-name order:
 // the order client_golang sorts them in.
 var profileFamilies = []profileFamily{
 	{InfoName, "Always 1: one series per Customer-Profile, naming it." + cached,
-		func(k *sink, account string, p *snapshot.Profile) {
+		func(k *sink, account string, p *snapshot.ProfileRecord) {
 			k.add(1, "account", account, "friendly_name", p.FriendlyName, "policy_sid", p.PolicySID, "sid", p.SID)
 		}},
 	{StatusName, "1 for the Customer-Profile's status, 0 for each other documented status." + cached,
-		func(k *sink, account string, p *snapshot.Profile) {
+		func(k *sink, account string, p *snapshot.ProfileRecord) {
 			documented := false
 			for _, st := range trusthub.Statuses {
 				v := 0.0
@@ -63,19 +63,19 @@ var profileFamilies = []profileFamily{
 			}
 		}},
 	{ValidUntilName, "The Customer-Profile's valid_until as Unix time; absent when null." + cached,
-		func(k *sink, account string, p *snapshot.Profile) {
+		func(k *sink, account string, p *snapshot.ProfileRecord) {
 			if p.HasValidUntil {
 				k.add(p.ValidUntil, "account", account, "sid", p.SID)
 			}
 		}},
 	{UpdatedName, "The Customer-Profile's date_updated as Unix time; absent when null." + cached,
-		func(k *sink, account string, p *snapshot.Profile) {
+		func(k *sink, account string, p *snapshot.ProfileRecord) {
 			if p.HasUpdated {
 				k.add(p.Updated, "account", account, "sid", p.SID)
 			}
 		}},
 	{ErrorInfoName, "Always 1: one series per code in the Customer-Profile's errors list." + cached,
-		func(k *sink, account string, p *snapshot.Profile) {
+		func(k *sink, account string, p *snapshot.ProfileRecord) {
 			for _, c := range p.ErrorCodes {
 				k.add(1, "account", account, "code", k.code(c), "sid", p.SID)
 			}
@@ -141,7 +141,7 @@ func (s *Scrape) eachProfile(k *sink, after func() error) error {
 			if snap == nil {
 				continue
 			}
-			name := a.Cache.Name()
+			name := a.entry.Name()
 			for n := range snap.Profiles {
 				p := &snap.Profiles[n]
 				if p.SID == "" {

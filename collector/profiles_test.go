@@ -96,7 +96,7 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 		}
 		return &v
 	}
-	profiles := []simulator.Profile{
+	profiles := []simulator.ServedProfile{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p(`Quote " and backslash \ and newline` + "\n" + `end`), PolicySID: p("RN1"),
 			ValidUntil: at("2027-01-01T00:00:00.5Z"), DateUpdated: at("1969-12-31T23:59:59Z")},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: -1}, {Code: 0}}},
@@ -253,7 +253,7 @@ func TestProfileNamesAreLegacy(t *testing.T) {
 		}
 	}
 	k := sink{protobuf: true}
-	p := snapshot.Profile{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
+	p := snapshot.ProfileRecord{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
 	for i := range profileFamilies {
 		k.start(&profileFamilies[i])
 		profileFamilies[i].series(&k, "a", &p)

@@ -23,7 +23,7 @@ type AccountStatus struct {
 func (s *Scrape) Status() []AccountStatus {
 	out := make([]AccountStatus, len(s.e.accounts))
 	for i, a := range s.e.accounts {
-		out[i] = AccountStatus{Account: a.Cache.Name(), Resource: ResourceCustomerProfiles, State: s.states[i]}
+		out[i] = AccountStatus{Account: a.entry.Name(), Resource: ResourceCustomerProfiles, State: s.states[i]}
 	}
 	return out
 }

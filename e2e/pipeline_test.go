@@ -110,7 +110,7 @@ func pipeline(t *testing.T, promBin string) {
 	// TrustHub, with generated profiles and one planted rejection.
 	now := time.Now()
 	profiles := simulator.Generate(accountSID, 300, now, 9)
-	profiles = append(profiles, simulator.Profile{
+	profiles = append(profiles, simulator.ServedProfile{
 		SID: simulator.Ptr(rejectedSID), Status: simulator.Ptr("twilio-rejected"), FriendlyName: simulator.Ptr(rejectedName),
 		DateUpdated: simulator.Ptr(now.Add(-2 * time.Hour).Truncate(time.Second)),
 		Errors:      []simulator.ErrorCode{{Code: 22215}, {Code: 22218}},

@@ -163,7 +163,7 @@ func negotiationHandler(t *testing.T) http.Handler {
 	at := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := simulator.Ptr[string]
 	sim := simulator.New()
-	sim.AddAccount(loadSID, "tok", []simulator.Profile{
+	sim.AddAccount(loadSID, "tok", []simulator.ServedProfile{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p("Quote \" backslash \\ newline\nend"), PolicySID: p("RN1"), ValidUntil: &at, DateUpdated: &at},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: 22216}}},
 		{SID: p("BU03"), Status: p("twilio-suspended")},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -25,17 +26,17 @@ func TestFailureModes(t *testing.T) {
 		fault  simulator.Fault
 		reason string
 	}{
-		{"rate limited", simulator.Fault{Status: 429, Code: 20429}, trusthub.ReasonRateLimited},
-		{"server error", simulator.Fault{Status: 503, Code: 20503}, trusthub.ReasonServer},
-		{"connection dropped", simulator.Fault{Drop: true}, trusthub.ReasonNetwork},
-		{"auth", simulator.Fault{Status: 401, Code: 20003}, trusthub.ReasonAuth},
-		{"forbidden", simulator.Fault{Status: 403, Code: 20403}, trusthub.ReasonAuth},
-		{"malformed JSON", simulator.Fault{Body: `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`}, trusthub.ReasonDecode},
-		{"no meta", simulator.Fault{Body: `{"results": []}`}, trusthub.ReasonDecode},
-		{"results not a list", simulator.Fault{Body: `{"meta": {}, "results": 7}`}, trusthub.ReasonDecode},
-		{"repeated page", simulator.Fault{NextPageURL: "self"}, trusthub.ReasonPaging},
-		{"other host", simulator.Fault{NextPageURL: "http://other.invalid/v1/CustomerProfiles?Page=1"}, trusthub.ReasonPaging},
-		{"slower than the timeout", simulator.Fault{Delay: 2 * time.Second}, trusthub.ReasonTimeout},
+		{"rate limited", simulator.Fault{Status: 429, Code: 20429}, failure.RateLimited},
+		{"server error", simulator.Fault{Status: 503, Code: 20503}, failure.Server},
+		{"connection dropped", simulator.Fault{Drop: true}, failure.Network},
+		{"auth", simulator.Fault{Status: 401, Code: 20003}, failure.Auth},
+		{"forbidden", simulator.Fault{Status: 403, Code: 20403}, failure.Auth},
+		{"malformed JSON", simulator.Fault{Body: `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`}, failure.Decode},
+		{"no meta", simulator.Fault{Body: `{"results": []}`}, failure.Decode},
+		{"results not a list", simulator.Fault{Body: `{"meta": {}, "results": 7}`}, failure.Decode},
+		{"repeated page", simulator.Fault{NextPageURL: "self"}, failure.Paging},
+		{"other host", simulator.Fault{NextPageURL: "http://other.invalid/v1/CustomerProfiles?Page=1"}, failure.Paging},
+		{"slower than the timeout", simulator.Fault{Delay: 2 * time.Second}, failure.Timeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim := simulator.New()
@@ -68,7 +69,7 @@ func TestFailureModes(t *testing.T) {
 			clock.Advance(15 * time.Minute)
 			sim.SetFault(tc.fault)
 			_, body = scrapeBody(h, "")
-			if tc.reason == trusthub.ReasonTimeout {
+			if tc.reason == failure.Timeout {
 				// The scrape waits as long as the listing may take, so it can
 				// end just before the listing records its timeout.
 				for i := 0; i < 100 && !has(body, `twilio_trusthub_up{account="main"} 0`); i++ {

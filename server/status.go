@@ -172,7 +172,7 @@ func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPa
 
 	type accountRow struct {
 		account string
-		snapshot.Profile
+		snapshot.ProfileRecord
 	}
 	var rows []accountRow
 	for _, a := range accounts {
@@ -193,9 +193,9 @@ func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPa
 	}
 	// Each account's rows are its most urgent, so the first of them all
 	// are the first overall.
-	slices.SortStableFunc(rows, func(a, b accountRow) int { return snapshot.CompareUrgency(&a.Profile, &b.Profile) })
+	slices.SortStableFunc(rows, func(a, b accountRow) int { return snapshot.CompareUrgency(&a.ProfileRecord, &b.ProfileRecord) })
 	for _, r := range rows[:min(len(rows), h.limit)] {
-		p.Rows = append(p.Rows, actionView(r.account, &r.Profile, now))
+		p.Rows = append(p.Rows, actionView(r.account, &r.ProfileRecord, now))
 	}
 	p.Needing = p.Rejected + p.Expired + p.Expiring
 	p.More = p.Needing - len(p.Rows)
@@ -238,7 +238,7 @@ func accountOf(a collector.AccountStatus, statuses []string, now time.Time, wind
 	return v
 }
 
-func actionView(account string, r *snapshot.Profile, now time.Time) actionRow {
+func actionView(account string, r *snapshot.ProfileRecord, now time.Time) actionRow {
 	v := actionRow{Account: account, FriendlyName: r.FriendlyName, SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
 	if r.HasValidUntil {
 		until := fromUnix(r.ValidUntil)

@@ -63,7 +63,7 @@ const HostileName = "<script>alert(1)</script>"
 
 // plantHostileName renames the first rejected profile and makes it the
 // most recently updated, so that the status page lists it first.
-func plantHostileName(profiles []Profile, now time.Time) {
+func plantHostileName(profiles []ServedProfile, now time.Time) {
 	for i := range profiles {
 		if p := &profiles[i]; p.Status != nil && *p.Status == "twilio-rejected" {
 			p.FriendlyName = Ptr(HostileName)

@@ -14,7 +14,7 @@ var DemoErrorCodes = []int64{22215, 22216, 22217, 22218, 22219}
 // same seed and now: in every status, about half approved; of the approved,
 // some expired, some expiring within 7 and 30 days; the rejected with one or
 // two error codes; drafts without valid_until; a few with null names.
-func Generate(accountSID string, n int, now time.Time, seed uint64) []Profile {
+func Generate(accountSID string, n int, now time.Time, seed uint64) []ServedProfile {
 	// Seeded, so the same data every time: nothing here is a secret.
 	rng := rand.New(rand.NewPCG(seed, 0x7275737468756221)) //nolint:gosec // G404
 	policies := []string{
@@ -24,11 +24,11 @@ func Generate(accountSID string, n int, now time.Time, seed uint64) []Profile {
 	adjectives := []string{"Acme", "Blue", "Northern", "Golden", "Rapid", "Quiet", "Bright", "Prime"}
 	nouns := []string{"Dental", "Logistics", "Bakery", "Clinic", "Motors", "Realty", "Fitness", "Travel"}
 	day := 24 * time.Hour
-	out := make([]Profile, 0, n)
+	out := make([]ServedProfile, 0, n)
 	for i := range n {
 		created := now.Add(-time.Duration(30+rng.IntN(700)) * day).Truncate(time.Second)
 		updated := created.Add(time.Duration(rng.IntN(30*24)) * time.Hour)
-		p := Profile{
+		p := ServedProfile{
 			SID:          Ptr(fmt.Sprintf("BU%016x%016x", seed, uint64(i))),
 			PolicySID:    Ptr(policies[i%len(policies)]),
 			FriendlyName: Ptr(fmt.Sprintf("%s %s %04d", adjectives[rng.IntN(len(adjectives))], nouns[rng.IntN(len(nouns))], i)),

@@ -5,28 +5,31 @@
 package simulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
-const listPath = "/v1/CustomerProfiles"
+// listPath is the client's constant, not a copy of it, so the path is
+// written once. The fake still holds the client to the API reference rather
+// than to itself: its own tests request the documented path written out in
+// full, so a wrong ListPath fails them instead of being served.
+const listPath = trusthub.ListPath
 
 // ErrorCode is one entry of a profile's errors list.
 type ErrorCode struct {
 	Code int64 `json:"code"`
 }
 
-// Profile is one Customer-Profile as the API returns it. A nil pointer is
-// sent as null.
-type Profile struct {
+// ServedProfile is one Customer-Profile as the simulator serves it: every
+// field the API reference shows, as it returns them. A nil pointer is sent
+// as null.
+type ServedProfile struct {
 	SID            *string     `json:"sid"`
 	AccountSID     *string     `json:"account_sid"`
 	PolicySID      *string     `json:"policy_sid"`
@@ -85,7 +88,7 @@ func New() *Server {
 // AddAccount registers an account that authenticates with its SID and
 // authToken, and replaces its profiles. Each profile's account_sid and url
 // are filled in when nil.
-func (s *Server) AddAccount(accountSID, authToken string, profiles []Profile) {
+func (s *Server) AddAccount(accountSID, authToken string, profiles []ServedProfile) {
 	acc := &account{profiles: make([]stored, 0, len(profiles))}
 	for _, p := range profiles {
 		if p.AccountSID == nil {
@@ -96,7 +99,7 @@ func (s *Server) AddAccount(accountSID, authToken string, profiles []Profile) {
 		}
 		b, err := json.Marshal(p)
 		if err != nil {
-			panic(err) // a Profile always encodes
+			panic(err) // a ServedProfile always encodes
 		}
 		acc.profiles = append(acc.profiles, stored{
 			status: deref(p.Status), friendlyName: deref(p.FriendlyName), policySID: deref(p.PolicySID), json: b,
@@ -135,6 +138,9 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 	})
 }
 
+// ServeHTTP answers a list request as the API does: it checks the path,
+// the method and the credentials, acts out any fault, then serves the page
+// the query asks for.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	if r.URL.Path != listPath {
@@ -145,12 +151,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
 		return
 	}
-	name, pass, ok := r.BasicAuth()
-	s.mu.RLock()
-	u, known := s.users[name]
-	acc := s.accounts[u.accountSID]
-	s.mu.RUnlock()
-	if !ok || !known || pass != u.password || acc == nil {
+	acc := s.authenticate(r)
+	if acc == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
@@ -159,132 +161,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if applyBefore(w, r, fault) {
 		return
 	}
+	req, err := parseListRequest(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 20001, err.Error())
+		return
+	}
+	results, next := acc.page(req)
+	writePage(w, "http://"+r.Host+listPath, req, results, next, fault)
+}
 
-	q := r.URL.Query()
-	pageSize := 50
-	if v := q.Get("PageSize"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, 20001, "Invalid PageSize: must be between 1 and 1000")
-			return
-		}
-		pageSize = n
+// authenticate returns the account whose credentials the request carries,
+// or nil.
+func (s *Server) authenticate(r *http.Request) *account {
+	name, pass, ok := r.BasicAuth()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, known := s.users[name]
+	if !ok || !known || pass != u.password {
+		return nil
 	}
-	page := 0
-	if v := q.Get("Page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, 20001, "Invalid Page")
-			return
-		}
-		page = n
-	}
-	// PageToken carries the offset of the page's first match; Page alone is
-	// only client state, as in the reference.
-	offset := 0
-	if v := q.Get("PageToken"); v != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(v, "PT"))
-		if err != nil || n < 0 || !strings.HasPrefix(v, "PT") {
-			writeError(w, http.StatusBadRequest, 20001, "Invalid PageToken")
-			return
-		}
-		offset = n
-	}
-	status, friendly, policy := q.Get("Status"), q.Get("FriendlyName"), q.Get("PolicySid")
-	match := func(p *stored) bool {
-		return (status == "" || p.status == status) &&
-			(friendly == "" || p.friendlyName == friendly) &&
-			(policy == "" || p.policySID == policy)
-	}
-
-	var results [][]byte
-	next := -1
-	if status == "" && friendly == "" && policy == "" {
-		// Unfiltered, the token is an index: no scan from the start.
-		for i := offset; i < len(acc.profiles); i++ {
-			if len(results) == pageSize {
-				next = i
-				break
-			}
-			results = append(results, acc.profiles[i].json)
-		}
-	} else {
-		matched := 0
-		for i := range acc.profiles {
-			p := &acc.profiles[i]
-			if !match(p) {
-				continue
-			}
-			if matched >= offset {
-				if len(results) == pageSize {
-					next = matched
-					break
-				}
-				results = append(results, p.json)
-			}
-			matched++
-		}
-	}
-
-	base := "http://" + r.Host + listPath
-	filters := url.Values{}
-	for k, v := range map[string]string{"Status": status, "FriendlyName": friendly, "PolicySid": policy} {
-		if v != "" {
-			filters.Set(k, v)
-		}
-	}
-	pageURL := func(page int, token string) string {
-		v := url.Values{}
-		for k, vs := range filters {
-			v[k] = vs
-		}
-		v.Set("PageSize", strconv.Itoa(pageSize))
-		v.Set("Page", strconv.Itoa(page))
-		if token != "" {
-			v.Set("PageToken", token)
-		}
-		return base + "?" + v.Encode()
-	}
-	meta := map[string]any{
-		"key":               "results",
-		"page":              page,
-		"page_size":         pageSize,
-		"url":               pageURL(page, q.Get("PageToken")),
-		"first_page_url":    pageURL(0, ""),
-		"next_page_url":     nil,
-		"previous_page_url": nil,
-	}
-	if next >= 0 {
-		meta["next_page_url"] = pageURL(page+1, "PT"+strconv.Itoa(next))
-	} else if fault.Endless {
-		meta["next_page_url"] = pageURL(page+1, "PT"+strconv.Itoa(offset+pageSize))
-	}
-	switch fault.NextPageURL {
-	case "":
-	case "self":
-		meta["next_page_url"] = meta["url"]
-	default:
-		meta["next_page_url"] = fault.NextPageURL
-	}
-	if page > 0 {
-		meta["previous_page_url"] = pageURL(page-1, "PT"+strconv.Itoa(max(0, offset-pageSize)))
-	}
-	metaJSON, _ := json.Marshal(meta)
-
-	var b bytes.Buffer
-	b.WriteString(`{"meta":`)
-	b.Write(metaJSON)
-	b.WriteString(`,"results":[`)
-	for i, p := range results {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(p)
-	}
-	b.WriteString("]")
-	b.Write(bytes.Repeat([]byte(" "), fault.Oversize))
-	b.WriteString("}")
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	_, _ = w.Write(b.Bytes())
+	return s.accounts[u.accountSID]
 }

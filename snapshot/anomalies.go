@@ -19,8 +19,8 @@ type Anomaly struct {
 }
 
 // Anomalies tallies the values the decoder skipped in one listing (see
-// trusthub.Profile.Anomalies), over the profiles the listing counted: a
-// result skipped as a repeat of an earlier sid adds nothing.
+// trusthub.CustomerProfile.Anomalies), over the profiles the listing
+// counted: a result skipped as a repeat of an earlier sid adds nothing.
 type Anomalies struct {
 	// ByField counts skipped values, indexed by trusthub.Field.
 	ByField [trusthub.NumFields]int
@@ -30,7 +30,7 @@ type Anomalies struct {
 	Examples []Anomaly
 }
 
-func (a *Anomalies) add(p *trusthub.Profile) {
+func (a *Anomalies) add(p *trusthub.CustomerProfile) {
 	for _, f := range p.Anomalies {
 		a.ByField[f]++
 		a.Total++

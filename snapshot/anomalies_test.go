@@ -14,14 +14,14 @@ func TestAnomalies(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name     string
-		profiles []trusthub.Profile
+		profiles []trusthub.CustomerProfile
 		byField  map[trusthub.Field]int
 		examples []Anomaly
 	}{
-		{name: "none", profiles: []trusthub.Profile{{SID: "BU1"}, {SID: "BU2"}}},
+		{name: "none", profiles: []trusthub.CustomerProfile{{SID: "BU1"}, {SID: "BU2"}}},
 		{
 			name: "one profile, two fields",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				{SID: "BU1"},
 				{SID: "BU2", Anomalies: []trusthub.Field{until, errs, errs}},
 			},
@@ -30,7 +30,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "a repeated sid counts once; a missing sid counts each time",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
 				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
 				{Anomalies: []trusthub.Field{trusthub.FieldSID}},
@@ -41,7 +41,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "examples are bounded, counts are not",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				{SID: "BU1", Anomalies: []trusthub.Field{errs, errs, errs, errs}},
 				{SID: "BU2", Anomalies: []trusthub.Field{until, until, until}},
 			},
@@ -80,10 +80,10 @@ func TestAnomalies(t *testing.T) {
 // What Anomalies returns does not change when the builder goes on.
 func TestAnomaliesCopy(t *testing.T) {
 	b := NewBuilder(false)
-	_ = b.Add(&trusthub.Profile{SID: "BU1", Anomalies: []trusthub.Field{trusthub.FieldStatus}})
+	_ = b.Add(&trusthub.CustomerProfile{SID: "BU1", Anomalies: []trusthub.Field{trusthub.FieldStatus}})
 	first := b.Anomalies()
 	first.Examples[0].SID = "changed"
-	_ = b.Add(&trusthub.Profile{SID: "BU2", Anomalies: []trusthub.Field{trusthub.FieldErrors}})
+	_ = b.Add(&trusthub.CustomerProfile{SID: "BU2", Anomalies: []trusthub.Field{trusthub.FieldErrors}})
 	if got := b.Anomalies(); got.Examples[0].SID != "BU1" || got.Total != 2 || first.Total != 1 {
 		t.Errorf("anomalies = %+v after a copy was changed; the copy = %+v", got, first)
 	}

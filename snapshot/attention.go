@@ -35,15 +35,15 @@ type attention struct {
 
 // bounded keeps the AttentionLimit most urgent records offered to it.
 type bounded struct {
-	recs []Profile
+	recs []ProfileRecord
 	// Once recs has been cut down, worst is the least urgent record kept
 	// then: a record no more urgent than it can never be among the first,
 	// so most offers end in one comparison, without a copy.
-	worst Profile
+	worst ProfileRecord
 	cut   bool
 }
 
-func (b *bounded) offer(rec *Profile) {
+func (b *bounded) offer(rec *ProfileRecord) {
 	if b.cut && CompareUrgency(rec, &b.worst) >= 0 {
 		return
 	}
@@ -62,17 +62,17 @@ func (b *bounded) offer(rec *Profile) {
 // seal sorts what is kept and lets go of the rest.
 func (b *bounded) seal() {
 	b.recs = slices.Clip(mostUrgent(b.recs))
-	b.worst = Profile{}
+	b.worst = ProfileRecord{}
 }
 
 // add considers one profile, status being its canonical status. Only a
 // rejected profile or one with a valid_until is offered.
-func (a *attention) add(p *trusthub.Profile, status string) {
+func (a *attention) add(p *trusthub.CustomerProfile, status string) {
 	rejected := status == RejectedStatus
 	if !rejected && p.ValidUntil.IsZero() {
 		return
 	}
-	rec := Profile{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, ErrorCodes: p.ErrorCodes}
+	rec := ProfileRecord{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, ErrorCodes: p.ErrorCodes}
 	if !p.ValidUntil.IsZero() {
 		rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
 	}
@@ -97,8 +97,8 @@ func (a *attention) seal() {
 }
 
 // mostUrgent sorts rs by CompareUrgency and keeps the first AttentionLimit.
-func mostUrgent(rs []Profile) []Profile {
-	slices.SortFunc(rs, func(a, b Profile) int { return CompareUrgency(&a, &b) })
+func mostUrgent(rs []ProfileRecord) []ProfileRecord {
+	slices.SortFunc(rs, func(a, b ProfileRecord) int { return CompareUrgency(&a, &b) })
 	if len(rs) <= AttentionLimit {
 		return rs
 	}
@@ -110,7 +110,7 @@ func mostUrgent(rs []Profile) []Profile {
 // the most recently updated first (one without date_updated last); then the
 // others by valid_until, the earliest first, so that the expired come
 // before the soonest to expire. Ties go by sid.
-func CompareUrgency(a, b *Profile) int {
+func CompareUrgency(a, b *ProfileRecord) int {
 	ar, br := a.Status == RejectedStatus, b.Status == RejectedStatus
 	switch {
 	case ar && !br:
@@ -147,7 +147,7 @@ func compareTimes(x float64, hasX bool, y float64, hasY bool) int {
 // how many profiles of each kind there are in all.
 type Needing struct {
 	// Rows are in CompareUrgency's order.
-	Rows []Profile
+	Rows []ProfileRecord
 	// Rejected counts the rejected profiles; Expired and Expiring the
 	// others whose valid_until is at or before now, or after now and
 	// within the window.
@@ -172,7 +172,7 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	expired := upTo(unix(now))
 	n := Needing{Rejected: s.Statuses[RejectedStatus], Expired: expired, Expiring: upTo(end) - expired}
 
-	n.Rows = make([]Profile, 0, min(limit, n.Total()))
+	n.Rows = make([]ProfileRecord, 0, min(limit, n.Total()))
 	rejected := s.attention.rejected.recs
 	n.Rows = append(n.Rows, rejected[:min(limit, len(rejected))]...)
 	for _, p := range s.attention.byExpiry.recs {

@@ -12,7 +12,7 @@ import (
 
 var attNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func snapshotOf(keep bool, profiles []trusthub.Profile) *Snapshot {
+func snapshotOf(keep bool, profiles []trusthub.CustomerProfile) *Snapshot {
 	b := NewBuilder(keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
@@ -20,7 +20,7 @@ func snapshotOf(keep bool, profiles []trusthub.Profile) *Snapshot {
 	return b.Done()
 }
 
-func sids(rows []Profile) []string {
+func sids(rows []ProfileRecord) []string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = r.SID
@@ -30,15 +30,15 @@ func sids(rows []Profile) []string {
 
 func TestNeedingAction(t *testing.T) {
 	day := 24 * time.Hour
-	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.Profile {
-		return trusthub.Profile{SID: sid, Status: RejectedStatus, DateUpdated: updated, ErrorCodes: codes}
+	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.CustomerProfile {
+		return trusthub.CustomerProfile{SID: sid, Status: RejectedStatus, DateUpdated: updated, ErrorCodes: codes}
 	}
-	approved := func(sid string, until time.Time) trusthub.Profile {
-		return trusthub.Profile{SID: sid, Status: "twilio-approved", ValidUntil: until}
+	approved := func(sid string, until time.Time) trusthub.CustomerProfile {
+		return trusthub.CustomerProfile{SID: sid, Status: "twilio-approved", ValidUntil: until}
 	}
 	for _, tc := range []struct {
 		name     string
-		profiles []trusthub.Profile
+		profiles []trusthub.CustomerProfile
 		within   time.Duration
 		limit    int
 		want     []string
@@ -46,7 +46,7 @@ func TestNeedingAction(t *testing.T) {
 	}{
 		{
 			name: "rejected newest first, one without date last, then by expiry",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				approved("BUsoon", attNow.Add(2*day)),
 				rejected("BUold", attNow.Add(-30*day), 22215),
 				approved("BUlong-expired", attNow.Add(-40*day)),
@@ -63,7 +63,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "the limit cuts the rows, not the counts",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				rejected("BUr1", attNow.Add(-2*day)), rejected("BUr2", attNow.Add(-day)),
 				approved("BUe1", attNow.Add(-day)), approved("BUe2", attNow.Add(day)),
 			},
@@ -73,7 +73,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "a rejected profile with a valid_until counts once, as rejected",
-			profiles: []trusthub.Profile{
+			profiles: []trusthub.CustomerProfile{
 				{SID: "BUrv", Status: RejectedStatus, ValidUntil: attNow.Add(-day), DateUpdated: attNow.Add(-day)},
 				approved("BUe", attNow.Add(-2*day)),
 			},
@@ -83,14 +83,14 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name:     "nothing needs action",
-			profiles: []trusthub.Profile{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
+			profiles: []trusthub.CustomerProfile{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
 			within:   30 * day, limit: 10,
 			want:   []string{},
 			counts: [3]int{0, 0, 0},
 		},
 		{
 			name:     "no window: only the expired",
-			profiles: []trusthub.Profile{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
+			profiles: []trusthub.CustomerProfile{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
 			within:   0, limit: 10,
 			want:   []string{"BUe"},
 			counts: [3]int{0, 1, 0},
@@ -117,9 +117,9 @@ func TestNeedingAction(t *testing.T) {
 func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: a reproducible fixture
 	day := 24 * time.Hour
-	var profiles []trusthub.Profile
+	var profiles []trusthub.CustomerProfile
 	for i := range 3000 {
-		p := trusthub.Profile{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
+		p := trusthub.CustomerProfile{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
 		switch r := rng.IntN(10); {
 		case r < 3:
 			p.Status = RejectedStatus
@@ -150,7 +150,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	} {
 		at := attNow.Add(tc.later)
 		end, nowSecs := unix(at.Add(tc.within)), unix(at)
-		var all []Profile
+		var all []ProfileRecord
 		var want [3]int
 		for _, p := range s.Profiles {
 			switch {
@@ -165,7 +165,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 			}
 			all = append(all, p)
 		}
-		slices.SortFunc(all, func(a, b Profile) int { return CompareUrgency(&a, &b) })
+		slices.SortFunc(all, func(a, b ProfileRecord) int { return CompareUrgency(&a, &b) })
 		wantRows := sids(all[:min(len(all), tc.limit, AttentionLimit)])
 
 		n := s.NeedingAction(at, tc.within, tc.limit)
@@ -179,7 +179,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 }
 
 func TestStatusCounts(t *testing.T) {
-	s := snapshotOf(false, []trusthub.Profile{
+	s := snapshotOf(false, []trusthub.CustomerProfile{
 		{SID: "BU1", Status: "twilio-approved"}, {SID: "BU2", Status: "zz-new"}, {SID: "BU3", Status: "aa-new"}, {SID: "BU4"},
 	})
 	var got []string

@@ -14,8 +14,8 @@ import (
 // UnknownStatus counts profiles whose status is null or empty.
 const UnknownStatus = "unknown"
 
-// Profile is the per-profile record kept for per-profile series.
-type Profile struct {
+// ProfileRecord is the per-profile record kept for per-profile series.
+type ProfileRecord struct {
 	SID          string
 	FriendlyName string
 	PolicySID    string
@@ -45,7 +45,7 @@ type Snapshot struct {
 	// time rather than a count frozen at listing time.
 	validUntil []float64
 	// Profiles is nil unless the builder kept them.
-	Profiles []Profile
+	Profiles []ProfileRecord
 	// attention holds the status page's few records (see attention.go).
 	attention attention
 }
@@ -87,7 +87,7 @@ func NewBuilder(keepProfiles bool) *Builder {
 }
 
 // Add counts one profile. It copies what it keeps, so p may be reused.
-func (b *Builder) Add(p *trusthub.Profile) error {
+func (b *Builder) Add(p *trusthub.CustomerProfile) error {
 	s := b.s
 	if p.SID != "" {
 		if _, dup := b.seen[p.SID]; dup {
@@ -108,7 +108,7 @@ func (b *Builder) Add(p *trusthub.Profile) error {
 		s.validUntil = append(s.validUntil, unix(p.ValidUntil))
 	}
 	if b.keepProfiles {
-		rec := Profile{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status}
+		rec := ProfileRecord{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status}
 		if len(p.ErrorCodes) > 0 {
 			rec.ErrorCodes = slices.Clone(p.ErrorCodes)
 		}

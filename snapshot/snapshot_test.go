@@ -9,7 +9,7 @@ import (
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func build(keep bool, profiles ...trusthub.Profile) *Snapshot {
+func build(keep bool, profiles ...trusthub.CustomerProfile) *Snapshot {
 	b := NewBuilder(keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
@@ -20,13 +20,13 @@ func build(keep bool, profiles ...trusthub.Profile) *Snapshot {
 func TestExpiryBoundaries(t *testing.T) {
 	day := 24 * time.Hour
 	s := build(false,
-		trusthub.Profile{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
-		trusthub.Profile{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
-		trusthub.Profile{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
-		trusthub.Profile{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
-		trusthub.Profile{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
-		trusthub.Profile{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
-		trusthub.Profile{SID: "BU7"},                                                   // null: never expires, never counts
+		trusthub.CustomerProfile{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
+		trusthub.CustomerProfile{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
+		trusthub.CustomerProfile{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
+		trusthub.CustomerProfile{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
+		trusthub.CustomerProfile{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
+		trusthub.CustomerProfile{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
+		trusthub.CustomerProfile{SID: "BU7"},                                                   // null: never expires, never counts
 	)
 	if got := s.Expired(now); got != 2 {
 		t.Errorf("expired = %d, want 2", got)
@@ -48,12 +48,12 @@ func TestExpiryBoundaries(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	s := build(true,
-		trusthub.Profile{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
-		trusthub.Profile{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
-		trusthub.Profile{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
-		trusthub.Profile{SID: "BU3", Status: "twilio-suspended"},
-		trusthub.Profile{SID: "", Status: ""},
-		trusthub.Profile{SID: "", Status: "draft"}, // no sid: cannot be a repeat
+		trusthub.CustomerProfile{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
+		trusthub.CustomerProfile{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
+		trusthub.CustomerProfile{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
+		trusthub.CustomerProfile{SID: "BU3", Status: "twilio-suspended"},
+		trusthub.CustomerProfile{SID: "", Status: ""},
+		trusthub.CustomerProfile{SID: "", Status: "draft"}, // no sid: cannot be a repeat
 	)
 	want := map[string]int{"draft": 1, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 2, "twilio-suspended": 1, UnknownStatus: 1}
 	if len(s.Statuses) != len(want) {
@@ -76,7 +76,7 @@ func TestCounts(t *testing.T) {
 }
 
 func TestProfilesOnlyWhenKept(t *testing.T) {
-	s := build(false, trusthub.Profile{SID: "BU1", Status: "draft"})
+	s := build(false, trusthub.CustomerProfile{SID: "BU1", Status: "draft"})
 	if s.Profiles != nil {
 		t.Errorf("profiles kept without per-profile metrics: %v", s.Profiles)
 	}
@@ -85,7 +85,7 @@ func TestProfilesOnlyWhenKept(t *testing.T) {
 // The decoder reuses the profile it hands over; the builder must copy.
 func TestAddCopies(t *testing.T) {
 	b := NewBuilder(true)
-	p := trusthub.Profile{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
+	p := trusthub.CustomerProfile{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
 	_ = b.Add(&p)
 	p.SID, p.ErrorCodes[0] = "BU2", 8
 	_ = b.Add(&p)

@@ -39,7 +39,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if _, err := DecodePage(bytes.NewReader(page), func(*Profile) error { n++; return nil }); err != nil || n != 1000 {
+				if _, err := DecodePage(bytes.NewReader(page), func(*CustomerProfile) error { n++; return nil }); err != nil || n != 1000 {
 					b.Fatalf("%d profiles, %v", n, err)
 				}
 			}

@@ -17,8 +17,10 @@ import (
 	promconfig "github.com/prometheus/common/config"
 )
 
+// ListPath is where the API lists Customer-Profiles, below the base URL.
+const ListPath = "/v1/CustomerProfiles"
+
 const (
-	listPath = "/v1/CustomerProfiles"
 	// DefaultMaxPageBytes bounds what is read of one answer. A full page of
 	// 1,000 profiles is about 1 MiB; anything far larger is not a page.
 	DefaultMaxPageBytes = 64 << 20
@@ -145,7 +147,7 @@ func (e *APIError) Error() string {
 // calling fn for each profile (see DecodePage). It returns the number of
 // pages fetched. A request refused with 429 or 5xx, or lost in transport,
 // is retried with backoff while ctx allows; nothing else is.
-func (c *Client) List(ctx context.Context, f Filter, fn func(*Profile) error) (int, error) {
+func (c *Client) List(ctx context.Context, f Filter, fn func(*CustomerProfile) error) (int, error) {
 	next := c.firstPageURL(f)
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
@@ -184,7 +186,7 @@ func (c *Client) firstPageURL(f Filter) string {
 		q.Set("PolicySid", f.PolicySID)
 	}
 	u := *c.base
-	u.Path = u.Path + listPath
+	u.Path = u.Path + ListPath
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -203,7 +205,7 @@ func (c *Client) sameOrigin(raw string) (string, error) {
 }
 
 // page fetches one page, retrying what may succeed later.
-func (c *Client) page(ctx context.Context, u string, fn func(*Profile) error) (Meta, error) {
+func (c *Client) page(ctx context.Context, u string, fn func(*CustomerProfile) error) (Meta, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.get(ctx, u) //nolint:bodyclose // decode closes it
 		if err == nil {
@@ -257,7 +259,7 @@ func (c *Client) get(ctx context.Context, u string) (*http.Response, error) {
 	return nil, apiErr
 }
 
-func (c *Client) decode(resp *http.Response, fn func(*Profile) error) (Meta, error) {
+func (c *Client) decode(resp *http.Response, fn func(*CustomerProfile) error) (Meta, error) {
 	defer closeBody(resp)
 	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
 	meta, err := DecodePage(lr, fn)

@@ -15,6 +15,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -46,7 +47,7 @@ func tokenAuth() *promconfig.BasicAuth {
 func collectSIDs(t *testing.T, c *trusthub.Client, f trusthub.Filter) ([]string, int) {
 	t.Helper()
 	var sids []string
-	pages, err := c.List(context.Background(), f, func(p *trusthub.Profile) error {
+	pages, err := c.List(context.Background(), f, func(p *trusthub.CustomerProfile) error {
 		sids = append(sids, p.SID)
 		return nil
 	})
@@ -101,7 +102,7 @@ func TestListFilters(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 7)
 
-	count := func(keep func(simulator.Profile) bool) int {
+	count := func(keep func(simulator.ServedProfile) bool) int {
 		n := 0
 		for _, p := range profiles {
 			if keep(p) {
@@ -121,12 +122,12 @@ func TestListFilters(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		filter trusthub.Filter
-		keep   func(simulator.Profile) bool
+		keep   func(simulator.ServedProfile) bool
 	}{
-		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.Profile) bool { return deref(p.Status) == "twilio-rejected" }},
-		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.Profile) bool { return deref(p.PolicySID) == policy }},
-		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.Profile) bool { return deref(p.FriendlyName) == name }},
-		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.Profile) bool {
+		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.ServedProfile) bool { return deref(p.Status) == "twilio-rejected" }},
+		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.ServedProfile) bool { return deref(p.PolicySID) == policy }},
+		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.ServedProfile) bool { return deref(p.FriendlyName) == name }},
+		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.ServedProfile) bool {
 			return deref(p.Status) == "draft" && deref(p.PolicySID) == policy
 		}},
 	} {
@@ -165,7 +166,7 @@ func TestListAuthFailure(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 	var apiErr *trusthub.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !trusthub.IsAuth(err) {
 		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
@@ -193,7 +194,7 @@ func TestTokenFileRotation(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
 	list := func() error {
-		_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+		_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 		return err
 	}
 	if err := list(); !trusthub.IsAuth(err) {
@@ -227,7 +228,7 @@ func TestListRefusesOtherHost(t *testing.T) {
 	defer other.Close()
 	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
 		t.Fatalf("error = %v, want a refusal to follow", err)
 	}
@@ -242,7 +243,7 @@ func TestListStopsAtRepeatedPage(t *testing.T) {
 		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
 	})
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
 		t.Fatalf("error = %v, want a repeat to be detected", err)
 	}
@@ -257,8 +258,8 @@ func TestListNonJSONError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
-	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != trusthub.ReasonServer {
+	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 }
@@ -276,7 +277,7 @@ func TestListHonoursContext(t *testing.T) {
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}

@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/backoff"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 )
 
 // NetworkError is a request that got no answer.
@@ -26,23 +29,7 @@ type PagingError struct{ Msg string }
 
 func (e *PagingError) Error() string { return "paging: " + e.Msg }
 
-// Reasons, the values of the exporter's reason label: a small fixed set.
-const (
-	ReasonAuth        = "auth"
-	ReasonRateLimited = "rate_limited"
-	ReasonServer      = "server"
-	ReasonClient      = "client"
-	ReasonNetwork     = "network"
-	ReasonTimeout     = "timeout"
-	ReasonDecode      = "decode"
-	ReasonPaging      = "paging"
-	ReasonOther       = "other"
-)
-
-// Reasons lists every reason Reason returns.
-var Reasons = []string{ReasonAuth, ReasonRateLimited, ReasonServer, ReasonClient, ReasonNetwork, ReasonTimeout, ReasonDecode, ReasonPaging, ReasonOther}
-
-// Reason classifies why a listing failed.
+// Reason classifies why a listing failed, as one of failure.Reasons.
 func Reason(err error) string {
 	var (
 		apiErr  *APIError
@@ -52,36 +39,36 @@ func Reason(err error) string {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return ReasonTimeout
+		return failure.Timeout
 	case errors.As(err, &apiErr):
 		switch {
 		case apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden:
-			return ReasonAuth
+			return failure.Auth
 		case apiErr.StatusCode == http.StatusTooManyRequests:
-			return ReasonRateLimited
+			return failure.RateLimited
 		case apiErr.StatusCode >= 500:
-			return ReasonServer
+			return failure.Server
 		default:
-			return ReasonClient
+			return failure.Client
 		}
 	case errors.As(err, &decErr):
-		return ReasonDecode
+		return failure.Decode
 	case errors.As(err, &pageErr):
-		return ReasonPaging
+		return failure.Paging
 	case errors.As(err, &netErr):
-		return ReasonNetwork
+		return failure.Network
 	}
-	return ReasonOther
+	return failure.Other
 }
 
 // IsAuth tells whether err is an authentication or authorisation refusal.
-func IsAuth(err error) bool { return Reason(err) == ReasonAuth }
+func IsAuth(err error) bool { return Reason(err) == failure.Auth }
 
 // retryable: rate limiting, a server error or a lost request may succeed
 // when tried again; a refusal or a bad page will not.
 func retryable(err error) bool {
 	switch Reason(err) {
-	case ReasonRateLimited, ReasonServer, ReasonNetwork:
+	case failure.RateLimited, failure.Server, failure.Network:
 		return true
 	}
 	return false
@@ -103,10 +90,7 @@ var DefaultRetryPolicy = RetryPolicy{Attempts: 8, Base: 500 * time.Millisecond, 
 // backoff is the wait after the attempt-th failed try: uniform in
 // [0, min(Max, Base·2^(attempt-1))], so that many clients do not retry in step.
 func (p RetryPolicy) backoff(attempt int) time.Duration {
-	ceiling := p.Max
-	if attempt < 30 {
-		ceiling = min(p.Max, p.Base<<(attempt-1))
-	}
+	ceiling := backoff.Exponential(p.Base, p.Max, attempt)
 	if ceiling <= 0 {
 		return 0
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 )
 
 func TestReason(t *testing.T) {
@@ -13,18 +15,18 @@ func TestReason(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&APIError{StatusCode: 401}, ReasonAuth},
-		{&APIError{StatusCode: 403}, ReasonAuth},
-		{&APIError{StatusCode: 429}, ReasonRateLimited},
-		{&APIError{StatusCode: 500}, ReasonServer},
-		{&APIError{StatusCode: 503}, ReasonServer},
-		{&APIError{StatusCode: 404}, ReasonClient},
-		{&NetworkError{errors.New("connection refused")}, ReasonNetwork},
-		{&DecodeError{errors.New("unexpected EOF")}, ReasonDecode},
-		{&PagingError{"repeats"}, ReasonPaging},
-		{fmt.Errorf("page 3: %w", &NetworkError{context.DeadlineExceeded}), ReasonTimeout},
-		{fmt.Errorf("page 1: %w", &APIError{StatusCode: 429}), ReasonRateLimited},
-		{errors.New("something else"), ReasonOther},
+		{&APIError{StatusCode: 401}, failure.Auth},
+		{&APIError{StatusCode: 403}, failure.Auth},
+		{&APIError{StatusCode: 429}, failure.RateLimited},
+		{&APIError{StatusCode: 500}, failure.Server},
+		{&APIError{StatusCode: 503}, failure.Server},
+		{&APIError{StatusCode: 404}, failure.Client},
+		{&NetworkError{errors.New("connection refused")}, failure.Network},
+		{&DecodeError{errors.New("unexpected EOF")}, failure.Decode},
+		{&PagingError{"repeats"}, failure.Paging},
+		{fmt.Errorf("page 3: %w", &NetworkError{context.DeadlineExceeded}), failure.Timeout},
+		{fmt.Errorf("page 1: %w", &APIError{StatusCode: 429}), failure.RateLimited},
+		{errors.New("something else"), failure.Other},
 	} {
 		if got := Reason(tc.err); got != tc.want {
 			t.Errorf("Reason(%v) = %q, want %q", tc.err, got, tc.want)

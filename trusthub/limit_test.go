@@ -26,7 +26,7 @@ func TestPageSizeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.List(context.Background(), Filter{}, func(*Profile) error { return nil })
+	_, err = c.List(context.Background(), Filter{}, func(*CustomerProfile) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") {
 		t.Fatalf("error = %v, want the size limit", err)
 	}

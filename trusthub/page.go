@@ -13,10 +13,11 @@ import (
 	"unicode/utf8"
 )
 
-// Profile is what the exporter needs of one Customer-Profile. A null in the
-// API answer, or a value the decoder skipped (see Anomalies), leaves the
-// zero value: "" for strings, the zero time.
-type Profile struct {
+// CustomerProfile is what the exporter needs of one Customer-Profile, as
+// decoded from a list page. A null in the API answer, or a value the
+// decoder skipped (see Anomalies), leaves the zero value: "" for strings,
+// the zero time.
+type CustomerProfile struct {
 	SID          string
 	FriendlyName string
 	PolicySID    string
@@ -405,22 +406,22 @@ type Meta struct {
 
 // DecodePage reads one list page from r, calling fn for each profile as it
 // is decoded, so that a page is never held in memory whole. fn must not keep
-// the *Profile, its ErrorCodes or its Anomalies: all are reused for the next
+// the *CustomerProfile, its ErrorCodes or its Anomalies: all are reused for the next
 // profile.
 //
 // It fails on anything that is not a page: a body that is not a JSON object
 // or is cut short, a results that is not a list, a result that is not an
 // object, a missing or malformed meta. Within a profile, a value of the
-// wrong shape is skipped and named in Profile.Anomalies instead (see
+// wrong shape is skipped and named in CustomerProfile.Anomalies instead (see
 // wireProfile): one odd field must not hide every other profile.
-func DecodePage(r io.Reader, fn func(*Profile) error) (Meta, error) {
+func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
 	var meta Meta
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{', "the page"); err != nil {
 		return meta, err
 	}
 	var sawMeta, sawResults bool
-	var p Profile
+	var p CustomerProfile
 	var wire wireProfile
 	for dec.More() {
 		tok, err := dec.Token()
@@ -450,7 +451,7 @@ func DecodePage(r io.Reader, fn func(*Profile) error) (Meta, error) {
 				if wp == nil {
 					return meta, fmt.Errorf("decoding results[%d]: null instead of a profile", i)
 				}
-				p = Profile{
+				p = CustomerProfile{
 					SID:          wire.SID.s,
 					FriendlyName: wire.FriendlyName.s,
 					PolicySID:    wire.PolicySID.s,

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-func decodeFile(t *testing.T, path string) ([]Profile, Meta) {
+func decodeFile(t *testing.T, path string) ([]CustomerProfile, Meta) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -27,9 +27,9 @@ func decodeFile(t *testing.T, path string) ([]Profile, Meta) {
 }
 
 // decodeAll decodes a page, keeping a copy of every profile.
-func decodeAll(r io.Reader) ([]Profile, Meta, error) {
-	var got []Profile
-	meta, err := DecodePage(r, func(p *Profile) error {
+func decodeAll(r io.Reader) ([]CustomerProfile, Meta, error) {
+	var got []CustomerProfile
+	meta, err := DecodePage(r, func(p *CustomerProfile) error {
 		c := *p
 		c.ErrorCodes = slices.Clone(p.ErrorCodes)
 		c.Anomalies = slices.Clone(p.Anomalies)
@@ -39,7 +39,7 @@ func decodeAll(r io.Reader) ([]Profile, Meta, error) {
 	return got, meta, err
 }
 
-func sameProfile(a, b Profile) bool {
+func sameProfile(a, b CustomerProfile) bool {
 	return a.SID == b.SID && a.FriendlyName == b.FriendlyName && a.PolicySID == b.PolicySID && a.Status == b.Status &&
 		a.ValidUntil.Equal(b.ValidUntil) && a.DateUpdated.Equal(b.DateUpdated) &&
 		slices.Equal(a.ErrorCodes, b.ErrorCodes) && slices.Equal(a.Anomalies, b.Anomalies)
@@ -48,7 +48,7 @@ func sameProfile(a, b Profile) bool {
 // The example answer of the API reference.
 func TestDecodeReferencePage(t *testing.T) {
 	got, meta := decodeFile(t, "testdata/page-reference.json")
-	want := Profile{
+	want := CustomerProfile{
 		SID:          "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		FriendlyName: "friendly_name",
 		PolicySID:    "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -74,7 +74,7 @@ func TestDecodeNulls(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d profiles, want 3", len(got))
 	}
-	if p := got[0]; !sameProfile(p, Profile{}) {
+	if p := got[0]; !sameProfile(p, CustomerProfile{}) {
 		t.Errorf("all-null profile decoded as %+v", p)
 	}
 	// {"code": null} and {} are items without a code: skipped, and said so.
@@ -105,78 +105,78 @@ var (
 // the result as JSON, and the profile it must give.
 var tolerated = []struct {
 	name, result string
-	want         Profile
+	want         CustomerProfile
 }{
 	// Error codes in every shape the API may use.
-	{"code a number", `{"errors": [18601]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code with an exponent", `{"errors": [1.8601e4]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code with a zero fraction", `{"errors": [18601.0]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code a numeric string", `{"errors": ["18601"]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code object with a string", `{"errors": [{"code": "18601"}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, Profile{ErrorCodes: []int64{30701}}},
-	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, Profile{ErrorCodes: []int64{30701}}},
-	{"largest code", `{"errors": [2147483647]}`, Profile{ErrorCodes: []int64{MaxErrorCode}}},
-	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, Profile{ErrorCodes: []int64{18601, 18602}}},
+	{"code a number", `{"errors": [18601]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code with an exponent", `{"errors": [1.8601e4]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code with a zero fraction", `{"errors": [18601.0]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code a numeric string", `{"errors": ["18601"]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code object with a string", `{"errors": [{"code": "18601"}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, CustomerProfile{ErrorCodes: []int64{30701}}},
+	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, CustomerProfile{ErrorCodes: []int64{30701}}},
+	{"largest code", `{"errors": [2147483647]}`, CustomerProfile{ErrorCodes: []int64{MaxErrorCode}}},
+	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, CustomerProfile{ErrorCodes: []int64{18601, 18602}}},
 	{"brackets and quotes inside strings", `{"errors": [{"message": "a]}\\\"[{,", "code": 18601}, "x\"]", 18602]}`,
-		Profile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem}}},
-	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", Profile{ErrorCodes: []int64{18601, 18602, 18603}}},
-	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, Profile{ErrorCodes: []int64{18601}}},
-	{"errors null", `{"errors": null}`, Profile{}},
-	{"errors empty", `{"errors": [ ]}`, Profile{}},
+		CustomerProfile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem}}},
+	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", CustomerProfile{ErrorCodes: []int64{18601, 18602, 18603}}},
+	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
+	{"errors null", `{"errors": null}`, CustomerProfile{}},
+	{"errors empty", `{"errors": [ ]}`, CustomerProfile{}},
 
 	// Items of any other shape are skipped, one anomaly each.
-	{"item null", `{"errors": [null]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item true", `{"errors": [true]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a list", `{"errors": [[18601]]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a word", `{"errors": ["rejected"]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item an empty string", `{"errors": [""]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a string with a space", `{"errors": [" 18601"]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a negative string", `{"errors": ["-18601"]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item a fraction", `{"errors": [18601.5]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item negative", `{"errors": [-18601]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item zero", `{"errors": [0]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item beyond the range", `{"errors": [2147483648]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item beyond int64", `{"errors": [99999999999999999999]}`, Profile{Anomalies: []Field{errItem}}},
-	{"item beyond float64", `{"errors": [1e400]}`, Profile{Anomalies: []Field{errItem}}},
-	{"object without a code", `{"errors": [{"message": "18601"}]}`, Profile{Anomalies: []Field{errItem}}},
-	{"object with an empty code", `{"errors": [{}]}`, Profile{Anomalies: []Field{errItem}}},
-	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, Profile{Anomalies: []Field{errItem}}},
-	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, Profile{Anomalies: []Field{errItem}}},
-	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, Profile{Anomalies: []Field{errItem}}},
-	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, Profile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem, errItem}}},
-	{"errors an object", `{"errors": {"code": 18601}}`, Profile{Anomalies: []Field{errItem}}},
-	{"errors a string", `{"errors": "18601"}`, Profile{Anomalies: []Field{errItem}}},
-	{"errors a number", `{"errors": 18601}`, Profile{Anomalies: []Field{errItem}}},
-	{"errors false", `{"errors": false}`, Profile{Anomalies: []Field{errItem}}},
+	{"item null", `{"errors": [null]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item true", `{"errors": [true]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a list", `{"errors": [[18601]]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a word", `{"errors": ["rejected"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item an empty string", `{"errors": [""]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a string with a space", `{"errors": [" 18601"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a negative string", `{"errors": ["-18601"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item a fraction", `{"errors": [18601.5]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item negative", `{"errors": [-18601]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item zero", `{"errors": [0]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item beyond the range", `{"errors": [2147483648]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item beyond int64", `{"errors": [99999999999999999999]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item beyond float64", `{"errors": [1e400]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"object without a code", `{"errors": [{"message": "18601"}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"object with an empty code", `{"errors": [{}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, CustomerProfile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem, errItem}}},
+	{"errors an object", `{"errors": {"code": 18601}}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"errors a string", `{"errors": "18601"}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"errors a number", `{"errors": 18601}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"errors false", `{"errors": false}`, CustomerProfile{Anomalies: []Field{errItem}}},
 
 	// Dates: RFC 3339 or null; anything else leaves the date absent.
-	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, Profile{ValidUntil: day1}},
-	{"valid_until a word", `{"valid_until": "tomorrow"}`, Profile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until empty", `{"valid_until": ""}`, Profile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, Profile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until a number", `{"valid_until": 1798761600}`, Profile{Anomalies: []Field{FieldValidUntil}}},
-	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, Profile{Anomalies: []Field{FieldDateUpdated}}},
-	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, Profile{Anomalies: []Field{FieldDateUpdated}}},
+	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, CustomerProfile{ValidUntil: day1}},
+	{"valid_until a word", `{"valid_until": "tomorrow"}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until empty", `{"valid_until": ""}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
+	{"valid_until a number", `{"valid_until": 1798761600}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
+	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, CustomerProfile{Anomalies: []Field{FieldDateUpdated}}},
+	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, CustomerProfile{Anomalies: []Field{FieldDateUpdated}}},
 
 	// Strings: a string or null; anything else is skipped as null.
-	{"status a number", `{"sid": "BU1", "status": 5}`, Profile{SID: "BU1", Anomalies: []Field{FieldStatus}}},
-	{"status a list", `{"status": ["draft"]}`, Profile{Anomalies: []Field{FieldStatus}}},
-	{"sid a number", `{"sid": 1, "status": "draft"}`, Profile{Status: "draft", Anomalies: []Field{FieldSID}}},
-	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, Profile{Anomalies: []Field{FieldFriendlyName}}},
-	{"policy_sid true", `{"policy_sid": true}`, Profile{Anomalies: []Field{FieldPolicySID}}},
-	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, Profile{FriendlyName: "Über \"Q\"\n"}},
-	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", Profile{FriendlyName: "a\ufffdb"}},
-	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, Profile{Status: "draft"}},
+	{"status a number", `{"sid": "BU1", "status": 5}`, CustomerProfile{SID: "BU1", Anomalies: []Field{FieldStatus}}},
+	{"status a list", `{"status": ["draft"]}`, CustomerProfile{Anomalies: []Field{FieldStatus}}},
+	{"sid a number", `{"sid": 1, "status": "draft"}`, CustomerProfile{Status: "draft", Anomalies: []Field{FieldSID}}},
+	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, CustomerProfile{Anomalies: []Field{FieldFriendlyName}}},
+	{"policy_sid true", `{"policy_sid": true}`, CustomerProfile{Anomalies: []Field{FieldPolicySID}}},
+	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, CustomerProfile{FriendlyName: "Über \"Q\"\n"}},
+	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", CustomerProfile{FriendlyName: "a\ufffdb"}},
+	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, CustomerProfile{Status: "draft"}},
 
 	// Everything odd at once: anomalies in field order, the profile still counts.
 	{"every field odd", `{"errors": [null, {}], "date_updated": 1, "valid_until": "x", "status": {}, "policy_sid": 2, "friendly_name": [], "sid": false}`,
-		Profile{Anomalies: []Field{FieldSID, FieldFriendlyName, FieldPolicySID, FieldStatus, FieldValidUntil, FieldDateUpdated, errItem, errItem}}},
+		CustomerProfile{Anomalies: []Field{FieldSID, FieldFriendlyName, FieldPolicySID, FieldStatus, FieldValidUntil, FieldDateUpdated, errItem, errItem}}},
 }
 
 func TestDecodeTolerates(t *testing.T) {
@@ -208,7 +208,7 @@ func TestDecodeOddProfileAmongOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Profile{
+	want := []CustomerProfile{
 		{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{18601, 18602}, ValidUntil: day1},
 		{SID: "BU2", ErrorCodes: []int64{18603}, Anomalies: []Field{FieldStatus, FieldValidUntil, FieldErrors}},
 		{SID: "BU3", Status: "draft"},
@@ -252,7 +252,7 @@ var rejected = []struct {
 func TestDecodeRejects(t *testing.T) {
 	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePage(strings.NewReader(tc.body), func(*Profile) error { return nil })
+			_, err := DecodePage(strings.NewReader(tc.body), func(*CustomerProfile) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
@@ -264,7 +264,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestDecodeStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), func(*Profile) error {
+	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), func(*CustomerProfile) error {
 		n++
 		if n == 2 {
 			return stop
@@ -313,7 +313,7 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	// The decoder must never panic; whatever it accepts must hold each error
 	// code once, every code in range, and only known fields as anomalies.
-	check := func(t *testing.T, p *Profile) {
+	check := func(t *testing.T, p *CustomerProfile) {
 		for i, c := range p.ErrorCodes {
 			if c < 1 || c > MaxErrorCode {
 				t.Fatalf("code %d out of range", c)
@@ -329,7 +329,7 @@ func FuzzDecodePage(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _ = DecodePage(bytes.NewReader(body), func(p *Profile) error {
+		_, _ = DecodePage(bytes.NewReader(body), func(p *CustomerProfile) error {
 			check(t, p)
 			return nil
 		})
@@ -339,7 +339,7 @@ func FuzzDecodePage(f *testing.F) {
 			return
 		}
 		n := 0
-		_, err := DecodePage(strings.NewReader(onePage(string(body))), func(p *Profile) error {
+		_, err := DecodePage(strings.NewReader(onePage(string(body))), func(p *CustomerProfile) error {
 			n++
 			check(t, p)
 			return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -24,7 +25,7 @@ func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *trusthub.Clien
 
 func list(ctx context.Context, c *trusthub.Client) (int, error) {
 	n := 0
-	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.Profile) error { n++; return nil })
+	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.CustomerProfile) error { n++; return nil })
 	return n, err
 }
 
@@ -39,16 +40,16 @@ func TestRetries(t *testing.T) {
 		{"429 then fine", simulator.Fault{Times: 2, Status: 429, Code: 20429}, "", "", map[int]uint64{429: 2, 200: 3}},
 		{"503 then fine", simulator.Fault{Times: 3, Status: 503, Code: 20503}, "", "", map[int]uint64{503: 3, 200: 3}},
 		{"dropped connection then fine", simulator.Fault{Times: 2, Drop: true}, "", "", map[int]uint64{200: 3}},
-		{"503 for good", simulator.Fault{Status: 503}, "page 0: TrustHub answered HTTP 503", trusthub.ReasonServer, map[int]uint64{503: 4}},
-		{"401 is not retried", simulator.Fault{Status: 401, Code: 20003}, "page 0: TrustHub answered HTTP 401: error 20003", trusthub.ReasonAuth, map[int]uint64{401: 1}},
-		{"403 is not retried", simulator.Fault{Status: 403, Code: 20403}, "HTTP 403", trusthub.ReasonAuth, map[int]uint64{403: 1}},
-		{"400 is not retried", simulator.Fault{Status: 400, Code: 20001}, "HTTP 400", trusthub.ReasonClient, map[int]uint64{400: 1}},
-		{"malformed JSON", simulator.Fault{Body: `{"meta": {}, "results": [{"sid": `}, "decoding results[0]", trusthub.ReasonDecode, map[int]uint64{200: 1}},
-		{"no meta", simulator.Fault{Body: `{"results": []}`}, "no meta object", trusthub.ReasonDecode, map[int]uint64{200: 1}},
-		{"results not a list", simulator.Fault{Body: `{"meta": {}, "results": {}}`}, "decoding results: not a list", trusthub.ReasonDecode, map[int]uint64{200: 1}},
-		{"page repeats", simulator.Fault{NextPageURL: "self"}, "repeats an earlier page", trusthub.ReasonPaging, map[int]uint64{200: 2}},
-		{"other host", simulator.Fault{NextPageURL: "https://evil.example/v1/CustomerProfiles"}, "not following it with the credentials", trusthub.ReasonPaging, map[int]uint64{200: 1}},
-		{"other scheme", simulator.Fault{NextPageURL: "https://127.0.0.1/v1/CustomerProfiles"}, "not following it", trusthub.ReasonPaging, map[int]uint64{200: 1}},
+		{"503 for good", simulator.Fault{Status: 503}, "page 0: TrustHub answered HTTP 503", failure.Server, map[int]uint64{503: 4}},
+		{"401 is not retried", simulator.Fault{Status: 401, Code: 20003}, "page 0: TrustHub answered HTTP 401: error 20003", failure.Auth, map[int]uint64{401: 1}},
+		{"403 is not retried", simulator.Fault{Status: 403, Code: 20403}, "HTTP 403", failure.Auth, map[int]uint64{403: 1}},
+		{"400 is not retried", simulator.Fault{Status: 400, Code: 20001}, "HTTP 400", failure.Client, map[int]uint64{400: 1}},
+		{"malformed JSON", simulator.Fault{Body: `{"meta": {}, "results": [{"sid": `}, "decoding results[0]", failure.Decode, map[int]uint64{200: 1}},
+		{"no meta", simulator.Fault{Body: `{"results": []}`}, "no meta object", failure.Decode, map[int]uint64{200: 1}},
+		{"results not a list", simulator.Fault{Body: `{"meta": {}, "results": {}}`}, "decoding results: not a list", failure.Decode, map[int]uint64{200: 1}},
+		{"page repeats", simulator.Fault{NextPageURL: "self"}, "repeats an earlier page", failure.Paging, map[int]uint64{200: 2}},
+		{"other host", simulator.Fault{NextPageURL: "https://evil.example/v1/CustomerProfiles"}, "not following it with the credentials", failure.Paging, map[int]uint64{200: 1}},
+		{"other scheme", simulator.Fault{NextPageURL: "https://127.0.0.1/v1/CustomerProfiles"}, "not following it", failure.Paging, map[int]uint64{200: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c := faulty(t, tc.fault)
@@ -97,7 +98,7 @@ func TestRetryAfterBeyondDeadline(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not retrying: the next try (in 1h0m0s) would be after the listing's timeout") {
 		t.Fatalf("error = %v", err)
 	}
-	if trusthub.Reason(err) != trusthub.ReasonRateLimited {
+	if trusthub.Reason(err) != failure.RateLimited {
 		t.Errorf("reason = %q", trusthub.Reason(err))
 	}
 	if ctx.Err() != nil {
@@ -115,7 +116,7 @@ func TestEndlessPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.Profile) error { return nil })
+	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
 	if err == nil || err.Error() != "paging: gave up after 20 pages; next_page_url never ended" || pages != 20 {
 		t.Fatalf("pages %d, error %v", pages, err)
 	}
@@ -132,7 +133,7 @@ func TestOversizedAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = list(context.Background(), c)
-	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") || trusthub.Reason(err) != trusthub.ReasonDecode {
+	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") || trusthub.Reason(err) != failure.Decode {
 		t.Fatalf("error = %v", err)
 	}
 }
