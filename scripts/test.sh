@@ -7,6 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# This script installs or builds every program the tests need, so a test
+# that finds one missing must fail, not skip: CI=true is how the tests know.
+export CI="${CI:-true}"
+
 log() { printf '\n== %s\n' "$*"; }
 
 # Debian packages the tests need: a C compiler for the race detector (cgo);
@@ -95,16 +99,19 @@ fuzz ./config FuzzParse
 # the version matches.
 PROMETHEUS3_VERSION=v0.316.0
 prom3_dir=.build/prometheus-$PROMETHEUS3_VERSION
-if ! "$prom3_dir/prometheus" --version 2>/dev/null | grep -q "^prometheus, version 3\."; then
+if ! "$prom3_dir/prometheus" --version 2>/dev/null | grep -q "^prometheus, version 3\." ||
+	! "$prom3_dir/promtool" --version 2>/dev/null | grep -q "^promtool, version 3\."; then
 	log "building Prometheus 3 ($PROMETHEUS3_VERSION)"
 	# The module's v0.3MM.P is Prometheus 3.MM.P; go install stamps no
 	# version, so name it as Prometheus' own release build would.
 	minor_patch=${PROMETHEUS3_VERSION#v0.3}
 	prom3_release="3.$((10#${minor_patch%%.*})).${minor_patch#*.}"
 	GOBIN="$PWD/$prom3_dir" go install -ldflags "-X github.com/prometheus/common/version.Version=$prom3_release" \
-		"github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS3_VERSION"
+		"github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS3_VERSION" \
+		"github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS3_VERSION"
 fi
 export PROMETHEUS3_BINARY="$PWD/$prom3_dir/prometheus"
+export PROMTOOL3_BINARY="$PWD/$prom3_dir/promtool"
 
 # Release archives with goreleaser (pinned, built into .build/bin), checked:
 # four platforms, checksums, contents, the stamped version.
