@@ -40,6 +40,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -51,21 +52,21 @@ func TestMain(m *testing.M) {
 
 func binary(t *testing.T) string { return proctest.Binary(t) }
 
-type exporter struct {
+type exporterProcess struct {
 	*proctest.Process
 	addr string
 }
 
 // start runs the binary and waits until it answers /-/healthy.
-func start(t *testing.T, env []string, args ...string) *exporter {
+func start(t *testing.T, env []string, args ...string) *exporterProcess {
 	t.Helper()
 	addr := proctest.FreeAddr(t)
 	p := proctest.Start(t, "exporter", "http://"+addr+"/-/healthy", proctest.Env(env...), binary(t),
 		append([]string{"--web.listen-address=" + addr}, args...)...)
-	return &exporter{Process: p, addr: addr}
+	return &exporterProcess{Process: p, addr: addr}
 }
 
-func (e *exporter) scrape(t *testing.T) (string, map[string]*dto.MetricFamily) {
+func (e *exporterProcess) scrape(t *testing.T) (string, map[string]*dto.MetricFamily) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+e.addr+"/metrics", nil)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "10")
@@ -119,12 +120,15 @@ const (
 )
 
 // The acceptance scrape: an account with 2,345 profiles, listed in 3
-// requests of 1,000, every count exactly right, the token nowhere.
+// requests of 1,000, and 1,234 Trust Products, listed in 2, every count
+// exactly right, the token nowhere.
 func TestScrape2345Profiles(t *testing.T) {
 	now := time.Now()
 	profiles := simulator.Generate(testSID, 2345, now, 42)
+	trustProducts := simulator.GenerateTrustProducts(testSID, 1234, now, 43)
 	sim := simulator.New()
 	sim.AddAccount(testSID, testToken, profiles)
+	sim.SetObjects(testSID, kinds.TrustProducts, trustProducts)
 	api := httptest.NewServer(sim)
 	defer api.Close()
 
@@ -139,8 +143,12 @@ func TestScrape2345Profiles(t *testing.T) {
 	e := start(t, nil, "--config.file="+filepath.Join(dir, "config.yml"), "--log.level=debug")
 	body, mfs := e.scrape(t)
 
-	if n := sim.Requests(); n != 3 {
-		t.Errorf("the listing took %d requests, want 3", n)
+	// Each kind is listed once: ceil(2345/1000) and ceil(1234/1000) pages.
+	requests := func() (int64, int64) {
+		return sim.RequestsTo("/v1/CustomerProfiles"), sim.RequestsTo("/v1/TrustProducts")
+	}
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 5 {
+		t.Errorf("the listings took %d + %d requests (%d in all), want 3 + 2", cp, tp, sim.Requests())
 	}
 	// What the exporter must report, counted here from the profiles served.
 	statuses := map[string]int{"draft": 0, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 0}
@@ -193,7 +201,7 @@ func TestScrape2345Profiles(t *testing.T) {
 		"twilio_trusthub_customer_profiles_expired":  {account, expired},
 		"twilio_trusthub_customer_profiles_expiring": {with("within_days", "7"), within7},
 		"twilio_trusthub_up":                         {account, 1},
-		"twilio_trusthub_api_requests_total":         {with("code", "200"), 3},
+		"twilio_trusthub_api_requests_total":         {map[string]string{"account": "main", "resource": "customer_profiles", "code": "200"}, 3},
 	} {
 		if got := value(t, mfs, name, want.labels); got != float64(want.n) {
 			t.Errorf("%s%v = %v, want %d", name, want.labels, got, want.n)
@@ -201,6 +209,27 @@ func TestScrape2345Profiles(t *testing.T) {
 	}
 	if got := value(t, mfs, "twilio_trusthub_customer_profiles_expiring", with("within_days", "30")); got != float64(within30) {
 		t.Errorf("expiring within 30 days = %v, want %d", got, within30)
+	}
+	// The Trust Products, counted here too.
+	tpStatuses := map[string]int{}
+	for _, p := range trustProducts {
+		tpStatuses[*p.Status]++
+	}
+	for _, status := range kinds.TrustProducts.Statuses {
+		if got := value(t, mfs, "twilio_trusthub_trust_products", with("status", status)); got != float64(tpStatuses[status]) || tpStatuses[status] == 0 {
+			t.Errorf("trust_products{status=%q} = %v, want %d (and not 0)", status, got, tpStatuses[status])
+		}
+	}
+	if got := len(mfs["twilio_trusthub_trust_product_info"].Metric); got != len(trustProducts) {
+		t.Errorf("%d Trust Product info series, want one per Trust Product (%d)", got, len(trustProducts))
+	}
+	for _, resource := range []string{"customer_profiles", "trust_products"} {
+		if got := value(t, mfs, "twilio_trusthub_resource_up", with("resource", resource)); got != 1 {
+			t.Errorf("resource_up{resource=%q} = %v, want 1", resource, got)
+		}
+	}
+	if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"account": "main", "resource": "trust_products", "code": "200"}); got != 2 {
+		t.Errorf("Trust Product requests = %v, want 2", got)
 	}
 	if got := len(mfs["twilio_trusthub_customer_profile_info"].Metric); got != len(profiles) {
 		t.Errorf("%d info series, want one per profile (%d)", got, len(profiles))
@@ -213,8 +242,8 @@ func TestScrape2345Profiles(t *testing.T) {
 
 	// A second scrape is served from the cache.
 	e.scrape(t)
-	if n := sim.Requests(); n != 3 {
-		t.Errorf("after a second scrape the API saw %d requests, want still 3", n)
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 5 {
+		t.Errorf("after a second scrape the API saw %d + %d requests (%d in all), want still 3 + 2", cp, tp, sim.Requests())
 	}
 	for where, text := range map[string]string{"/metrics": body, "debug logs": e.Logs.String()} {
 		if strings.Contains(text, testToken) {
@@ -249,8 +278,17 @@ func TestAuthFailure(t *testing.T) {
 	if _, ok := mfs["twilio_trusthub_customer_profiles"]; ok {
 		t.Error("profile counts exported without a successful listing")
 	}
+	// The cache logs a failure just after recording it, so the scrape may
+	// answer first: wait for the line rather than read the logs at once.
+	logged := func() bool {
+		logs := e.Logs.String()
+		return strings.Contains(logs, "authentication failed for account main: check the auth token") && strings.Contains(logs, "HTTP 401")
+	}
+	for deadline := time.Now().Add(20 * time.Second); !logged() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	logs := e.Logs.String()
-	if !strings.Contains(logs, "authentication failed for account main: check the auth token") || !strings.Contains(logs, "HTTP 401") {
+	if !logged() {
 		t.Errorf("the failure is not logged:\n%s", logs)
 	}
 	for where, text := range map[string]string{"/metrics": body, "logs": logs} {

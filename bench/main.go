@@ -30,10 +30,10 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 const token = "bench-token"
@@ -100,7 +100,7 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin s
 		}
 		var floorTimes []float64
 		for range runs {
-			out, err := exec.Command(self, "-floor", sim+trusthub.ListPath+"?PageSize=1000", "-floor-sid", sid(0)).Output()
+			out, err := exec.Command(self, "-floor", sim+kinds.CustomerProfiles.ListPath+"?PageSize=1000", "-floor-sid", sid(0)).Output()
 			if err != nil {
 				stop()
 				return fmt.Errorf("floor client: %w", err)
@@ -243,9 +243,9 @@ type listing struct {
 	rss     int64   // VmRSS after the runs
 }
 
-// exporter starts the binary with accounts of the simulator, cache_ttl 0 so
+// startExporter starts the binary with accounts of the simulator, cache_ttl 0 so
 // that every scrape lists.
-func exporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
+func startExporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "api_url: %s\ncache_ttl: %s\ntimeout: 10m\nper_profile_metrics: %v\naccounts:\n", sim, ttl, perProfile)
 	for i := range accounts {
@@ -278,7 +278,7 @@ func exporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (
 }
 
 func measureListing(bin, dir, sim string, accounts int, perProfile bool, runs int) (listing, error) {
-	addr, cmd, err := exporter(bin, dir, sim, accounts, perProfile, "0s")
+	addr, cmd, err := startExporter(bin, dir, sim, accounts, perProfile, "0s")
 	if err != nil {
 		return listing{}, err
 	}
@@ -311,7 +311,7 @@ type scrapeStat struct {
 }
 
 func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, error) {
-	addr, cmd, err := exporter(bin, dir, sim, 1, true, "1h")
+	addr, cmd, err := startExporter(bin, dir, sim, 1, true, "1h")
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +421,7 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	if err != nil {
 		return before, after, err
 	}
-	exp, err := collector.New(cfg, collector.Options{})
+	exp, err := exporter.New(cfg, exporter.Options{})
 	if err != nil {
 		return before, after, err
 	}

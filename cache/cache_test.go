@@ -13,6 +13,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -53,10 +54,10 @@ func (l *lister) list(ctx context.Context) (*snapshot.Snapshot, error) {
 	if l.fail.Load() {
 		return nil, errors.New("TrustHub answered HTTP 500")
 	}
-	b := snapshot.NewBuilder(false)
+	b := snapshot.NewBuilder(kinds.CustomerProfiles, false)
 	// The profile count tells which listing a snapshot came from.
 	for range n {
-		_ = b.Add(&trusthub.CustomerProfile{Status: "draft"})
+		_ = b.Add(&trusthub.Object{Status: "draft"})
 	}
 	return b.Done(), nil
 }
@@ -218,7 +219,7 @@ func TestLimiter(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 		running.Add(-1)
-		return snapshot.NewBuilder(false).Done(), nil
+		return snapshot.NewBuilder(kinds.CustomerProfiles, false).Done(), nil
 	}
 	opts := Options{TTL: time.Minute, Timeout: time.Minute, Limiter: make(chan struct{}, 2)}
 	var wg sync.WaitGroup

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
@@ -18,7 +19,7 @@ func TestLastError(t *testing.T) {
 		if failWith != nil {
 			return nil, failWith
 		}
-		return snapshot.NewBuilder(false).Done(), nil
+		return snapshot.NewBuilder(kinds.CustomerProfiles, false).Done(), nil
 	}
 	a := NewEntry(context.Background(), "main", list, Options{
 		TTL: time.Minute, MaxStale: time.Hour, Timeout: time.Second, Now: func() time.Time { return at },

@@ -7,36 +7,34 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
-// resourceLabel is the resource label value of the decode anomalies of
-// Customer-Profiles: the label leaves room for the other kinds of objects
-// TrustHub and Messaging list.
-const resourceLabel = "customer_profiles"
-
-// anomalyCounter counts, across the listings of one account, the values the
-// decoder skipped, by field. A profile that stays malformed counts again in
-// every listing that sees it, failed listings included: it is a counter of
-// anomalies seen, whose rate says how many listings keep meeting them.
-type anomalyCounter struct {
+// AnomalyCounter counts, across the listings of one kind in one account,
+// the values the decoder skipped, by field. An object that stays malformed
+// counts again in every listing that sees it, failed listings included: it
+// is a counter of anomalies seen, whose rate says how many listings keep
+// meeting them.
+type AnomalyCounter struct {
 	account string
+	kind    *kinds.Kind
 	logger  log.Logger
 
 	mu sync.Mutex
 	// byField holds counter values, so float64 as Prometheus keeps them.
-	byField [trusthub.NumFields]float64
+	byField [kinds.NumFields]float64
 }
 
-func newAnomalyCounter(account string, logger log.Logger) *anomalyCounter {
-	return &anomalyCounter{account: account, logger: logger}
+// NewAnomalyCounter counts the anomalies of kind k in an account.
+func NewAnomalyCounter(account string, k *kinds.Kind, logger log.Logger) *AnomalyCounter {
+	return &AnomalyCounter{account: account, kind: k, logger: logger}
 }
 
-// seen counts one listing's anomalies and logs them, once per listing, with
+// Seen counts one listing's anomalies and logs them, once per listing, with
 // the first few sids and fields but never a value: a value could be
 // personal data, or a whole body.
-func (c *anomalyCounter) seen(a snapshot.Anomalies) {
+func (c *AnomalyCounter) Seen(a snapshot.Anomalies) {
 	if a.Total == 0 {
 		return
 	}
@@ -47,14 +45,14 @@ func (c *anomalyCounter) seen(a snapshot.Anomalies) {
 	c.mu.Unlock()
 	examples := make([]string, len(a.Examples))
 	for i, ex := range a.Examples {
-		examples[i] = shortSID(ex.SID) + ":" + ex.Field.String()
+		examples[i] = shortSID(ex.SID) + ":" + c.kind.Key(ex.Field)
 	}
-	level.Warn(c.logger).Log("msg", "skipped malformed values in the listing; the rest of each profile was counted",
-		"account", c.account, "resource", resourceLabel, "anomalies", a.Total, "first", strings.Join(examples, " "))
+	level.Warn(c.logger).Log("msg", "skipped malformed values in the listing; the rest of each object was counted",
+		"account", c.account, "resource", c.kind.Name, "anomalies", a.Total, "first", strings.Join(examples, " "))
 }
 
-// counts returns the counts so far, indexed by trusthub.Field.
-func (c *anomalyCounter) counts() [trusthub.NumFields]float64 {
+// counts returns the counts so far, indexed by kinds.Field.
+func (c *AnomalyCounter) counts() [kinds.NumFields]float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.byField

@@ -1,182 +1,188 @@
-// Package collector turns the cached snapshots of every configured account
-// into Prometheus metrics, one consistent set per scrape.
+// Package collector turns the cached snapshots of every watched (account,
+// kind) into Prometheus metrics, one consistent set per scrape. It does not
+// know where the snapshots come from: the exporter package wires clients
+// and caches into the Listings it is given.
 package collector
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 const namespace = "twilio_trusthub"
 
-// listedAccount is one configured account as the exporter lists it: its
-// cache entry, the client's count of its API requests, and the count of
-// the values its listings skipped.
-type listedAccount struct {
-	entry     *cache.Entry
-	requests  func() map[int]uint64
-	anomalies *anomalyCounter
+// Listing is one kind of object watched in one account: its cache entry,
+// the client's count of the requests listing it, and the count of the
+// values its listings skipped.
+type Listing struct {
+	Account string
+	Kind    *kinds.Kind
+	Entry   *cache.Entry
+	// Requests returns the requests that got an answer, by HTTP status.
+	Requests  func() map[int]uint64
+	Anomalies *AnomalyCounter
 }
 
-// Exporter holds the accounts and the metric descriptions. Each scrape goes
+// Options configure an Exporter.
+type Options struct {
+	// PerObject exports the per-object series (per_profile_metrics).
+	PerObject bool
+	// ExpiringDays are the expiry windows, in days.
+	ExpiringDays []int
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Close stops the listings in flight; called by Exporter.Close.
+	Close func()
+}
+
+// Exporter holds the listings and the metric descriptions. Each scrape goes
 // through Scrape, which binds the scrape's deadline.
 type Exporter struct {
-	accounts     []listedAccount
-	perProfile   bool
+	listings []Listing
+	// accounts are the account names in the listings' order, each once,
+	// with the indices of its listings.
+	accounts     []accountListings
+	kinds        []*kindMetrics
+	perObject    bool
 	expiringDays []int
 	now          func() time.Time
-	cancel       context.CancelFunc
+	close        func()
 	d            descs
 }
 
+type accountListings struct {
+	name     string
+	listings []int
+}
+
+// kindMetrics are the families of one kind: its aggregate descriptions
+// and its per-object families.
+type kindMetrics struct {
+	kind                              *kinds.Kind
+	objects, expiring, expired, codes *prometheus.Desc
+	families                          []objectFamily
+}
+
 type descs struct {
-	profiles, expiring, expired, errors                *prometheus.Desc
-	up, duration, lastSuccess, requests, listingErrors *prometheus.Desc
-	anomalies                                          *prometheus.Desc
+	up, resourceUp, duration, lastSuccess, requests, listingErrors *prometheus.Desc
+	anomalies                                                      *prometheus.Desc
 }
 
 // cached ends the HELP of every metric drawn from a listing.
 const cached = " From the account's cached listing, refreshed at most every cache_ttl."
 
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(namespace+"_"+name, help, append([]string{"account"}, labels...), nil)
+}
+
 func newDescs() descs {
-	d := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(namespace+"_"+name, help, append([]string{"account"}, labels...), nil)
-	}
 	return descs{
-		profiles:      d("customer_profiles", "Customer-Profiles in each status."+cached, "status"),
-		expiring:      d("customer_profiles_expiring", "Customer-Profiles whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
-		expired:       d("customer_profiles_expired", "Customer-Profiles whose valid_until is at or before now."+cached),
-		errors:        d("customer_profile_errors", "Customer-Profiles whose errors list contains the code; a profile counts once per code."+cached, "code"),
-		up:            d("up", "1 if the account's last completed listing succeeded, else 0 (also before the first one completes)."),
-		duration:      d("listing_duration_seconds", "How long the account's last completed listing took."),
-		lastSuccess:   d("last_success_timestamp_seconds", "When the account's last successful listing completed, as Unix time."),
-		requests:      d("api_requests_total", "HTTP requests to TrustHub that got an answer, by status code.", "code"),
-		listingErrors: d("listing_errors_total", "Failed listings of the account, by reason: "+strings.Join(failure.Reasons, ", ")+".", "reason"),
-		anomalies: d("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
-			"(an error code that is no number, a date that does not parse), by field; the rest of the profile still counts, "+
-			"and a profile that stays malformed counts again in every listing.", "resource", "field"),
+		up:            desc("up", "1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes)."),
+		resourceUp:    desc("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes).", "resource"),
+		duration:      desc("listing_duration_seconds", "How long the account's last completed listing of the resource took.", "resource"),
+		lastSuccess:   desc("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time.", "resource"),
+		requests:      desc("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code.", "resource", "code"),
+		listingErrors: desc("listing_errors_total", "Failed listings of the account's resource, by reason: "+strings.Join(failure.Reasons, ", ")+".", "resource", "reason"),
+		anomalies: desc("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
+			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
+			"and an object that stays malformed counts again in every listing.", "resource", "field"),
 	}
 }
 
-// Options configure an Exporter beyond the config file.
-type Options struct {
-	UserAgent string
-	Logger    log.Logger
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// Retry spaces out retried requests; trusthub.DefaultRetryPolicy when zero.
-	Retry trusthub.RetryPolicy
+func newKindMetrics(k *kinds.Kind) *kindMetrics {
+	return &kindMetrics{
+		kind:     k,
+		objects:  desc(k.Plural, k.Title+" in each status."+cached, "status"),
+		expiring: desc(k.Plural+"_expiring", k.Title+" whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
+		expired:  desc(k.Plural+"_expired", k.Title+" whose valid_until is at or before now."+cached),
+		codes:    desc(k.Singular+"_errors", k.Title+" whose errors list contains the code; a "+k.Short+" counts once per code."+cached, "code"),
+		families: objectFamilies(k),
+	}
 }
 
-// New builds the clients and caches of every account in cfg. Close stops
-// the listings it starts.
-func New(cfg *config.Config, o Options) (*Exporter, error) {
+// New builds an Exporter over the listings, reported in their order.
+func New(listings []Listing, o Options) *Exporter {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Logger == nil {
-		o.Logger = log.NewNopLogger()
+	if o.Close == nil {
+		o.Close = func() {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	e := &Exporter{
-		perProfile:   cfg.PerProfileMetrics(),
-		expiringDays: cfg.ExpiringWithinDays(),
+		listings:     listings,
+		perObject:    o.PerObject,
+		expiringDays: o.ExpiringDays,
 		now:          o.Now,
-		cancel:       cancel,
+		close:        o.Close,
 		d:            newDescs(),
 	}
-	copts := cache.Options{
-		TTL:            cfg.CacheTTL(),
-		MaxStale:       cfg.MaxStale(),
-		Timeout:        cfg.Timeout(),
-		FailureBackoff: cfg.FailureBackoff(),
-		Limiter:        make(chan struct{}, cfg.MaxConcurrentListings()),
-		Reason:         trusthub.Reason,
-		Now:            o.Now,
-		Logger:         o.Logger,
+	// Every declared kind is described, watched or not, so that Describe
+	// does not depend on the configuration.
+	for _, k := range kinds.All {
+		e.kinds = append(e.kinds, newKindMetrics(k))
 	}
-	for _, a := range cfg.Accounts() {
-		client, err := trusthub.New(trusthub.Options{
-			BaseURL:   cfg.APIURL(),
-			Auth:      a.BasicAuth(),
-			PageSize:  cfg.PageSize(),
-			UserAgent: o.UserAgent,
-			Name:      a.Name(),
-			Retry:     o.Retry,
-		})
-		if err != nil {
-			cancel()
-			return nil, err
+	for i, l := range listings {
+		if n := len(e.accounts); n == 0 || e.accounts[n-1].name != l.Account {
+			e.accounts = append(e.accounts, accountListings{name: l.Account})
 		}
-		filter := a.Filter()
-		// G101 mistakes these names of credential kinds for credentials.
-		credential := "auth token" //nolint:gosec
-		if a.UsesAPIKey() {
-			credential = "API key and secret" //nolint:gosec
-		}
-		anomalies := newAnomalyCounter(a.Name(), o.Logger)
-		list := func(ctx context.Context) (*snapshot.Snapshot, error) {
-			b := snapshot.NewBuilder(cfg.PerProfileMetrics())
-			_, err := client.List(ctx, filter, b.Add)
-			anomalies.seen(b.Anomalies())
-			if err != nil {
-				if trusthub.IsAuth(err) {
-					return nil, fmt.Errorf("authentication failed for account %s: check the %s: %w", a.Name(), credential, err)
-				}
-				return nil, err
-			}
-			return b.Done(), nil
-		}
-		e.accounts = append(e.accounts, listedAccount{
-			entry:     cache.NewEntry(ctx, a.Name(), list, copts),
-			requests:  client.Requests,
-			anomalies: anomalies,
-		})
+		a := &e.accounts[len(e.accounts)-1]
+		a.listings = append(a.listings, i)
 	}
-	return e, nil
+	return e
+}
+
+// metricsOf returns the families of kind k.
+func (e *Exporter) metricsOf(k *kinds.Kind) *kindMetrics {
+	for _, m := range e.kinds {
+		if m.kind == k {
+			return m
+		}
+	}
+	return nil
 }
 
 // Close cancels the listings in flight.
-func (e *Exporter) Close() { e.cancel() }
+func (e *Exporter) Close() { e.close() }
 
 // Describe sends every description the exporter may emit.
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range e.kinds {
+		ch <- m.objects
+		ch <- m.expiring
+		ch <- m.expired
+		ch <- m.codes
+	}
 	for _, d := range []*prometheus.Desc{
-		e.d.profiles, e.d.expiring, e.d.expired, e.d.errors,
-		e.d.up, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
+		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
 	} {
 		ch <- d
 	}
 }
 
-// Scrape waits, no longer than ctx allows, for the listings the accounts
-// need, and returns what one scrape reports: the aggregates as a
-// prometheus.Collector, the per-profile series through WriteProfiles.
+// Scrape waits, no longer than ctx allows, for the listings that are due,
+// and returns what one scrape reports: the aggregates as a
+// prometheus.Collector, the per-object series through WriteProfiles.
 func (e *Exporter) Scrape(ctx context.Context) *Scrape {
-	// Accounts are awaited together, so a scrape waits once for the slowest.
-	states := make([]cache.State, len(e.accounts))
+	// Listings are awaited together, so a scrape waits once for the slowest.
+	states := make([]cache.State, len(e.listings))
 	var wg sync.WaitGroup
-	for i, a := range e.accounts {
-		wg.Go(func() { states[i] = a.entry.Get(ctx) })
+	for i, l := range e.listings {
+		wg.Go(func() { states[i] = l.Entry.Get(ctx) })
 	}
 	wg.Wait()
 	return &Scrape{e: e, states: states, now: e.now()}
 }
 
-// Scrape is one scrape's consistent view of every account.
+// Scrape is one scrape's consistent view of every listing.
 type Scrape struct {
 	e      *Exporter
 	states []cache.State
@@ -190,48 +196,59 @@ func (s *Scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
 
 // Collect sends the aggregate metrics, built from the scrape's states.
 func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
-	for i, a := range s.e.accounts {
-		s.e.collectAccount(ch, a, s.states[i], s.now)
+	for _, a := range s.e.accounts {
+		up := true
+		for _, i := range a.listings {
+			up = up && s.states[i].Up
+			s.e.collectListing(ch, s.e.listings[i], s.states[i], s.now)
+		}
+		ch <- prometheus.MustNewConstMetric(s.e.d.up, prometheus.GaugeValue, boolFloat(up), a.name)
 	}
 }
 
-func (e *Exporter) collectAccount(ch chan<- prometheus.Metric, a listedAccount, st cache.State, now time.Time) {
-	name := a.entry.Name()
+func (e *Exporter) collectListing(ch chan<- prometheus.Metric, l Listing, st cache.State, now time.Time) {
+	name, resource := l.Account, l.Kind.Name
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{name}, labels...)...)
 	}
-	gauge(e.d.up, boolFloat(st.Up))
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, append([]string{name, resource}, labels...)...)
+	}
+	gauge(e.d.resourceUp, boolFloat(st.Up), resource)
 	if st.Completed {
-		gauge(e.d.duration, st.Duration.Seconds())
+		gauge(e.d.duration, st.Duration.Seconds(), resource)
 	}
 	if !st.LastSuccess.IsZero() {
-		gauge(e.d.lastSuccess, float64(st.LastSuccess.UnixNano())/1e9)
+		gauge(e.d.lastSuccess, float64(st.LastSuccess.UnixNano())/1e9, resource)
 	}
-	for code, n := range a.requests() {
-		ch <- prometheus.MustNewConstMetric(e.d.requests, prometheus.CounterValue, float64(n), name, strconv.Itoa(code))
+	for code, n := range l.Requests() {
+		counter(e.d.requests, float64(n), strconv.Itoa(code))
 	}
 	// Every reason from the start, so that rate() sees the first failure.
 	for _, reason := range failure.Reasons {
-		ch <- prometheus.MustNewConstMetric(e.d.listingErrors, prometheus.CounterValue, float64(st.Errors[reason]), name, reason)
+		counter(e.d.listingErrors, float64(st.Errors[reason]), reason)
 	}
-	// Every field from the start too, for the same reason.
-	anomalies := a.anomalies.counts()
-	for _, f := range trusthub.Fields {
-		ch <- prometheus.MustNewConstMetric(e.d.anomalies, prometheus.CounterValue, anomalies[f], name, resourceLabel, f.String())
+	// Every field of the kind from the start too, for the same reason.
+	anomalies := l.Anomalies.counts()
+	for _, f := range l.Kind.Fields() {
+		counter(e.d.anomalies, anomalies[f], l.Kind.Key(f))
 	}
 	snap := st.Snapshot
 	if snap == nil {
 		return
 	}
+	m := e.metricsOf(l.Kind)
 	for status, n := range snap.Statuses {
-		gauge(e.d.profiles, float64(n), status)
+		gauge(m.objects, float64(n), status)
 	}
-	for _, days := range e.expiringDays {
-		gauge(e.d.expiring, float64(snap.ExpiringWithin(now, time.Duration(days)*24*time.Hour)), strconv.Itoa(days))
+	if l.Kind.ValidUntil {
+		for _, days := range e.expiringDays {
+			gauge(m.expiring, float64(snap.ExpiringWithin(now, time.Duration(days)*24*time.Hour)), strconv.Itoa(days))
+		}
+		gauge(m.expired, float64(snap.Expired(now)))
 	}
-	gauge(e.d.expired, float64(snap.Expired(now)))
 	for code, n := range snap.ErrorCodes {
-		gauge(e.d.errors, float64(n), strconv.FormatInt(code, 10))
+		gauge(m.codes, float64(n), strconv.FormatInt(code, 10))
 	}
 }
 

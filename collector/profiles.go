@@ -4,88 +4,126 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
-// The per-profile series are several per profile: 77,000 for 10,000
-// profiles. Built as const metrics and gathered by client_golang, a scrape
-// of them took over half a second and 64 MB of garbage (see the benchmark).
-// So in the two text formats they are written straight from the snapshot,
-// line by line into the response: nothing per series is allocated, and
-// nothing is kept between scrapes. Tests hold the output to what
-// expfmt's own encoders write for the same series, in both formats. For
-// protobuf, which has no such shortcut, ProfileFamilies builds the metric
-// families for expfmt's encoder, still without const metrics.
+// The per-object series are several per object: 77,000 for 10,000
+// Customer-Profiles. Built as const metrics and gathered by client_golang,
+// a scrape of them took over half a second and 64 MB of garbage (see the
+// benchmark). So in the two text formats they are written straight from
+// the snapshots, line by line into the response: nothing per series is
+// allocated, and nothing is kept between scrapes. Tests hold the output to
+// what expfmt's own encoders write for the same series, in both formats,
+// for every kind. For protobuf, which has no such shortcut,
+// ProfileFamilies builds the metric families for expfmt's encoder, still
+// without const metrics.
 //
-// Each family is described once, by what its series are (series below);
-// the sink turns them into whichever form the scrape needs.
+// Each family is described once per kind, by what its series are (series
+// below), from the kind's declaration; the sink turns them into whichever
+// form the scrape needs.
 
-// Family names of the per-profile series.
-const (
-	InfoName       = namespace + "_customer_profile_info"
-	StatusName     = namespace + "_customer_profile_status"
-	ValidUntilName = namespace + "_customer_profile_valid_until_timestamp_seconds"
-	UpdatedName    = namespace + "_customer_profile_updated_timestamp_seconds"
-	ErrorInfoName  = namespace + "_customer_profile_error_info"
-)
-
-type profileFamily struct {
+// objectFamily is one per-object family of one kind.
+type objectFamily struct {
 	name, help string
-	// series adds the family's series for one profile to k.
-	series func(k *sink, account string, p *snapshot.ProfileRecord)
+	kind       *kinds.Kind
+	// info are the info series' labels in label-name order (the order
+	// client_golang sorts them in): the account, the kind's InfoLabels
+	// and the sid.
+	info []infoLabel
+	// series adds the family's series for one object to k.
+	series func(k *sink, f *objectFamily, account string, p *snapshot.Record)
 }
 
-// Labels are given to sink.add as name, value pairs in label-name order:
-// the order client_golang sorts them in.
-var profileFamilies = []profileFamily{
-	{InfoName, "Always 1: one series per Customer-Profile, naming it." + cached,
-		func(k *sink, account string, p *snapshot.ProfileRecord) {
-			k.add(1, "account", account, "friendly_name", p.FriendlyName, "policy_sid", p.PolicySID, "sid", p.SID)
-		}},
-	{StatusName, "1 for the Customer-Profile's status, 0 for each other documented status." + cached,
-		func(k *sink, account string, p *snapshot.ProfileRecord) {
-			documented := false
-			for _, st := range trusthub.Statuses {
-				v := 0.0
-				if st == p.Status {
-					v, documented = 1, true
+// infoLabel is a label of the info series: a field of the record, or the
+// account when account is set.
+type infoLabel struct {
+	name    string
+	field   kinds.Field
+	account bool
+}
+
+// Family name suffixes of the per-object series.
+const (
+	infoSuffix       = "_info"
+	statusSuffix     = "_status"
+	validUntilSuffix = "_valid_until_timestamp_seconds"
+	updatedSuffix    = "_updated_timestamp_seconds"
+	errorInfoSuffix  = "_error_info"
+)
+
+// objectFamilies returns kind k's per-object families, in the order they
+// are written. Labels are given to sink.add as name, value pairs in
+// label-name order.
+func objectFamilies(k *kinds.Kind) []objectFamily {
+	prefix := namespace + "_" + k.Singular
+	info := []infoLabel{{name: "account", account: true}, {name: k.Key(kinds.FieldSID), field: kinds.FieldSID}}
+	for _, f := range k.InfoLabels {
+		info = append(info, infoLabel{name: k.Key(f), field: f})
+	}
+	slices.SortFunc(info, func(a, b infoLabel) int { return strings.Compare(a.name, b.name) })
+	fams := []objectFamily{
+		{prefix + infoSuffix, "Always 1: one series per " + k.Object + ", naming it." + cached, k, info,
+			func(k *sink, f *objectFamily, account string, p *snapshot.Record) {
+				k.labels = k.labels[:0]
+				for _, l := range f.info {
+					v := account
+					if !l.account {
+						v = p.Label(l.field)
+					}
+					k.labels = append(k.labels, l.name, v)
 				}
-				k.add(v, "account", account, "sid", p.SID, "status", st)
-			}
-			if !documented {
-				k.add(1, "account", account, "sid", p.SID, "status", p.Status)
-			}
-		}},
-	{ValidUntilName, "The Customer-Profile's valid_until as Unix time; absent when null." + cached,
-		func(k *sink, account string, p *snapshot.ProfileRecord) {
-			if p.HasValidUntil {
-				k.add(p.ValidUntil, "account", account, "sid", p.SID)
-			}
-		}},
-	{UpdatedName, "The Customer-Profile's date_updated as Unix time; absent when null." + cached,
-		func(k *sink, account string, p *snapshot.ProfileRecord) {
-			if p.HasUpdated {
-				k.add(p.Updated, "account", account, "sid", p.SID)
-			}
-		}},
-	{ErrorInfoName, "Always 1: one series per code in the Customer-Profile's errors list." + cached,
-		func(k *sink, account string, p *snapshot.ProfileRecord) {
+				k.add(1, k.labels...)
+			}},
+		{prefix + statusSuffix, "1 for the " + k.Object + "'s status, 0 for each other documented status." + cached, k, nil,
+			func(k *sink, f *objectFamily, account string, p *snapshot.Record) {
+				documented := false
+				for _, st := range f.kind.Statuses {
+					v := 0.0
+					if st == p.Status {
+						v, documented = 1, true
+					}
+					k.add(v, "account", account, "sid", p.SID, "status", st)
+				}
+				if !documented {
+					k.add(1, "account", account, "sid", p.SID, "status", p.Status)
+				}
+			}},
+	}
+	if k.ValidUntil {
+		fams = append(fams, objectFamily{prefix + validUntilSuffix, "The " + k.Object + "'s valid_until as Unix time; absent when null." + cached, k, nil,
+			func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
+				if p.HasValidUntil {
+					k.add(p.ValidUntil, "account", account, "sid", p.SID)
+				}
+			}})
+	}
+	if k.DateUpdated {
+		fams = append(fams, objectFamily{prefix + updatedSuffix, "The " + k.Object + "'s date_updated as Unix time; absent when null." + cached, k, nil,
+			func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
+				if p.HasUpdated {
+					k.add(p.Updated, "account", account, "sid", p.SID)
+				}
+			}})
+	}
+	return append(fams, objectFamily{prefix + errorInfoSuffix, "Always 1: one series per code in the " + k.Object + "'s errors list." + cached, k, nil,
+		func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
 			for _, c := range p.ErrorCodes {
 				k.add(1, "account", account, "code", k.code(c), "sid", p.SID)
 			}
-		}},
+		}})
 }
 
 // flushAt is how much is gathered before it is written out.
 const flushAt = 32 << 10
 
-// WriteProfiles writes the per-profile series of every account whose
+// WriteProfiles writes the per-object series of every listing whose
 // snapshot the scrape serves, in the Prometheus text format (0.0.4; 1.0.0
 // reads the same, as every name here is a legacy one). It writes nothing
 // when per_profile_metrics is off.
@@ -117,9 +155,9 @@ func (s *Scrape) writeText(w io.Writer, openMetrics bool) error {
 	return err
 }
 
-// ProfileFamilies returns the per-profile series as metric families, for
+// ProfileFamilies returns the per-object series as metric families, for
 // the formats that are not written directly (protobuf). The series within
-// a family are in account and listing order, not sorted as a registry
+// a family are in listing order, not sorted as a registry
 // would: no format needs that. Nil when per_profile_metrics is off.
 func (s *Scrape) ProfileFamilies() []*dto.MetricFamily {
 	k := sink{protobuf: true}
@@ -127,32 +165,34 @@ func (s *Scrape) ProfileFamilies() []*dto.MetricFamily {
 	return k.families
 }
 
-// eachProfile has k add the series of every family, family by family, for
-// every profile of every served snapshot, and calls after, if not nil,
-// after each profile.
+// eachProfile has k add the series of every family, kind by kind and
+// family by family, for every object of every served snapshot of the
+// kind, and calls after, if not nil, after each object.
 func (s *Scrape) eachProfile(k *sink, after func() error) error {
-	if !s.e.perProfile {
+	if !s.e.perObject {
 		return nil
 	}
-	for i := range profileFamilies {
-		k.start(&profileFamilies[i])
-		for j, a := range s.e.accounts {
-			snap := s.states[j].Snapshot
-			if snap == nil {
-				continue
-			}
-			name := a.entry.Name()
-			for n := range snap.Profiles {
-				p := &snap.Profiles[n]
-				if p.SID == "" {
-					// Without a sid the series of two such profiles would
-					// collide; they are still in the counts.
+	for _, m := range s.e.kinds {
+		for i := range m.families {
+			f := &m.families[i]
+			k.start(f)
+			for j, l := range s.e.listings {
+				snap := s.states[j].Snapshot
+				if snap == nil || l.Kind != m.kind {
 					continue
 				}
-				k.f.series(k, name, p)
-				if after != nil {
-					if err := after(); err != nil {
-						return err
+				for n := range snap.Records {
+					p := &snap.Records[n]
+					if p.SID == "" {
+						// Without a sid the series of two such objects
+						// would collide; they are still in the counts.
+						continue
+					}
+					f.series(k, f, l.Account, p)
+					if after != nil {
+						if err := after(); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -166,7 +206,9 @@ func (s *Scrape) eachProfile(k *sink, after func() error) error {
 // concrete type rather than an interface, so that add's labels stay on the
 // caller's stack.
 type sink struct {
-	f *profileFamily
+	f *objectFamily
+	// labels is the info series' reused label buffer.
+	labels []string
 	// header says whether f's HELP and TYPE lines are written: only once
 	// it has a series, as a family without series is not written at all.
 	header      bool
@@ -188,7 +230,7 @@ type sink struct {
 }
 
 // start begins family f.
-func (k *sink) start(f *profileFamily) {
+func (k *sink) start(f *objectFamily) {
 	k.f, k.header, k.mf = f, false, nil
 }
 
@@ -236,7 +278,7 @@ func (k *sink) addMetric(v float64, labels []string) {
 	for i := range n {
 		name, value := labels[2*i], labels[2*i+1]
 		// A label the previous series has too (the account, the sid of
-		// a profile's statuses) shares its pair: messages are only read.
+		// an object's statuses) shares its pair: messages are only read.
 		if i < len(prev) && prev[i].GetName() == name && prev[i].GetValue() == value {
 			m.Label[i] = prev[i]
 			continue

@@ -19,64 +19,112 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
-// reference builds the per-profile series the plain client_golang way, as
+// reference builds the per-object series the plain client_golang way, as
 // const metrics, and lets its encoder write them: what WriteProfiles must
-// match line for line.
+// match line for line. Its label names are written out here, not taken
+// from the family table, so that a wrong table fails the test.
 type reference struct {
 	account string
-	snap    *snapshot.Snapshot
+	snaps   []*snapshot.Snapshot
 }
 
 func (r reference) Describe(chan<- *prometheus.Desc) {}
 
 func (r reference) Collect(ch chan<- prometheus.Metric) {
-	for _, f := range profileFamilies {
-		labels := map[string][]string{
-			InfoName:       {"account", "sid", "friendly_name", "policy_sid"},
-			StatusName:     {"account", "sid", "status"},
-			ValidUntilName: {"account", "sid"},
-			UpdatedName:    {"account", "sid"},
-			ErrorInfoName:  {"account", "sid", "code"},
-		}[f.name]
-		d := prometheus.NewDesc(f.name, f.help, labels, nil)
-		gauge := func(v float64, values ...string) {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{r.account}, values...)...)
-		}
-		for _, p := range r.snap.Profiles {
-			if p.SID == "" {
-				continue
+	for _, snap := range r.snaps {
+		k := snap.Kind
+		for _, f := range objectFamilies(k) {
+			suffix := strings.TrimPrefix(f.name, "twilio_trusthub_"+k.Singular)
+			labels := map[string][]string{
+				"_info":                          {"account", "sid", "friendly_name", "policy_sid"},
+				"_status":                        {"account", "sid", "status"},
+				"_valid_until_timestamp_seconds": {"account", "sid"},
+				"_updated_timestamp_seconds":     {"account", "sid"},
+				"_error_info":                    {"account", "sid", "code"},
+			}[suffix]
+			d := prometheus.NewDesc(f.name, f.help, labels, nil)
+			gauge := func(v float64, values ...string) {
+				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{r.account}, values...)...)
 			}
-			switch f.name {
-			case InfoName:
-				gauge(1, p.SID, p.FriendlyName, p.PolicySID)
-			case StatusName:
-				for _, st := range trusthub.Statuses {
-					gauge(map[bool]float64{true: 1}[st == p.Status], p.SID, st)
+			for _, p := range snap.Records {
+				if p.SID == "" {
+					continue
 				}
-				if !slices.Contains(trusthub.Statuses, p.Status) {
-					gauge(1, p.SID, p.Status)
-				}
-			case ValidUntilName:
-				if p.HasValidUntil {
-					gauge(p.ValidUntil, p.SID)
-				}
-			case UpdatedName:
-				if p.HasUpdated {
-					gauge(p.Updated, p.SID)
-				}
-			case ErrorInfoName:
-				for _, c := range p.ErrorCodes {
-					gauge(1, p.SID, strconv.FormatInt(c, 10))
+				switch suffix {
+				case "_info":
+					gauge(1, p.SID, p.FriendlyName, p.PolicySID)
+				case "_status":
+					for _, st := range k.Statuses {
+						gauge(map[bool]float64{true: 1}[st == p.Status], p.SID, st)
+					}
+					if !slices.Contains(k.Statuses, p.Status) {
+						gauge(1, p.SID, p.Status)
+					}
+				case "_valid_until_timestamp_seconds":
+					if p.HasValidUntil {
+						gauge(p.ValidUntil, p.SID)
+					}
+				case "_updated_timestamp_seconds":
+					if p.HasUpdated {
+						gauge(p.Updated, p.SID)
+					}
+				case "_error_info":
+					for _, c := range p.ErrorCodes {
+						gauge(1, p.SID, strconv.FormatInt(c, 10))
+					}
 				}
 			}
 		}
 	}
+}
+
+const sidMain = "AC0123456789abcdef0123456789abcdef"
+
+// snapshotOf lists objs as kind k through the simulator and the client,
+// as the exporter would, and returns the snapshot with its records.
+func snapshotOf(t *testing.T, k *kinds.Kind, objs []simulator.ServedObject) *snapshot.Snapshot {
+	t.Helper()
+	sim := simulator.New()
+	sim.AddAccount(sidMain, "tok", nil)
+	sim.SetObjects(sidMain, k, objs)
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sidMain, Password: "tok"}, PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := snapshot.NewBuilder(k, true)
+	if _, err := c.List(context.Background(), k, trusthub.Filter{}, b.Add); err != nil {
+		t.Fatal(err)
+	}
+	return b.Done()
+}
+
+// served returns an Exporter whose listings serve the given snapshots, one
+// per listing, all of account: the collector as it sees the world, with no
+// client behind it.
+func served(t *testing.T, perObject bool, account string, snaps ...*snapshot.Snapshot) *Exporter {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var listings []Listing
+	for _, snap := range snaps {
+		list := func(context.Context) (*snapshot.Snapshot, error) { return snap, nil }
+		listings = append(listings, Listing{
+			Account: account, Kind: snap.Kind,
+			Entry:     cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
+			Requests:  func() map[int]uint64 { return nil },
+			Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
+		})
+	}
+	return New(listings, Options{PerObject: perObject, ExpiringDays: []int{7, 30}, Close: cancel})
 }
 
 // sortedLines returns the lines of an exposition, sorted, so that two
@@ -96,7 +144,7 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 		}
 		return &v
 	}
-	profiles := []simulator.ServedProfile{
+	profiles := []simulator.ServedObject{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p(`Quote " and backslash \ and newline` + "\n" + `end`), PolicySID: p("RN1"),
 			ValidUntil: at("2027-01-01T00:00:00.5Z"), DateUpdated: at("1969-12-31T23:59:59Z")},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: -1}, {Code: 0}}},
@@ -104,29 +152,19 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 		{SID: p("BU04")}, // a null status: "unknown"
 		{},               // no sid: no series
 	}
-	sim := simulator.New()
-	sim.AddAccount(sidMain, "tok", profiles)
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	spec := config.Default()
-	spec.APIURL = srv.URL
-	spec.Accounts = []config.AccountSpec{{Name: `acc "one"`, AccountSID: sidMain, AuthToken: promconfig.Secret("tok")}}
-	cfg, err := config.New(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	s := e.Scrape(context.Background())
+	// Both kinds, so that the families of each are held to the library,
+	// and a family of one kind never mixes with the other's.
+	snaps := []*snapshot.Snapshot{snapshotOf(t, kinds.CustomerProfiles, profiles), snapshotOf(t, kinds.TrustProducts, profiles[:3])}
+	s := served(t, true, `acc "one"`, snaps...).Scrape(context.Background())
 
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(reference{account: `acc "one"`, snap: s.states[0].Snapshot})
+	reg.MustRegister(reference{account: `acc "one"`, snaps: snaps})
 	wantFamilies, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(wantFamilies) != 10 {
+		t.Fatalf("the reference has %d families, want 5 per kind: %q", len(wantFamilies), familyNames(wantFamilies))
 	}
 	// encode is what expfmt writes for the reference families.
 	encode := func(enc func(io.Writer, *dto.MetricFamily) (int, error)) string {
@@ -209,7 +247,7 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 
 // Without per_profile_metrics nothing is written or built.
 func TestProfilesOff(t *testing.T) {
-	s := &Scrape{e: &Exporter{perProfile: false}}
+	s := &Scrape{e: &Exporter{perObject: false}}
 	var b bytes.Buffer
 	if err := s.WriteProfiles(&b); err != nil || b.Len() > 0 {
 		t.Errorf("WriteProfiles wrote %q, %v", b.String(), err)
@@ -247,28 +285,31 @@ func sortMetrics(mf *dto.MetricFamily) {
 // scheme a scraper asks for (escaping=underscores, dots, values) would
 // change it: the writers do not escape names.
 func TestProfileNamesAreLegacy(t *testing.T) {
-	for _, f := range profileFamilies {
-		if !model.LegacyValidation.IsValidMetricName(f.name) {
-			t.Errorf("family %q is not a legacy metric name", f.name)
+	for _, kd := range kinds.All {
+		families := objectFamilies(kd)
+		for _, f := range families {
+			if !model.LegacyValidation.IsValidMetricName(f.name) {
+				t.Errorf("family %q is not a legacy metric name", f.name)
+			}
 		}
-	}
-	k := sink{protobuf: true}
-	p := snapshot.ProfileRecord{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
-	for i := range profileFamilies {
-		k.start(&profileFamilies[i])
-		profileFamilies[i].series(&k, "a", &p)
-	}
-	for _, mf := range k.families {
-		for _, m := range mf.Metric {
-			for _, lp := range m.Label {
-				if !model.LegacyValidation.IsValidLabelName(lp.GetName()) {
-					t.Errorf("%s: label %q is not a legacy label name", mf.GetName(), lp.GetName())
+		k := sink{protobuf: true}
+		p := snapshot.Record{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
+		for i := range families {
+			k.start(&families[i])
+			families[i].series(&k, &families[i], "a", &p)
+		}
+		for _, mf := range k.families {
+			for _, m := range mf.Metric {
+				for _, lp := range m.Label {
+					if !model.LegacyValidation.IsValidLabelName(lp.GetName()) {
+						t.Errorf("%s: label %q is not a legacy label name", mf.GetName(), lp.GetName())
+					}
 				}
 			}
 		}
-	}
-	if len(k.families) != len(profileFamilies) {
-		t.Errorf("a profile with every field gave %d families, want %d", len(k.families), len(profileFamilies))
+		if len(k.families) != len(families) {
+			t.Errorf("%s: an object with every field gave %d families, want %d", kd.Name, len(k.families), len(families))
+		}
 	}
 }
 

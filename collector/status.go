@@ -5,25 +5,22 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-// ResourceCustomerProfiles names the kind of object an account's listing
-// covers, as the status page shows it. It is the only kind listed today.
-const ResourceCustomerProfiles = "Customer-Profiles"
-
-// AccountStatus is what the status page shows of one listing.
-type AccountStatus struct {
-	Account  string
-	Resource string
-	State    cache.State
+// ListingStatus is what the status page shows of one listing.
+type ListingStatus struct {
+	Account string
+	Kind    *kinds.Kind
+	State   cache.State
 }
 
 // Status returns every listing's state as this scrape saw it, in the
-// configuration's order.
-func (s *Scrape) Status() []AccountStatus {
-	out := make([]AccountStatus, len(s.e.accounts))
-	for i, a := range s.e.accounts {
-		out[i] = AccountStatus{Account: a.entry.Name(), Resource: ResourceCustomerProfiles, State: s.states[i]}
+// configuration's order: per account, per kind.
+func (s *Scrape) Status() []ListingStatus {
+	out := make([]ListingStatus, len(s.e.listings))
+	for i, l := range s.e.listings {
+		out[i] = ListingStatus{Account: l.Account, Kind: l.Kind, State: s.states[i]}
 	}
 	return out
 }

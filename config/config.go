@@ -1,5 +1,6 @@
 // Package config loads the exporter's configuration: which Twilio accounts to
-// list, with which credentials, and how the listings are cached and bounded.
+// list, with which credentials, which kinds of objects in each, and how the
+// listings are cached and bounded.
 // Load, Parse, FromEnv and New are the only ways to a Config, and each
 // returns one that is complete (defaults applied, values derived) and valid,
 // or an error.
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
@@ -57,11 +59,60 @@ type Spec struct {
 	ExpiringWithinDays    []int         `yaml:"expiring_within_days"`
 	PerProfileMetrics     bool          `yaml:"per_profile_metrics"`
 	MaxConcurrentListings int           `yaml:"max_concurrent_listings"`
+	Resources             []Resource    `yaml:"resources"`
 	Accounts              []AccountSpec `yaml:"accounts"`
 }
 
+// Resource is the name of a kind of object to watch (see package kinds),
+// as written in a resources list.
+type Resource string
+
+// UnmarshalYAML checks the name as it is read, so that a wrong one is
+// refused with its line; the decoder adds the line and the key.
+func (r *Resource) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("cannot decode %s as a resource name", describe(n))
+	}
+	if _, err := Resource(n.Value).kind(); err != nil {
+		return err
+	}
+	*r = Resource(n.Value)
+	return nil
+}
+
+// kind returns the kind the name names, or says why there is none.
+func (r Resource) kind() (*kinds.Kind, error) {
+	if k, ok := kinds.ByName(string(r)); ok {
+		return k, nil
+	}
+	valid := strings.Join(kinds.Names(), ", ")
+	if slices.Contains(kinds.Planned, string(r)) {
+		return nil, fmt.Errorf("%q is not supported yet; this version watches %s", string(r), valid)
+	}
+	return nil, fmt.Errorf("unknown resource %q; the valid ones are %s", string(r), valid)
+}
+
+// resolveResources checks a resources list (at key) and returns its kinds.
+func resolveResources(key string, rs []Resource) ([]*kinds.Kind, error) {
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("%s: the list is empty; name at least one of %s", key, strings.Join(kinds.Names(), ", "))
+	}
+	out := make([]*kinds.Kind, 0, len(rs))
+	for i, r := range rs {
+		k, err := r.kind()
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
+		}
+		if slices.Contains(out, k) {
+			return nil, fmt.Errorf("%s[%d]: %q is listed twice", key, i, string(r))
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
 // AccountSpec is one entry of accounts as written: a Twilio account (or
-// subaccount) whose Customer-Profiles are listed.
+// subaccount) whose objects are listed.
 type AccountSpec struct {
 	Name          string            `yaml:"name"`
 	AccountSID    string            `yaml:"account_sid"`
@@ -73,13 +124,15 @@ type AccountSpec struct {
 	Status        string            `yaml:"status"`
 	FriendlyName  string            `yaml:"friendly_name"`
 	PolicySID     string            `yaml:"policy_sid"`
+	// Resources, when set, replaces the top-level list for this account.
+	Resources []Resource `yaml:"resources"`
 }
 
 // String describes the account without its secrets, so that no %v of a
 // specification can print a token, even by mistake.
 func (a AccountSpec) String() string {
-	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s}",
-		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID)
+	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s resources:%v}",
+		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID, a.Resources)
 }
 
 // GoString is String, for %#v.
@@ -118,7 +171,16 @@ func Default() Spec {
 		ExpiringWithinDays:    []int{7, 30},
 		PerProfileMetrics:     true,
 		MaxConcurrentListings: DefaultMaxConcurrentListings,
+		Resources:             defaultResources(),
 	}
+}
+
+func defaultResources() []Resource {
+	var out []Resource
+	for _, k := range kinds.Default() {
+		out = append(out, Resource(k.Name))
+	}
+	return out
 }
 
 // Config is a checked configuration with every value derived. Its fields
@@ -134,6 +196,7 @@ type Config struct {
 	expiringWithinDays    []int
 	perProfileMetrics     bool
 	maxConcurrentListings int
+	resources             []*kinds.Kind
 	accounts              []Account
 }
 
@@ -164,6 +227,10 @@ func (c *Config) PerProfileMetrics() bool { return c.perProfileMetrics }
 // MaxConcurrentListings bounds the listings running at once, at least 1.
 func (c *Config) MaxConcurrentListings() int { return c.maxConcurrentListings }
 
+// Resources returns the kinds watched where an account names none of its
+// own: at least one, each once.
+func (c *Config) Resources() []*kinds.Kind { return slices.Clone(c.resources) }
+
 // Accounts returns the accounts, at least one, with distinct names.
 func (c *Config) Accounts() []Account { return slices.Clone(c.accounts) }
 
@@ -175,6 +242,9 @@ type Account struct {
 	auth   *promconfig.BasicAuth
 	apiKey bool
 	filter trusthub.Filter
+	// resources are the kinds watched: the account's own list, or the
+	// top-level one.
+	resources []*kinds.Kind
 }
 
 // Name is the account label: the configured name, or the account SID.
@@ -195,8 +265,13 @@ func (a Account) BasicAuth() *promconfig.BasicAuth {
 // than the account's auth token.
 func (a Account) UsesAPIKey() bool { return a.apiKey }
 
-// Filter is the listing filter (status, friendly_name, policy_sid).
+// Filter is the listing filter (status, friendly_name, policy_sid). Each
+// kind is sent the filters it takes.
 func (a Account) Filter() trusthub.Filter { return a.filter }
+
+// Resources returns the kinds watched in the account: at least one, each
+// once.
+func (a Account) Resources() []*kinds.Kind { return slices.Clone(a.resources) }
 
 // Load reads and parses the file at path. Relative *_file paths are taken
 // relative to the file's directory. Every error starts with path.
@@ -308,6 +383,10 @@ func New(s Spec) (*Config, error) {
 		}
 		seenDays[d] = true
 	}
+	resources, err := resolveResources("resources", s.Resources)
+	if err != nil {
+		return nil, err
+	}
 	if len(s.Accounts) == 0 {
 		return nil, errors.New("accounts: at least one account is required")
 	}
@@ -321,10 +400,11 @@ func New(s Spec) (*Config, error) {
 		expiringWithinDays:    slices.Sorted(slices.Values(s.ExpiringWithinDays)),
 		perProfileMetrics:     s.PerProfileMetrics,
 		maxConcurrentListings: s.MaxConcurrentListings,
+		resources:             resources,
 	}
 	names := map[string]int{}
 	for i, as := range s.Accounts {
-		a, err := newAccount(as)
+		a, err := newAccount(as, resources)
 		if err != nil {
 			return nil, fmt.Errorf("accounts[%d]: %w", i, err)
 		}
@@ -337,7 +417,7 @@ func New(s Spec) (*Config, error) {
 	return c, nil
 }
 
-func newAccount(s AccountSpec) (Account, error) {
+func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {
 	if !accountSIDRe.MatchString(s.AccountSID) {
 		return Account{}, fmt.Errorf("account_sid: %q does not match %s", s.AccountSID, accountSIDRe)
 	}
@@ -345,6 +425,14 @@ func newAccount(s AccountSpec) (Account, error) {
 		name:       cmp.Or(s.Name, s.AccountSID),
 		accountSID: s.AccountSID,
 		filter:     trusthub.Filter{Status: s.Status, FriendlyName: s.FriendlyName, PolicySID: s.PolicySID},
+		resources:  resources,
+	}
+	if s.Resources != nil {
+		own, err := resolveResources("resources", s.Resources)
+		if err != nil {
+			return Account{}, err
+		}
+		a.resources = own
 	}
 	hasToken := s.AuthToken != "" || s.AuthTokenFile != ""
 	a.apiKey = s.APIKey != "" || s.APISecret != "" || s.APISecretFile != ""
@@ -381,8 +469,14 @@ func newAccount(s AccountSpec) (Account, error) {
 			return Account{}, fmt.Errorf("%s: %q is empty", fileKey, file)
 		}
 	}
-	if s.Status != "" && !slices.Contains(trusthub.Statuses, s.Status) {
-		return Account{}, fmt.Errorf("status: %q is not one of %s", s.Status, strings.Join(trusthub.Statuses, ", "))
+	if s.Status != "" {
+		// The status filter goes to every watched kind that takes it, so
+		// it must be a status of each.
+		for _, k := range a.resources {
+			if k.Takes(kinds.FilterStatus) && !k.Documented(s.Status) {
+				return Account{}, fmt.Errorf("status: %q is not one of %s", s.Status, strings.Join(k.Statuses, ", "))
+			}
+		}
 	}
 	if s.PolicySID != "" && !policySIDRe.MatchString(s.PolicySID) {
 		return Account{}, fmt.Errorf("policy_sid: %q does not match %s", s.PolicySID, policySIDRe)

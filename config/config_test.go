@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 func TestLoadGood(t *testing.T) {
@@ -47,9 +49,27 @@ func TestLoadGood(t *testing.T) {
 	if a.Username != "SK0123456789abcdef0123456789abcdef" || a.PasswordFile != filepath.Join("testdata", "secret.txt") || !second.UsesAPIKey() {
 		t.Errorf("second account auth = user %q, file %q; want the API key and the file relative to the config", a.Username, a.PasswordFile)
 	}
+	// The default resources, and a per-account list that replaces them.
+	if got, want := resourceNames(cfg.Resources()), "customer_profiles trust_products"; got != want {
+		t.Errorf("resources = %q, want %q", got, want)
+	}
+	if got, want := resourceNames(main.Resources()), "customer_profiles trust_products"; got != want {
+		t.Errorf("first account's resources = %q, want the top-level ones %q", got, want)
+	}
+	if got, want := resourceNames(second.Resources()), "trust_products"; got != want {
+		t.Errorf("second account's resources = %q, want its own %q", got, want)
+	}
 	if f := second.Filter(); f.Status != "twilio-rejected" || f.PolicySID != "RN0123456789abcdef0123456789abcdef" || f.FriendlyName != "" {
 		t.Errorf("filter = %+v", f)
 	}
+}
+
+func resourceNames(ks []*kinds.Kind) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = k.Name
+	}
+	return strings.Join(names, " ")
 }
 
 // A Config hands out copies: what a caller changes does not change it.
@@ -168,6 +188,11 @@ var invalid = map[string]string{
 	"invalid-page-size-zero.yml":             `page_size: 0 is outside 1..1000`,
 	"invalid-page-size.yml":                  `page_size: 1001 is outside 1..1000`,
 	"invalid-policy-sid.yml":                 `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
+	"invalid-resource-duplicate.yml":         `resources[2]: "trust_products" is listed twice`,
+	"invalid-resource-empty.yml":             `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products`,
+	"invalid-resource-not-list.yml":          `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
+	"invalid-resource-not-yet.yml":           `line 1: resources[1]: "brand_registrations" is not supported yet; this version watches customer_profiles, trust_products`,
+	"invalid-resource-unknown.yml":           `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products`,
 	"invalid-status.yml":                     `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
 	"invalid-syntax.yml":                     `line 2: mapping values are not allowed in this context`,
 	"invalid-timeout.yml":                    `timeout: 0s must be greater than 0`,

@@ -169,6 +169,8 @@ var durationType = reflect.TypeFor[Duration]()
 // words says in words what a field of type t holds.
 func words(t reflect.Type) string {
 	switch {
+	case t == reflect.TypeFor[[]Resource]():
+		return "a list of resource names"
 	case t == durationType:
 		return "a duration"
 	case t.Kind() == reflect.Int:

@@ -105,15 +105,15 @@ func TestStatusPageInBrowser(t *testing.T) {
 		t.Errorf("%d rows need action, want the first 100", len(rows))
 	}
 	// The demo's newest rejection carries the hostile name: the first row,
-	// whose name cell reads as the markup itself.
-	name, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table:nth-of-type(2) tbody tr:first-child td:nth-child(2)")))
+	// whose name cell (after account and resource) reads as the markup itself.
+	name, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table:nth-of-type(2) tbody tr:first-child td:nth-child(3)")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if name != simulator.HostileName {
 		t.Errorf("the first row's name reads %q, want the text %q", name, simulator.HostileName)
 	}
-	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table:nth-of-type(2) tbody tr:first-child td:nth-child(4)")))
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("table:nth-of-type(2) tbody tr:first-child td:nth-child(5)")))
 	if err != nil || status != "twilio-rejected" {
 		t.Errorf("the first row's status: %q, %v", status, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -110,7 +111,7 @@ func pipeline(t *testing.T, promBin string) {
 	// TrustHub, with generated profiles and one planted rejection.
 	now := time.Now()
 	profiles := simulator.Generate(accountSID, 300, now, 9)
-	profiles = append(profiles, simulator.ServedProfile{
+	profiles = append(profiles, simulator.ServedObject{
 		SID: simulator.Ptr(rejectedSID), Status: simulator.Ptr("twilio-rejected"), FriendlyName: simulator.Ptr(rejectedName),
 		DateUpdated: simulator.Ptr(now.Add(-2 * time.Hour).Truncate(time.Second)),
 		Errors:      []simulator.ErrorCode{{Code: 22215}, {Code: 22218}},
@@ -123,6 +124,7 @@ func pipeline(t *testing.T, promBin string) {
 	}
 	sim := simulator.New()
 	sim.AddAccount(accountSID, authToken, profiles)
+	sim.SetObjects(accountSID, kinds.TrustProducts, simulator.GenerateTrustProducts(accountSID, 120, now, 9))
 	api := httptest.NewServer(sim)
 	defer api.Close()
 
@@ -159,7 +161,8 @@ func pipeline(t *testing.T, promBin string) {
 	// The shipped rules, with every `for:` shortened so the test is quick.
 	rules := readFile(t, filepath.Join(repo, "alerts", "twilio_trusthub.rules.yml"))
 	forRe := regexp.MustCompile(`(?m)^(\s+)for: \S+$`)
-	if len(forRe.FindAllString(rules, -1)) != 7 {
+	nRules := rulesIn(t, "rules", rules)
+	if len(forRe.FindAllString(rules, -1)) != nRules {
 		t.Fatal("the rules no longer have a `for:` per alert; update the test")
 	}
 	writeFile(t, filepath.Join(dir, "rules.yml"), forRe.ReplaceAllString(rules, "${1}for: 0s"))
@@ -225,7 +228,7 @@ func pipeline(t *testing.T, promBin string) {
 				return false, nil
 			}
 		}
-		return len(rs) == 7, nil
+		return len(rs) == nRules, nil
 	})
 	rs, err := ruleHealth(promAddr)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
@@ -122,7 +121,7 @@ func TestNegotiation(t *testing.T) {
 				got := canonical(t, mfs)
 				for _, want := range []string{
 					`twilio_trusthub_up{account="main"} 1`,
-					`twilio_trusthub_listing_errors_total{account="main",reason="server"} 0`,
+					`twilio_trusthub_listing_errors_total{account="main",reason="server",resource="customer_profiles"} 0`,
 					`twilio_trusthub_customer_profile_info{account="main",`,
 					`twilio_trusthub_customer_profile_status{account="main",`,
 				} {
@@ -142,7 +141,7 @@ func TestNegotiation(t *testing.T) {
 						t.Errorf("no %s in the answer", want)
 					}
 				}
-				if n := strings.Count(got, collector.InfoName+"{"); n != 4 {
+				if n := strings.Count(got, "twilio_trusthub_customer_profile_info{"); n != 4 {
 					t.Errorf("%d profile info series, want 4", n)
 				}
 				if reference == "" {
@@ -163,7 +162,7 @@ func negotiationHandler(t *testing.T) http.Handler {
 	at := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := simulator.Ptr[string]
 	sim := simulator.New()
-	sim.AddAccount(loadSID, "tok", []simulator.ServedProfile{
+	sim.AddAccount(loadSID, "tok", []simulator.ServedObject{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p("Quote \" backslash \\ newline\nend"), PolicySID: p("RN1"), ValidUntil: &at, DateUpdated: &at},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: 22216}}},
 		{SID: p("BU03"), Status: p("twilio-suspended")},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
@@ -55,7 +56,7 @@ func TestFailureModes(t *testing.T) {
 			}
 			clock := &fakeClock{t: time.Now()}
 			build := func(cfg *config.Config) (*collector.Exporter, error) {
-				return collector.New(cfg, collector.Options{Now: clock.Now, Retry: trusthub.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
+				return exporter.New(cfg, exporter.Options{Now: clock.Now, Retry: trusthub.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
 			}
 			h := handlerFor(t, load, build, Options{})
 			has := func(body, line string) bool { return strings.Contains(body, line+"\n") }
@@ -80,7 +81,7 @@ func TestFailureModes(t *testing.T) {
 			if !has(body, `twilio_trusthub_up{account="main"} 0`) {
 				t.Errorf("up is not 0 during the fault")
 			}
-			if !has(body, `twilio_trusthub_listing_errors_total{account="main",reason="`+tc.reason+`"} 1`) {
+			if !has(body, `twilio_trusthub_listing_errors_total{account="main",reason="`+tc.reason+`",resource="customer_profiles"} 1`) {
 				t.Errorf("the failure is not counted under reason %q:\n%s", tc.reason, grep(body, "listing_errors_total"))
 			}
 			if !strings.Contains(body, counts) {

@@ -66,8 +66,10 @@ func TestHundredScrapesOneListing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := sim.Requests(); n != 3 {
-		t.Errorf("100 concurrent scrapes made %d API requests, want 3 (one listing)", n)
+	// One listing of each kind: 3 pages of profiles, 1 (empty) page of
+	// Trust Products.
+	if cp, tp := sim.RequestsTo("/v1/CustomerProfiles"), sim.RequestsTo("/v1/TrustProducts"); cp != 3 || tp != 1 {
+		t.Errorf("100 concurrent scrapes made %d + %d API requests, want 3 + 1 (one listing of each kind)", cp, tp)
 	}
 	if ups != 100 {
 		t.Errorf("%d of 100 scrapes got the data", ups)
@@ -85,8 +87,8 @@ func TestHAPairSharesListings(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	if n := sim.Requests(); n != 3 {
-		t.Errorf("20 scrapes by two servers made %d API requests, want 3", n)
+	if cp, tp := sim.RequestsTo("/v1/CustomerProfiles"), sim.RequestsTo("/v1/TrustProducts"); cp != 3 || tp != 1 {
+		t.Errorf("20 scrapes by two servers made %d + %d API requests, want 3 + 1", cp, tp)
 	}
 }
 

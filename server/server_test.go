@@ -17,6 +17,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -66,7 +67,7 @@ func testConfig(apiURL string) (*config.Config, error) {
 }
 
 func build(cfg *config.Config) (*collector.Exporter, error) {
-	return collector.New(cfg, collector.Options{})
+	return exporter.New(cfg, exporter.Options{})
 }
 
 func newReloader(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error)) *Reloader {

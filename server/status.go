@@ -19,7 +19,7 @@ import (
 )
 
 // The status page at / is what a person opens first: each listing's
-// health, and the profiles that need action. It is rendered on the server
+// health, and the objects (of every kind) that need action. It is rendered on the server
 // with html/template, which escapes every value (a friendly name is
 // whatever the account's users typed), and needs no JavaScript; the
 // Content-Security-Policy forbids scripts as a second line of defence.
@@ -108,10 +108,11 @@ type statusPage struct {
 	DataColumns, Columns int
 	Accounts             []accountView
 	Rows                 []actionRow
-	// Needing is how many profiles need action in all, of which Rejected,
+	// Needing is how many objects need action in all, of which Rejected,
 	// Expired and Expiring; More is how many the table leaves out.
 	Needing, Rejected, Expired, Expiring, More int
-	// Unlisted names the accounts whose profiles the table cannot show.
+	// Unlisted names the listings (account and resource) whose objects the
+	// table cannot show.
 	Unlisted []string
 }
 
@@ -132,11 +133,11 @@ type accountView struct {
 }
 
 type actionRow struct {
-	Account, FriendlyName, SID, Status string
-	Codes                              []int64
-	ValidUntil, Expiry                 string
-	Expired                            bool
-	Updated                            string
+	Account, Resource, FriendlyName, SID, Status string
+	Codes                                        []int64
+	ValidUntil, Expiry                           string
+	Expired                                      bool
+	Updated                                      string
 }
 
 func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPage {
@@ -155,8 +156,8 @@ func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPa
 	if h.o.EnablePprof {
 		p.Links = append(p.Links, pageLink{"/debug/pprof/", "Profiling"})
 	}
-	accounts := s.Status()
-	for _, a := range accounts {
+	listings := s.Status()
+	for _, a := range listings {
 		if a.State.Snapshot == nil {
 			continue
 		}
@@ -170,42 +171,42 @@ func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPa
 	p.DataColumns = len(p.Statuses) + 3
 	p.Columns = p.DataColumns + 4
 
-	type accountRow struct {
-		account string
-		snapshot.ProfileRecord
+	type listingRow struct {
+		account, resource string
+		snapshot.Record
 	}
-	var rows []accountRow
-	for _, a := range accounts {
-		v := accountOf(a, p.Statuses, now, window)
+	var rows []listingRow
+	for _, a := range listings {
+		v := listingOf(a, p.Statuses, now, window)
 		p.Accounts = append(p.Accounts, v)
 		snap := a.State.Snapshot
 		if snap == nil {
-			p.Unlisted = append(p.Unlisted, a.Account)
+			p.Unlisted = append(p.Unlisted, a.Account+" ("+a.Kind.Title+")")
 			continue
 		}
 		need := snap.NeedingAction(now, window, h.limit)
 		for _, r := range need.Rows {
-			rows = append(rows, accountRow{a.Account, r})
+			rows = append(rows, listingRow{a.Account, a.Kind.Title, r})
 		}
 		p.Rejected += need.Rejected
 		p.Expired += need.Expired
 		p.Expiring += need.Expiring
 	}
-	// Each account's rows are its most urgent, so the first of them all
+	// Each listing's rows are its most urgent, so the first of them all
 	// are the first overall.
-	slices.SortStableFunc(rows, func(a, b accountRow) int { return snapshot.CompareUrgency(&a.ProfileRecord, &b.ProfileRecord) })
+	slices.SortStableFunc(rows, func(a, b listingRow) int { return snapshot.CompareUrgency(&a.Record, &b.Record) })
 	for _, r := range rows[:min(len(rows), h.limit)] {
-		p.Rows = append(p.Rows, actionView(r.account, &r.ProfileRecord, now))
+		p.Rows = append(p.Rows, actionView(r.account, r.resource, &r.Record, now))
 	}
 	p.Needing = p.Rejected + p.Expired + p.Expiring
 	p.More = p.Needing - len(p.Rows)
 	return p
 }
 
-// accountOf is one listing's line in the listings table.
-func accountOf(a collector.AccountStatus, statuses []string, now time.Time, window time.Duration) accountView {
+// listingOf is one listing's line in the listings table.
+func listingOf(a collector.ListingStatus, statuses []string, now time.Time, window time.Duration) accountView {
 	st := a.State
-	v := accountView{Account: a.Account, Resource: a.Resource, State: "pending"}
+	v := accountView{Account: a.Account, Resource: a.Kind.Title, State: "pending"}
 	switch {
 	case st.Up:
 		v.State = "up"
@@ -238,8 +239,8 @@ func accountOf(a collector.AccountStatus, statuses []string, now time.Time, wind
 	return v
 }
 
-func actionView(account string, r *snapshot.ProfileRecord, now time.Time) actionRow {
-	v := actionRow{Account: account, FriendlyName: r.FriendlyName, SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
+func actionView(account, resource string, r *snapshot.Record, now time.Time) actionRow {
+	v := actionRow{Account: account, Resource: resource, FriendlyName: r.FriendlyName, SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
 	if r.HasValidUntil {
 		until := fromUnix(r.ValidUntil)
 		v.ValidUntil = until.UTC().Format(stamp)

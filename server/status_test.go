@@ -13,8 +13,8 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
 const (
@@ -28,7 +28,7 @@ const (
 // one or not).
 type statusAccount struct {
 	name, sid, token string
-	profiles         []simulator.ServedProfile
+	profiles         []simulator.ServedObject
 }
 
 // statusHandlerFor serves the accounts from a simulator and returns the
@@ -62,12 +62,12 @@ func get(t *testing.T, h http.Handler, method, path string) (*httptest.ResponseR
 	return w, string(body)
 }
 
-func profile(sid, name, status string) simulator.ServedProfile {
-	return simulator.ServedProfile{SID: &sid, FriendlyName: &name, Status: &status}
+func profile(sid, name, status string) simulator.ServedObject {
+	return simulator.ServedObject{SID: &sid, FriendlyName: &name, Status: &status}
 }
 
-func rejected(sid, name string, updated time.Time, codes ...int64) simulator.ServedProfile {
-	p := profile(sid, name, snapshot.RejectedStatus)
+func rejected(sid, name string, updated time.Time, codes ...int64) simulator.ServedObject {
+	p := profile(sid, name, kinds.CustomerProfiles.RejectedStatus)
 	p.DateUpdated = &updated
 	for _, c := range codes {
 		p.Errors = append(p.Errors, simulator.ErrorCode{Code: c})
@@ -75,7 +75,7 @@ func rejected(sid, name string, updated time.Time, codes ...int64) simulator.Ser
 	return p
 }
 
-func approved(sid, name string, until time.Time) simulator.ServedProfile {
+func approved(sid, name string, until time.Time) simulator.ServedObject {
 	p := profile(sid, name, "twilio-approved")
 	p.ValidUntil = &until
 	return p
@@ -100,7 +100,7 @@ func TestStatusPageEscapes(t *testing.T) {
 		`</td></tr></table><a href="javascript:alert(3)">x</a>`,
 		`{{.Name}} & <!-- -->`,
 	}
-	var profiles []simulator.ServedProfile
+	var profiles []simulator.ServedObject
 	for i, name := range hostile {
 		profiles = append(profiles, rejected(fmt.Sprintf("BU%032d", i), name, now.Add(-time.Duration(i+1)*time.Hour), 22215))
 	}
@@ -143,7 +143,7 @@ func TestStatusPageEscapes(t *testing.T) {
 func TestStatusPageRows(t *testing.T) {
 	now := time.Now()
 	day := 24 * time.Hour
-	var profiles []simulator.ServedProfile
+	var profiles []simulator.ServedObject
 	for i := range 250 {
 		profiles = append(profiles, rejected(fmt.Sprintf("BUr%031d", i), fmt.Sprintf("Rejected %03d", i), now.Add(-time.Duration(i+1)*time.Minute), 22215+int64(i%3)))
 	}
@@ -155,7 +155,7 @@ func TestStatusPageRows(t *testing.T) {
 	}
 	profiles = append(profiles, approved("BUf0000000000000000000000000000000", "Far", now.Add(90*day)), profile("BUd0000000000000000000000000000000", "Draft", "draft"))
 
-	small := []simulator.ServedProfile{
+	small := []simulator.ServedObject{
 		approved("BUx0000000000000000000000000000000", "Other soon", now.Add(2*day)),
 		rejected("BUy0000000000000000000000000000000", "Other rejected", now, 22219),
 	}
@@ -171,7 +171,7 @@ func TestStatusPageRows(t *testing.T) {
 			}
 			// 251 rejected + 10 expired + 6 expiring within 30 days, 100 shown.
 			for _, want := range []string{
-				"<strong>267</strong> profile(s): 251 rejected, 10 expired, 6 expiring within 30 days",
+				"<strong>267</strong> object(s): 251 rejected, 10 expired, 6 expiring within 30 days",
 				`<p class="more">and 167 more</p>`,
 				`<a href="https://www.twilio.com/docs/errors/22215">22215</a>`,
 				`<a href="https://www.twilio.com/docs/errors/22219">22219</a>`,
@@ -201,7 +201,7 @@ func TestStatusPageRows(t *testing.T) {
 func TestStatusPageExpiry(t *testing.T) {
 	now := time.Now()
 	day := 24 * time.Hour
-	h := statusHandlerFor(t, false, Options{}, statusAccount{"main", statusSID, statusToken, []simulator.ServedProfile{
+	h := statusHandlerFor(t, false, Options{}, statusAccount{"main", statusSID, statusToken, []simulator.ServedObject{
 		approved("BUa0000000000000000000000000000000", "Renew in a week", now.Add(7*day-time.Hour)),
 		approved("BUb0000000000000000000000000000000", "Lapsed", now.Add(-3*day-time.Hour)),
 		approved("BUc0000000000000000000000000000000", "Fine for a year", now.Add(365*day)),
@@ -227,7 +227,7 @@ func TestStatusPageExpiry(t *testing.T) {
 func TestStatusPageFailedAccount(t *testing.T) {
 	now := time.Now()
 	h := statusHandlerFor(t, false, Options{},
-		statusAccount{"good", statusSID, statusToken, []simulator.ServedProfile{rejected("BU00000000000000000000000000000001", "Listed", now, 22215)}},
+		statusAccount{"good", statusSID, statusToken, []simulator.ServedObject{rejected("BU00000000000000000000000000000001", "Listed", now, 22215)}},
 		statusAccount{"refused", statusOtherSID, "planted-wrong-token-91ab", nil})
 	_, body := get(t, h, http.MethodGet, "/")
 	for _, want := range []string{
@@ -236,7 +236,8 @@ func TestStatusPageFailedAccount(t *testing.T) {
 		"authentication failed for account refused: check the auth token",
 		"TrustHub answered HTTP 401: error 20003",
 		"no data: no listing has succeeded yet",
-		"Not included, for want of data: refused.",
+		"Not included, for want of data: refused (Customer-Profiles), refused (Trust Products).",
+		"check the auth token, and that it may read Trust Products",
 		">Listed<",
 	} {
 		if !strings.Contains(body, want) {

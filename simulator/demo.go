@@ -11,6 +11,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 // Demo is a simulator serving generated accounts on a loopback port.
@@ -21,13 +22,14 @@ type Demo struct {
 	accounts []config.AccountSpec
 }
 
-// DemoAccounts names the demo's accounts and how many profiles each has.
+// DemoAccounts names the demo's accounts and how many Customer-Profiles
+// and Trust Products each has.
 var DemoAccounts = []struct {
-	Name     string
-	Profiles int
+	Name                    string
+	Profiles, TrustProducts int
 }{
-	{"demo", 2000},
-	{"demo-subaccount", 350},
+	{"demo", 2000, 300},
+	{"demo-subaccount", 350, 40},
 }
 
 // StartDemo serves the demo accounts on 127.0.0.1, each with a random auth
@@ -43,6 +45,7 @@ func StartDemo(now time.Time) (*Demo, error) {
 			plantHostileName(profiles, now)
 		}
 		sim.AddAccount(sid, token, profiles)
+		sim.SetObjects(sid, kinds.TrustProducts, GenerateTrustProducts(sid, a.TrustProducts, now, uint64(i+1)))
 		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
@@ -63,7 +66,7 @@ const HostileName = "<script>alert(1)</script>"
 
 // plantHostileName renames the first rejected profile and makes it the
 // most recently updated, so that the status page lists it first.
-func plantHostileName(profiles []ServedProfile, now time.Time) {
+func plantHostileName(profiles []ServedObject, now time.Time) {
 	for i := range profiles {
 		if p := &profiles[i]; p.Status != nil && *p.Status == "twilio-rejected" {
 			p.FriendlyName = Ptr(HostileName)

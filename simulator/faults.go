@@ -11,6 +11,9 @@ import (
 type Fault struct {
 	// Times is how many requests the fault applies to; 0 means until cleared.
 	Times int
+	// Path limits the fault to the requests to this path (one kind's
+	// list); empty, it applies to every request.
+	Path string
 	// Delay holds each answer back, as a slow API does.
 	Delay time.Duration
 	// Status answers with this HTTP status and Twilio's error body (with
@@ -47,11 +50,11 @@ func (s *Server) ClearFault() {
 	s.fault = nil
 }
 
-// takeFault returns the fault for this request, counting it down.
-func (s *Server) takeFault() Fault {
+// takeFault returns the fault for a request to path, counting it down.
+func (s *Server) takeFault(path string) Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fault == nil {
+	if s.fault == nil || (s.fault.Path != "" && s.fault.Path != path) {
 		return Fault{}
 	}
 	f := *s.fault

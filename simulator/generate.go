@@ -14,7 +14,7 @@ var DemoErrorCodes = []int64{22215, 22216, 22217, 22218, 22219}
 // same seed and now: in every status, about half approved; of the approved,
 // some expired, some expiring within 7 and 30 days; the rejected with one or
 // two error codes; drafts without valid_until; a few with null names.
-func Generate(accountSID string, n int, now time.Time, seed uint64) []ServedProfile {
+func Generate(accountSID string, n int, now time.Time, seed uint64) []ServedObject {
 	// Seeded, so the same data every time: nothing here is a secret.
 	rng := rand.New(rand.NewPCG(seed, 0x7275737468756221)) //nolint:gosec // G404
 	policies := []string{
@@ -24,11 +24,11 @@ func Generate(accountSID string, n int, now time.Time, seed uint64) []ServedProf
 	adjectives := []string{"Acme", "Blue", "Northern", "Golden", "Rapid", "Quiet", "Bright", "Prime"}
 	nouns := []string{"Dental", "Logistics", "Bakery", "Clinic", "Motors", "Realty", "Fitness", "Travel"}
 	day := 24 * time.Hour
-	out := make([]ServedProfile, 0, n)
+	out := make([]ServedObject, 0, n)
 	for i := range n {
 		created := now.Add(-time.Duration(30+rng.IntN(700)) * day).Truncate(time.Second)
 		updated := created.Add(time.Duration(rng.IntN(30*24)) * time.Hour)
-		p := ServedProfile{
+		p := ServedObject{
 			SID:          Ptr(fmt.Sprintf("BU%016x%016x", seed, uint64(i))),
 			PolicySID:    Ptr(policies[i%len(policies)]),
 			FriendlyName: Ptr(fmt.Sprintf("%s %s %04d", adjectives[rng.IntN(len(adjectives))], nouns[rng.IntN(len(nouns))], i)),
@@ -75,6 +75,35 @@ func Generate(accountSID string, n int, now time.Time, seed uint64) []ServedProf
 			p.FriendlyName = nil // Twilio allows it; the exporter must cope.
 		}
 		out = append(out, p)
+	}
+	return out
+}
+
+// trustProductTypes name the demo's Trust Products, as Twilio's bundles are
+// used: one policy each.
+var trustProductTypes = []string{"A2P Messaging Profile", "SHAKEN/STIR", "CNAM", "Voice Integrity"}
+
+// GenerateTrustProducts makes n plausible Trust Products, as Generate makes
+// profiles (every status, some expiring or expired, the rejected with
+// error codes), with sids of their own, and with the odd errors items the
+// API reference allows: every third rejected one also carries an
+// {"error_code": ...} item, a numeric string, a null or a word.
+func GenerateTrustProducts(accountSID string, n int, now time.Time, seed uint64) []ServedObject {
+	out := Generate(accountSID, n, now, seed|1<<32)
+	odd := []string{`{"error_code": 30701}`, `"22216"`, `null`, `"rejected"`}
+	rejected := 0
+	for i := range out {
+		p := &out[i]
+		if p.FriendlyName != nil {
+			p.FriendlyName = Ptr(trustProductTypes[i%len(trustProductTypes)] + " " + *p.FriendlyName)
+		}
+		if p.Status == nil || *p.Status != "twilio-rejected" {
+			continue
+		}
+		if rejected%3 == 0 {
+			p.Errors = append(p.Errors, ErrorCode{Raw: []byte(odd[rejected/3%len(odd)])})
+		}
+		rejected++
 	}
 	return out
 }

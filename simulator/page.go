@@ -87,18 +87,18 @@ func (f filter) values() url.Values {
 	return v
 }
 
-// page returns the JSON of the profiles on the requested page, and the
+// page returns the JSON of the objects on the requested page, and the
 // offset of the next page's first match, or -1 when this page is the last.
-func (a *account) page(req listRequest) (results [][]byte, next int) {
+func page(objects []stored, req listRequest) (results [][]byte, next int) {
 	// Unfiltered, every profile matches and the offset is an index: start
 	// there rather than scan from the first profile.
 	first := 0
 	if req.filter.empty() {
-		first = min(req.offset, len(a.profiles))
+		first = min(req.offset, len(objects))
 	}
 	matched := first
-	for i := first; i < len(a.profiles); i++ {
-		p := &a.profiles[i]
+	for i := first; i < len(objects); i++ {
+		p := &objects[i]
 		if !req.filter.match(p) {
 			continue
 		}
@@ -126,9 +126,9 @@ func (req listRequest) pageURL(base string, page int, token string) string {
 }
 
 // meta is the page's meta object; fault may bend its next_page_url.
-func (req listRequest) meta(base string, next int, fault Fault) map[string]any {
+func (req listRequest) meta(base, key string, next int, fault Fault) map[string]any {
 	meta := map[string]any{
-		"key":               "results",
+		"key":               key,
 		"page":              req.page,
 		"page_size":         req.pageSize,
 		"url":               req.pageURL(base, req.page, req.token),
@@ -156,12 +156,12 @@ func (req listRequest) meta(base string, next int, fault Fault) map[string]any {
 
 // writePage writes the page: meta, then the profiles' JSON as stored,
 // copied rather than encoded again, padded if fault says so.
-func writePage(w http.ResponseWriter, base string, req listRequest, results [][]byte, next int, fault Fault) {
-	metaJSON, _ := json.Marshal(req.meta(base, next, fault))
+func writePage(w http.ResponseWriter, base, key string, req listRequest, results [][]byte, next int, fault Fault) {
+	metaJSON, _ := json.Marshal(req.meta(base, key, next, fault))
 	var b bytes.Buffer
 	b.WriteString(`{"meta":`)
 	b.Write(metaJSON)
-	b.WriteString(`,"results":[`)
+	b.WriteString(`,"` + key + `":[`)
 	for i, p := range results {
 		if i > 0 {
 			b.WriteByte(',')

@@ -1,7 +1,9 @@
-// Package simulator is a simulated TrustHub Customer-Profiles API, for the
-// exporter's --demo mode and its tests. It follows the API reference: basic
-// auth, PageSize, PageToken and Page, next_page_url, the Status,
-// FriendlyName and PolicySid filters, and Twilio's error body.
+// Package simulator is a simulated Twilio compliance API (TrustHub's
+// Customer-Profiles and Trust Products), for the exporter's --demo mode and
+// its tests. It serves every kind of package kinds on its list path, and
+// follows the API reference: basic auth, PageSize, PageToken and Page,
+// next_page_url, the list key of each kind, the Status, FriendlyName and
+// PolicySid filters, and Twilio's error body.
 package simulator
 
 import (
@@ -12,24 +14,33 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-// listPath is the client's constant, not a copy of it, so the path is
-// written once. The fake still holds the client to the API reference rather
-// than to itself: its own tests request the documented path written out in
-// full, so a wrong ListPath fails them instead of being served.
-const listPath = trusthub.ListPath
+// The list paths and keys are the kinds' declarations, not copies, so they
+// are written once. The fake still holds the client to the API reference
+// rather than to itself: its own tests request the documented paths written
+// out in full, so a wrong declaration fails them instead of being served.
 
-// ErrorCode is one entry of a profile's errors list.
+// ErrorCode is one entry of an object's errors list: {"code": Code}, or
+// Raw as it stands when set, for the odd items the API reference allows.
 type ErrorCode struct {
-	Code int64 `json:"code"`
+	Code int64
+	Raw  json.RawMessage
 }
 
-// ServedProfile is one Customer-Profile as the simulator serves it: every
-// field the API reference shows, as it returns them. A nil pointer is sent
-// as null.
-type ServedProfile struct {
+// MarshalJSON writes the item.
+func (e ErrorCode) MarshalJSON() ([]byte, error) {
+	if e.Raw != nil {
+		return e.Raw, nil
+	}
+	return json.Marshal(map[string]int64{"code": e.Code})
+}
+
+// ServedObject is one Customer-Profile or Trust Product as the simulator
+// serves it: every field the API reference shows, as it returns them. A nil
+// pointer is sent as null.
+type ServedObject struct {
 	SID            *string     `json:"sid"`
 	AccountSID     *string     `json:"account_sid"`
 	PolicySID      *string     `json:"policy_sid"`
@@ -61,7 +72,8 @@ type stored struct {
 }
 
 type account struct {
-	profiles []stored
+	// objects are by kind name.
+	objects map[string][]stored
 }
 
 // Server is an http.Handler serving the simulated API.
@@ -73,6 +85,8 @@ type Server struct {
 	fault *Fault
 
 	requests atomic.Int64
+	// byPath counts requests per path.
+	byPath sync.Map // string -> *atomic.Int64
 }
 
 type user struct {
@@ -86,29 +100,40 @@ func New() *Server {
 }
 
 // AddAccount registers an account that authenticates with its SID and
-// authToken, and replaces its profiles. Each profile's account_sid and url
-// are filled in when nil.
-func (s *Server) AddAccount(accountSID, authToken string, profiles []ServedProfile) {
-	acc := &account{profiles: make([]stored, 0, len(profiles))}
-	for _, p := range profiles {
+// authToken, and replaces its Customer-Profiles (see SetObjects).
+func (s *Server) AddAccount(accountSID, authToken string, profiles []ServedObject) {
+	s.mu.Lock()
+	if s.accounts[accountSID] == nil {
+		s.accounts[accountSID] = &account{objects: map[string][]stored{}}
+	}
+	s.users[accountSID] = user{password: authToken, accountSID: accountSID}
+	s.mu.Unlock()
+	s.SetObjects(accountSID, kinds.CustomerProfiles, profiles)
+}
+
+// SetObjects replaces the account's objects of kind k; the account must
+// have been added. Each object's account_sid and url are filled in when
+// nil.
+func (s *Server) SetObjects(accountSID string, k *kinds.Kind, objects []ServedObject) {
+	list := make([]stored, 0, len(objects))
+	for _, p := range objects {
 		if p.AccountSID == nil {
 			p.AccountSID = Ptr(accountSID)
 		}
 		if p.URL == nil && p.SID != nil {
-			p.URL = Ptr("https://trusthub.twilio.com" + listPath + "/" + *p.SID)
+			p.URL = Ptr("https://trusthub.twilio.com" + k.ListPath + "/" + *p.SID)
 		}
 		b, err := json.Marshal(p)
 		if err != nil {
-			panic(err) // a ServedProfile always encodes
+			panic(err) // a ServedObject always encodes
 		}
-		acc.profiles = append(acc.profiles, stored{
+		list = append(list, stored{
 			status: deref(p.Status), friendlyName: deref(p.FriendlyName), policySID: deref(p.PolicySID), json: b,
 		})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[accountSID] = acc
-	s.users[accountSID] = user{password: authToken, accountSID: accountSID}
+	s.accounts[accountSID].objects[k.Name] = list
 }
 
 // AddAPIKey lets an API key and secret authenticate for an account.
@@ -120,6 +145,25 @@ func (s *Server) AddAPIKey(accountSID, key, secret string) {
 
 // Requests is the number of requests served so far, whatever their answer.
 func (s *Server) Requests() int64 { return s.requests.Load() }
+
+// RequestsTo is the number of requests to path served so far, whatever
+// their answer.
+func (s *Server) RequestsTo(path string) int64 {
+	if n, ok := s.byPath.Load(path); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// kindAt returns the kind listed at path.
+func kindAt(path string) (*kinds.Kind, bool) {
+	for _, k := range kinds.All {
+		if k.ListPath == path {
+			return k, true
+		}
+	}
+	return nil, false
+}
 
 // twilioError is Twilio's error body.
 type twilioError struct {
@@ -143,7 +187,10 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 // the query asks for.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
-	if r.URL.Path != listPath {
+	n, _ := s.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+	k, ok := kindAt(r.URL.Path)
+	if !ok {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
@@ -157,7 +204,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
-	fault := s.takeFault()
+	fault := s.takeFault(r.URL.Path)
 	if applyBefore(w, r, fault) {
 		return
 	}
@@ -166,8 +213,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 20001, err.Error())
 		return
 	}
-	results, next := acc.page(req)
-	writePage(w, "http://"+r.Host+listPath, req, results, next, fault)
+	s.mu.RLock()
+	objects := acc.objects[k.Name]
+	s.mu.RUnlock()
+	results, next := page(objects, req)
+	writePage(w, "http://"+r.Host+k.ListPath, k.ListKey, req, results, next, fault)
 }
 
 // authenticate returns the account whose credentials the request carries,

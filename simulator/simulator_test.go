@@ -42,6 +42,8 @@ func TestErrors(t *testing.T) {
 		code   float64
 	}{
 		{"/v1/CustomerProfiles", false, 401, 20003},
+		{"/v1/TrustProducts", false, 401, 20003},
+		{"/v1/TrustProducts?PageSize=0", true, 400, 20001},
 		{"/v1/CustomerProfiles?PageSize=0", true, 400, 20001},
 		{"/v1/CustomerProfiles?PageSize=1001", true, 400, 20001},
 		{"/v1/CustomerProfiles?PageToken=bogus", true, 400, 20001},
@@ -131,15 +133,15 @@ func TestFilteredPaging(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		query url.Values
-		match func(p ServedProfile) bool
+		match func(p ServedObject) bool
 	}{
-		{"none", url.Values{}, func(ServedProfile) bool { return true }},
-		{"status", url.Values{"Status": {"twilio-approved"}}, func(p ServedProfile) bool { return deref(p.Status) == "twilio-approved" }},
-		{"friendly name", url.Values{"FriendlyName": {named}}, func(p ServedProfile) bool { return deref(p.FriendlyName) == named }},
-		{"policy and status", url.Values{"PolicySid": {policy}, "Status": {"twilio-rejected"}}, func(p ServedProfile) bool {
+		{"none", url.Values{}, func(ServedObject) bool { return true }},
+		{"status", url.Values{"Status": {"twilio-approved"}}, func(p ServedObject) bool { return deref(p.Status) == "twilio-approved" }},
+		{"friendly name", url.Values{"FriendlyName": {named}}, func(p ServedObject) bool { return deref(p.FriendlyName) == named }},
+		{"policy and status", url.Values{"PolicySid": {policy}, "Status": {"twilio-rejected"}}, func(p ServedObject) bool {
 			return deref(p.PolicySID) == policy && deref(p.Status) == "twilio-rejected"
 		}},
-		{"matching nothing", url.Values{"Status": {"no-such-status"}}, func(ServedProfile) bool { return false }},
+		{"matching nothing", url.Values{"Status": {"no-such-status"}}, func(ServedObject) bool { return false }},
 	} {
 		var want []string
 		for _, p := range profiles {

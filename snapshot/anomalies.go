@@ -3,34 +3,35 @@ package snapshot
 import (
 	"slices"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 // MaxAnomalyExamples bounds how many skipped values a listing names (by sid
-// and field) for its log line: enough to find the profiles, bounded however
+// and field) for its log line: enough to find the objects, bounded however
 // odd the listing.
 const MaxAnomalyExamples = 5
 
-// Anomaly names one value the decoder skipped: which profile, which field.
+// Anomaly names one value the decoder skipped: which object, which field.
 // The value itself is never kept: it could be personal data.
 type Anomaly struct {
 	SID   string
-	Field trusthub.Field
+	Field kinds.Field
 }
 
 // Anomalies tallies the values the decoder skipped in one listing (see
-// trusthub.CustomerProfile.Anomalies), over the profiles the listing
+// trusthub.Object.Anomalies), over the objects the listing
 // counted: a result skipped as a repeat of an earlier sid adds nothing.
 type Anomalies struct {
-	// ByField counts skipped values, indexed by trusthub.Field.
-	ByField [trusthub.NumFields]int
+	// ByField counts skipped values, indexed by kinds.Field.
+	ByField [kinds.NumFields]int
 	// Total is the sum of ByField.
 	Total int
 	// Examples are the first of them, at most MaxAnomalyExamples.
 	Examples []Anomaly
 }
 
-func (a *Anomalies) add(p *trusthub.CustomerProfile) {
+func (a *Anomalies) add(p *trusthub.Object) {
 	for _, f := range p.Anomalies {
 		a.ByField[f]++
 		a.Total++

@@ -4,60 +4,61 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 func TestAnomalies(t *testing.T) {
 	var (
-		errs  = trusthub.FieldErrors
-		until = trusthub.FieldValidUntil
+		errs  = kinds.FieldErrors
+		until = kinds.FieldValidUntil
 	)
 	for _, tc := range []struct {
 		name     string
-		profiles []trusthub.CustomerProfile
-		byField  map[trusthub.Field]int
+		profiles []trusthub.Object
+		byField  map[kinds.Field]int
 		examples []Anomaly
 	}{
-		{name: "none", profiles: []trusthub.CustomerProfile{{SID: "BU1"}, {SID: "BU2"}}},
+		{name: "none", profiles: []trusthub.Object{{SID: "BU1"}, {SID: "BU2"}}},
 		{
 			name: "one profile, two fields",
-			profiles: []trusthub.CustomerProfile{
+			profiles: []trusthub.Object{
 				{SID: "BU1"},
-				{SID: "BU2", Anomalies: []trusthub.Field{until, errs, errs}},
+				{SID: "BU2", Anomalies: []kinds.Field{until, errs, errs}},
 			},
-			byField:  map[trusthub.Field]int{until: 1, errs: 2},
+			byField:  map[kinds.Field]int{until: 1, errs: 2},
 			examples: []Anomaly{{"BU2", until}, {"BU2", errs}, {"BU2", errs}},
 		},
 		{
 			name: "a repeated sid counts once; a missing sid counts each time",
-			profiles: []trusthub.CustomerProfile{
-				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
-				{SID: "BU1", Anomalies: []trusthub.Field{errs}},
-				{Anomalies: []trusthub.Field{trusthub.FieldSID}},
-				{Anomalies: []trusthub.Field{trusthub.FieldSID}},
+			profiles: []trusthub.Object{
+				{SID: "BU1", Anomalies: []kinds.Field{errs}},
+				{SID: "BU1", Anomalies: []kinds.Field{errs}},
+				{Anomalies: []kinds.Field{kinds.FieldSID}},
+				{Anomalies: []kinds.Field{kinds.FieldSID}},
 			},
-			byField:  map[trusthub.Field]int{errs: 1, trusthub.FieldSID: 2},
-			examples: []Anomaly{{"BU1", errs}, {"", trusthub.FieldSID}, {"", trusthub.FieldSID}},
+			byField:  map[kinds.Field]int{errs: 1, kinds.FieldSID: 2},
+			examples: []Anomaly{{"BU1", errs}, {"", kinds.FieldSID}, {"", kinds.FieldSID}},
 		},
 		{
 			name: "examples are bounded, counts are not",
-			profiles: []trusthub.CustomerProfile{
-				{SID: "BU1", Anomalies: []trusthub.Field{errs, errs, errs, errs}},
-				{SID: "BU2", Anomalies: []trusthub.Field{until, until, until}},
+			profiles: []trusthub.Object{
+				{SID: "BU1", Anomalies: []kinds.Field{errs, errs, errs, errs}},
+				{SID: "BU2", Anomalies: []kinds.Field{until, until, until}},
 			},
-			byField:  map[trusthub.Field]int{errs: 4, until: 3},
+			byField:  map[kinds.Field]int{errs: 4, until: 3},
 			examples: []Anomaly{{"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU2", until}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := NewBuilder(false)
+			b := NewBuilder(kinds.CustomerProfiles, false)
 			for i := range tc.profiles {
 				_ = b.Add(&tc.profiles[i])
 			}
 			s := b.Done()
 			got := b.Anomalies() // after Done, as after a failed listing
 			total := 0
-			for _, f := range trusthub.Fields {
+			for _, f := range kinds.AllFields {
 				if got.ByField[f] != tc.byField[f] {
 					t.Errorf("%s: %d, want %d", f, got.ByField[f], tc.byField[f])
 				}
@@ -79,11 +80,11 @@ func TestAnomalies(t *testing.T) {
 
 // What Anomalies returns does not change when the builder goes on.
 func TestAnomaliesCopy(t *testing.T) {
-	b := NewBuilder(false)
-	_ = b.Add(&trusthub.CustomerProfile{SID: "BU1", Anomalies: []trusthub.Field{trusthub.FieldStatus}})
+	b := NewBuilder(kinds.CustomerProfiles, false)
+	_ = b.Add(&trusthub.Object{SID: "BU1", Anomalies: []kinds.Field{kinds.FieldStatus}})
 	first := b.Anomalies()
 	first.Examples[0].SID = "changed"
-	_ = b.Add(&trusthub.CustomerProfile{SID: "BU2", Anomalies: []trusthub.Field{trusthub.FieldErrors}})
+	_ = b.Add(&trusthub.Object{SID: "BU2", Anomalies: []kinds.Field{kinds.FieldErrors}})
 	if got := b.Anomalies(); got.Examples[0].SID != "BU1" || got.Total != 2 || first.Total != 1 {
 		t.Errorf("anomalies = %+v after a copy was changed; the copy = %+v", got, first)
 	}

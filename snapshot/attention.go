@@ -7,11 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
-
-// RejectedStatus is the status of a profile Twilio refused.
-const RejectedStatus = "twilio-rejected"
 
 // AttentionLimit is how many records of each kind a snapshot keeps for the
 // status page, whatever per_profile_metrics says: the page lists at most
@@ -19,31 +17,32 @@ const RejectedStatus = "twilio-rejected"
 const AttentionLimit = 100
 
 // attention keeps the few records the status page lists, in bounded memory:
-// the AttentionLimit rejected profiles updated most recently, and the
-// AttentionLimit other profiles with the earliest valid_until. Both orders
+// the AttentionLimit rejected objects updated most recently, and the
+// AttentionLimit other objects with the earliest valid_until. Both orders
 // are fixed when the listing is made, so whenever the page is rendered
-// later, its first rows are among these: the profiles inside the expiry
+// later, its first rows are among these: the objects inside the expiry
 // window at any moment are a prefix of the order by valid_until. A snapshot
-// of 100,000 profiles thus holds 200 records here rather than 100,000.
+// of 100,000 objects thus holds 200 records here rather than 100,000.
 type attention struct {
+	kind               *kinds.Kind
 	rejected, byExpiry bounded
-	// rejectedValidUntil is the sorted valid_until of rejected profiles,
-	// which Snapshot.validUntil also holds: subtracted so that no profile
+	// rejectedValidUntil is the sorted valid_until of rejected objects,
+	// which Snapshot.validUntil also holds: subtracted so that no object
 	// is counted twice on the page.
 	rejectedValidUntil []float64
 }
 
 // bounded keeps the AttentionLimit most urgent records offered to it.
 type bounded struct {
-	recs []ProfileRecord
+	recs []Record
 	// Once recs has been cut down, worst is the least urgent record kept
 	// then: a record no more urgent than it can never be among the first,
 	// so most offers end in one comparison, without a copy.
-	worst ProfileRecord
+	worst Record
 	cut   bool
 }
 
-func (b *bounded) offer(rec *ProfileRecord) {
+func (b *bounded) offer(rec *Record) {
 	if b.cut && CompareUrgency(rec, &b.worst) >= 0 {
 		return
 	}
@@ -62,17 +61,17 @@ func (b *bounded) offer(rec *ProfileRecord) {
 // seal sorts what is kept and lets go of the rest.
 func (b *bounded) seal() {
 	b.recs = slices.Clip(mostUrgent(b.recs))
-	b.worst = ProfileRecord{}
+	b.worst = Record{}
 }
 
-// add considers one profile, status being its canonical status. Only a
-// rejected profile or one with a valid_until is offered.
-func (a *attention) add(p *trusthub.CustomerProfile, status string) {
-	rejected := status == RejectedStatus
+// add considers one object, status being its canonical status. Only a
+// rejected object or one with a valid_until is offered.
+func (a *attention) add(p *trusthub.Object, status string) {
+	rejected := status == a.kind.RejectedStatus
 	if !rejected && p.ValidUntil.IsZero() {
 		return
 	}
-	rec := ProfileRecord{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, ErrorCodes: p.ErrorCodes}
+	rec := Record{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, ErrorCodes: p.ErrorCodes, Rejected: rejected}
 	if !p.ValidUntil.IsZero() {
 		rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
 	}
@@ -97,8 +96,8 @@ func (a *attention) seal() {
 }
 
 // mostUrgent sorts rs by CompareUrgency and keeps the first AttentionLimit.
-func mostUrgent(rs []ProfileRecord) []ProfileRecord {
-	slices.SortFunc(rs, func(a, b ProfileRecord) int { return CompareUrgency(&a, &b) })
+func mostUrgent(rs []Record) []Record {
+	slices.SortFunc(rs, func(a, b Record) int { return CompareUrgency(&a, &b) })
 	if len(rs) <= AttentionLimit {
 		return rs
 	}
@@ -106,12 +105,12 @@ func mostUrgent(rs []ProfileRecord) []ProfileRecord {
 	return rs[:AttentionLimit]
 }
 
-// CompareUrgency orders the status page's rows: rejected profiles first,
+// CompareUrgency orders the status page's rows: rejected objects first,
 // the most recently updated first (one without date_updated last); then the
 // others by valid_until, the earliest first, so that the expired come
 // before the soonest to expire. Ties go by sid.
-func CompareUrgency(a, b *ProfileRecord) int {
-	ar, br := a.Status == RejectedStatus, b.Status == RejectedStatus
+func CompareUrgency(a, b *Record) int {
+	ar, br := a.Rejected, b.Rejected
 	switch {
 	case ar && !br:
 		return -1
@@ -144,35 +143,35 @@ func compareTimes(x float64, hasX bool, y float64, hasY bool) int {
 }
 
 // Needing is what needs action at one moment: the most urgent records, and
-// how many profiles of each kind there are in all.
+// how many objects of each kind there are in all.
 type Needing struct {
 	// Rows are in CompareUrgency's order.
-	Rows []ProfileRecord
-	// Rejected counts the rejected profiles; Expired and Expiring the
+	Rows []Record
+	// Rejected counts the rejected objects; Expired and Expiring the
 	// others whose valid_until is at or before now, or after now and
 	// within the window.
 	Rejected, Expired, Expiring int
 }
 
-// Total is how many profiles need action.
+// Total is how many objects need action.
 func (n Needing) Total() int { return n.Rejected + n.Expired + n.Expiring }
 
-// NeedingAction returns what needs action at now: the rejected profiles,
+// NeedingAction returns what needs action at now: the rejected objects,
 // then the others whose valid_until is at or before now+within (expired,
 // or expiring within the window). It keeps at most limit rows (at most
 // AttentionLimit).
 func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int) Needing {
 	limit = min(limit, AttentionLimit)
 	upTo := func(t float64) int {
-		// Rejected profiles are in validUntil too; they count as rejected.
+		// Rejected objects are in validUntil too; they count as rejected.
 		n := func(sorted []float64) int { return sort.Search(len(sorted), func(i int) bool { return sorted[i] > t }) }
 		return n(s.validUntil) - n(s.attention.rejectedValidUntil)
 	}
 	end := unix(now.Add(within))
 	expired := upTo(unix(now))
-	n := Needing{Rejected: s.Statuses[RejectedStatus], Expired: expired, Expiring: upTo(end) - expired}
+	n := Needing{Rejected: s.Statuses[s.Kind.RejectedStatus], Expired: expired, Expiring: upTo(end) - expired}
 
-	n.Rows = make([]ProfileRecord, 0, min(limit, n.Total()))
+	n.Rows = make([]Record, 0, min(limit, n.Total()))
 	rejected := s.attention.rejected.recs
 	n.Rows = append(n.Rows, rejected[:min(limit, len(rejected))]...)
 	for _, p := range s.attention.byExpiry.recs {
@@ -184,7 +183,7 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	return n
 }
 
-// StatusCount is the number of profiles in one status.
+// StatusCount is the number of objects in one status.
 type StatusCount struct {
 	Status string
 	N      int
@@ -194,12 +193,12 @@ type StatusCount struct {
 // the documented statuses in their review order, then any other by name.
 func (s *Snapshot) StatusCounts() []StatusCount {
 	out := make([]StatusCount, 0, len(s.Statuses))
-	for _, st := range trusthub.Statuses {
+	for _, st := range s.Kind.Statuses {
 		out = append(out, StatusCount{st, s.Statuses[st]})
 	}
 	var others []StatusCount
 	for st, n := range s.Statuses {
-		if !slices.Contains(trusthub.Statuses, st) {
+		if !s.Kind.Documented(st) {
 			others = append(others, StatusCount{st, n})
 		}
 	}

@@ -7,20 +7,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 var attNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func snapshotOf(keep bool, profiles []trusthub.CustomerProfile) *Snapshot {
-	b := NewBuilder(keep)
+func snapshotOf(keep bool, profiles []trusthub.Object) *Snapshot {
+	b := NewBuilder(kinds.CustomerProfiles, keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
 	}
 	return b.Done()
 }
 
-func sids(rows []ProfileRecord) []string {
+func sids(rows []Record) []string {
 	out := make([]string, len(rows))
 	for i, r := range rows {
 		out[i] = r.SID
@@ -30,15 +31,15 @@ func sids(rows []ProfileRecord) []string {
 
 func TestNeedingAction(t *testing.T) {
 	day := 24 * time.Hour
-	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.CustomerProfile {
-		return trusthub.CustomerProfile{SID: sid, Status: RejectedStatus, DateUpdated: updated, ErrorCodes: codes}
+	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.Object {
+		return trusthub.Object{SID: sid, Status: "twilio-rejected", DateUpdated: updated, ErrorCodes: codes}
 	}
-	approved := func(sid string, until time.Time) trusthub.CustomerProfile {
-		return trusthub.CustomerProfile{SID: sid, Status: "twilio-approved", ValidUntil: until}
+	approved := func(sid string, until time.Time) trusthub.Object {
+		return trusthub.Object{SID: sid, Status: "twilio-approved", ValidUntil: until}
 	}
 	for _, tc := range []struct {
 		name     string
-		profiles []trusthub.CustomerProfile
+		profiles []trusthub.Object
 		within   time.Duration
 		limit    int
 		want     []string
@@ -46,7 +47,7 @@ func TestNeedingAction(t *testing.T) {
 	}{
 		{
 			name: "rejected newest first, one without date last, then by expiry",
-			profiles: []trusthub.CustomerProfile{
+			profiles: []trusthub.Object{
 				approved("BUsoon", attNow.Add(2*day)),
 				rejected("BUold", attNow.Add(-30*day), 22215),
 				approved("BUlong-expired", attNow.Add(-40*day)),
@@ -63,7 +64,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "the limit cuts the rows, not the counts",
-			profiles: []trusthub.CustomerProfile{
+			profiles: []trusthub.Object{
 				rejected("BUr1", attNow.Add(-2*day)), rejected("BUr2", attNow.Add(-day)),
 				approved("BUe1", attNow.Add(-day)), approved("BUe2", attNow.Add(day)),
 			},
@@ -73,8 +74,8 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "a rejected profile with a valid_until counts once, as rejected",
-			profiles: []trusthub.CustomerProfile{
-				{SID: "BUrv", Status: RejectedStatus, ValidUntil: attNow.Add(-day), DateUpdated: attNow.Add(-day)},
+			profiles: []trusthub.Object{
+				{SID: "BUrv", Status: "twilio-rejected", ValidUntil: attNow.Add(-day), DateUpdated: attNow.Add(-day)},
 				approved("BUe", attNow.Add(-2*day)),
 			},
 			within: 7 * day, limit: 10,
@@ -83,14 +84,14 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name:     "nothing needs action",
-			profiles: []trusthub.CustomerProfile{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
+			profiles: []trusthub.Object{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
 			within:   30 * day, limit: 10,
 			want:   []string{},
 			counts: [3]int{0, 0, 0},
 		},
 		{
 			name:     "no window: only the expired",
-			profiles: []trusthub.CustomerProfile{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
+			profiles: []trusthub.Object{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
 			within:   0, limit: 10,
 			want:   []string{"BUe"},
 			counts: [3]int{0, 1, 0},
@@ -117,12 +118,12 @@ func TestNeedingAction(t *testing.T) {
 func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: a reproducible fixture
 	day := 24 * time.Hour
-	var profiles []trusthub.CustomerProfile
+	var profiles []trusthub.Object
 	for i := range 3000 {
-		p := trusthub.CustomerProfile{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
+		p := trusthub.Object{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
 		switch r := rng.IntN(10); {
 		case r < 3:
-			p.Status = RejectedStatus
+			p.Status = "twilio-rejected"
 			if rng.IntN(20) > 0 {
 				p.DateUpdated = attNow.Add(-time.Duration(rng.IntN(400*24)) * time.Hour)
 			}
@@ -150,11 +151,11 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	} {
 		at := attNow.Add(tc.later)
 		end, nowSecs := unix(at.Add(tc.within)), unix(at)
-		var all []ProfileRecord
+		var all []Record
 		var want [3]int
-		for _, p := range s.Profiles {
+		for _, p := range s.Records {
 			switch {
-			case p.Status == RejectedStatus:
+			case p.Status == "twilio-rejected":
 				want[0]++
 			case p.HasValidUntil && p.ValidUntil <= nowSecs:
 				want[1]++
@@ -165,7 +166,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 			}
 			all = append(all, p)
 		}
-		slices.SortFunc(all, func(a, b ProfileRecord) int { return CompareUrgency(&a, &b) })
+		slices.SortFunc(all, func(a, b Record) int { return CompareUrgency(&a, &b) })
 		wantRows := sids(all[:min(len(all), tc.limit, AttentionLimit)])
 
 		n := s.NeedingAction(at, tc.within, tc.limit)
@@ -179,7 +180,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 }
 
 func TestStatusCounts(t *testing.T) {
-	s := snapshotOf(false, []trusthub.CustomerProfile{
+	s := snapshotOf(false, []trusthub.Object{
 		{SID: "BU1", Status: "twilio-approved"}, {SID: "BU2", Status: "zz-new"}, {SID: "BU3", Status: "aa-new"}, {SID: "BU4"},
 	})
 	var got []string

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
@@ -40,8 +41,8 @@ func BenchmarkDecodeAndAggregatePage(b *testing.B) {
 			b.SetBytes(int64(len(page)))
 			b.ReportAllocs()
 			for b.Loop() {
-				builder := snapshot.NewBuilder(keep)
-				if _, err := trusthub.DecodePage(bytes.NewReader(page), builder.Add); err != nil {
+				builder := snapshot.NewBuilder(kinds.CustomerProfiles, keep)
+				if _, err := trusthub.DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, builder.Add); err != nil {
 					b.Fatal(err)
 				}
 				if s := builder.Done(); s.Total != 1000 {

@@ -4,13 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func build(keep bool, profiles ...trusthub.CustomerProfile) *Snapshot {
-	b := NewBuilder(keep)
+func build(keep bool, profiles ...trusthub.Object) *Snapshot {
+	b := NewBuilder(kinds.CustomerProfiles, keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
 	}
@@ -20,13 +21,13 @@ func build(keep bool, profiles ...trusthub.CustomerProfile) *Snapshot {
 func TestExpiryBoundaries(t *testing.T) {
 	day := 24 * time.Hour
 	s := build(false,
-		trusthub.CustomerProfile{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
-		trusthub.CustomerProfile{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
-		trusthub.CustomerProfile{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
-		trusthub.CustomerProfile{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
-		trusthub.CustomerProfile{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
-		trusthub.CustomerProfile{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
-		trusthub.CustomerProfile{SID: "BU7"},                                                   // null: never expires, never counts
+		trusthub.Object{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
+		trusthub.Object{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
+		trusthub.Object{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
+		trusthub.Object{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
+		trusthub.Object{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
+		trusthub.Object{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
+		trusthub.Object{SID: "BU7"},                                                   // null: never expires, never counts
 	)
 	if got := s.Expired(now); got != 2 {
 		t.Errorf("expired = %d, want 2", got)
@@ -48,12 +49,12 @@ func TestExpiryBoundaries(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	s := build(true,
-		trusthub.CustomerProfile{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
-		trusthub.CustomerProfile{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
-		trusthub.CustomerProfile{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
-		trusthub.CustomerProfile{SID: "BU3", Status: "twilio-suspended"},
-		trusthub.CustomerProfile{SID: "", Status: ""},
-		trusthub.CustomerProfile{SID: "", Status: "draft"}, // no sid: cannot be a repeat
+		trusthub.Object{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
+		trusthub.Object{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
+		trusthub.Object{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
+		trusthub.Object{SID: "BU3", Status: "twilio-suspended"},
+		trusthub.Object{SID: "", Status: ""},
+		trusthub.Object{SID: "", Status: "draft"}, // no sid: cannot be a repeat
 	)
 	want := map[string]int{"draft": 1, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 2, "twilio-suspended": 1, UnknownStatus: 1}
 	if len(s.Statuses) != len(want) {
@@ -67,30 +68,30 @@ func TestCounts(t *testing.T) {
 	if s.ErrorCodes[1] != 1 || s.ErrorCodes[2] != 2 || len(s.ErrorCodes) != 2 {
 		t.Errorf("error codes = %v, want map[1:1 2:2]", s.ErrorCodes)
 	}
-	if s.Total != 5 || s.Duplicates != 1 || len(s.Profiles) != 5 {
-		t.Errorf("total %d, duplicates %d, profiles kept %d; want 5, 1, 5", s.Total, s.Duplicates, len(s.Profiles))
+	if s.Total != 5 || s.Duplicates != 1 || len(s.Records) != 5 {
+		t.Errorf("total %d, duplicates %d, profiles kept %d; want 5, 1, 5", s.Total, s.Duplicates, len(s.Records))
 	}
-	if p := s.Profiles[0]; p.SID != "BU1" || p.Status != "twilio-rejected" {
+	if p := s.Records[0]; p.SID != "BU1" || p.Status != "twilio-rejected" {
 		t.Errorf("first kept profile = %+v, want the first BU1", p)
 	}
 }
 
 func TestProfilesOnlyWhenKept(t *testing.T) {
-	s := build(false, trusthub.CustomerProfile{SID: "BU1", Status: "draft"})
-	if s.Profiles != nil {
-		t.Errorf("profiles kept without per-profile metrics: %v", s.Profiles)
+	s := build(false, trusthub.Object{SID: "BU1", Status: "draft"})
+	if s.Records != nil {
+		t.Errorf("profiles kept without per-profile metrics: %v", s.Records)
 	}
 }
 
 // The decoder reuses the profile it hands over; the builder must copy.
 func TestAddCopies(t *testing.T) {
-	b := NewBuilder(true)
-	p := trusthub.CustomerProfile{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
+	b := NewBuilder(kinds.CustomerProfiles, true)
+	p := trusthub.Object{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
 	_ = b.Add(&p)
 	p.SID, p.ErrorCodes[0] = "BU2", 8
 	_ = b.Add(&p)
 	s := b.Done()
-	if s.Profiles[0].SID != "BU1" || s.ErrorCodes[7] != 1 || s.ErrorCodes[8] != 1 {
-		t.Errorf("profiles %v, codes %v", s.Profiles, s.ErrorCodes)
+	if s.Records[0].SID != "BU1" || s.ErrorCodes[7] != 1 || s.ErrorCodes[8] != 1 {
+		t.Errorf("profiles %v, codes %v", s.Records, s.ErrorCodes)
 	}
 }

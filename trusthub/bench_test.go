@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 // benchPage builds a page of n results from one result's JSON, with the
@@ -39,7 +41,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if _, err := DecodePage(bytes.NewReader(page), func(*CustomerProfile) error { n++; return nil }); err != nil || n != 1000 {
+				if _, err := DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, func(*Object) error { n++; return nil }); err != nil || n != 1000 {
 					b.Fatalf("%d profiles, %v", n, err)
 				}
 			}

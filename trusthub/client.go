@@ -1,5 +1,6 @@
-// Package trusthub is a client for the part of Twilio's TrustHub API the
-// exporter uses: listing Customer-Profiles, page by page.
+// Package trusthub is a client for the part of Twilio's compliance APIs the
+// exporter uses: listing the objects of a kind (see package kinds), page by
+// page.
 package trusthub
 
 import (
@@ -15,10 +16,9 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-)
 
-// ListPath is where the API lists Customer-Profiles, below the base URL.
-const ListPath = "/v1/CustomerProfiles"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
+)
 
 const (
 	// DefaultMaxPageBytes bounds what is read of one answer. A full page of
@@ -31,20 +31,31 @@ const (
 	MaxPages = 10000
 )
 
-// Statuses are the Customer-Profile statuses that the API reference documents,
-// in the order of the review pipeline.
-var Statuses = []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"}
-
-// Filter narrows a listing; empty fields are not sent.
+// Filter narrows a listing; empty fields are not sent, nor those the kind
+// listed does not take.
 type Filter struct {
 	Status       string
 	FriendlyName string
 	PolicySID    string
 }
 
+// Value is the filter's value for f.
+func (f Filter) Value(which kinds.Filter) string {
+	switch which {
+	case kinds.FilterStatus:
+		return f.Status
+	case kinds.FilterFriendlyName:
+		return f.FriendlyName
+	case kinds.FilterPolicySID:
+		return f.PolicySID
+	}
+	return ""
+}
+
 // Options configure a Client.
 type Options struct {
-	// BaseURL is the API's scheme and host, e.g. https://trusthub.twilio.com.
+	// BaseURL is the TrustHub API's scheme and host, e.g.
+	// https://trusthub.twilio.com: the base of kinds.TrustHub.
 	BaseURL string
 	// Auth is the basic-auth user and password (or password file, re-read
 	// on every request).
@@ -61,8 +72,9 @@ type Options struct {
 	Retry RetryPolicy
 }
 
-// Client lists Customer-Profiles of one account. It is safe for concurrent
-// use, though the exporter runs one listing per account at a time.
+// Client lists the objects of one account, of any kind. It is safe for
+// concurrent use: the exporter runs one listing per (account, kind) at a
+// time, and the kinds of an account at once, over one connection pool.
 type Client struct {
 	base     *url.URL
 	http     *http.Client
@@ -72,7 +84,13 @@ type Client struct {
 	retry    RetryPolicy
 
 	mu       sync.Mutex
-	requests map[int]uint64
+	requests map[requestKey]uint64
+}
+
+// requestKey counts requests by kind and answer.
+type requestKey struct {
+	kind string
+	code int
 }
 
 // New builds a Client. The HTTP client never follows redirects, so the
@@ -104,17 +122,20 @@ func New(o Options) (*Client, error) {
 	}
 	return &Client{
 		base: base, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
-		retry: o.Retry, requests: map[int]uint64{},
+		retry: o.Retry, requests: map[requestKey]uint64{},
 	}, nil
 }
 
-// Requests returns how many requests got an answer, by HTTP status code.
-func (c *Client) Requests() map[int]uint64 {
+// Requests returns how many requests listing kind k got an answer, by HTTP
+// status code.
+func (c *Client) Requests(k *kinds.Kind) map[int]uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[int]uint64, len(c.requests))
-	for k, v := range c.requests {
-		out[k] = v
+	out := map[int]uint64{}
+	for key, v := range c.requests {
+		if key.kind == k.Name {
+			out[key.code] = v
+		}
 	}
 	return out
 }
@@ -143,19 +164,22 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// List fetches every page of the account's Customer-Profiles, in order,
-// calling fn for each profile (see DecodePage). It returns the number of
+// List fetches every page of the account's objects of kind k, in order,
+// calling fn for each object (see DecodePage). It returns the number of
 // pages fetched. A request refused with 429 or 5xx, or lost in transport,
 // is retried with backoff while ctx allows; nothing else is.
-func (c *Client) List(ctx context.Context, f Filter, fn func(*CustomerProfile) error) (int, error) {
-	next := c.firstPageURL(f)
+func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Object) error) (int, error) {
+	if k.Host != kinds.TrustHub {
+		return 0, fmt.Errorf("no base URL for the host of %s", k.Name)
+	}
+	next := c.firstPageURL(k, f)
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
 		if pages == c.maxPages {
 			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_url never ended", c.maxPages)}
 		}
 		seen[next] = true
-		meta, err := c.page(ctx, next, fn)
+		meta, err := c.page(ctx, k, next, fn)
 		if err != nil {
 			return pages, fmt.Errorf("page %d: %w", pages, err)
 		}
@@ -173,20 +197,16 @@ func (c *Client) List(ctx context.Context, f Filter, fn func(*CustomerProfile) e
 	}
 }
 
-func (c *Client) firstPageURL(f Filter) string {
+func (c *Client) firstPageURL(k *kinds.Kind, f Filter) string {
 	q := url.Values{}
 	q.Set("PageSize", strconv.Itoa(c.pageSize))
-	if f.Status != "" {
-		q.Set("Status", f.Status)
-	}
-	if f.FriendlyName != "" {
-		q.Set("FriendlyName", f.FriendlyName)
-	}
-	if f.PolicySID != "" {
-		q.Set("PolicySid", f.PolicySID)
+	for _, which := range k.Filters {
+		if v := f.Value(which); v != "" {
+			q.Set(which.Param(), v)
+		}
 	}
 	u := *c.base
-	u.Path = u.Path + ListPath
+	u.Path = u.Path + k.ListPath
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -205,11 +225,11 @@ func (c *Client) sameOrigin(raw string) (string, error) {
 }
 
 // page fetches one page, retrying what may succeed later.
-func (c *Client) page(ctx context.Context, u string, fn func(*CustomerProfile) error) (Meta, error) {
+func (c *Client) page(ctx context.Context, k *kinds.Kind, u string, fn func(*Object) error) (Meta, error) {
 	for attempt := 1; ; attempt++ {
-		resp, err := c.get(ctx, u) //nolint:bodyclose // decode closes it
+		resp, err := c.get(ctx, k, u) //nolint:bodyclose // decode closes it
 		if err == nil {
-			meta, err := c.decode(resp, fn)
+			meta, err := c.decode(resp, k, fn)
 			return meta, err
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt == c.retry.Attempts {
@@ -235,7 +255,7 @@ func (c *Client) page(ctx context.Context, u string, fn func(*CustomerProfile) e
 
 // get sends one request. It returns the response only for a 200; any other
 // answer is read into an *APIError and closed.
-func (c *Client) get(ctx context.Context, u string) (*http.Response, error) {
+func (c *Client) get(ctx context.Context, k *kinds.Kind, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -246,7 +266,7 @@ func (c *Client) get(ctx context.Context, u string) (*http.Response, error) {
 		return nil, &NetworkError{err}
 	}
 	c.mu.Lock()
-	c.requests[resp.StatusCode]++
+	c.requests[requestKey{k.Name, resp.StatusCode}]++
 	c.mu.Unlock()
 	if resp.StatusCode == http.StatusOK {
 		return resp, nil
@@ -259,10 +279,10 @@ func (c *Client) get(ctx context.Context, u string) (*http.Response, error) {
 	return nil, apiErr
 }
 
-func (c *Client) decode(resp *http.Response, fn func(*CustomerProfile) error) (Meta, error) {
+func (c *Client) decode(resp *http.Response, k *kinds.Kind, fn func(*Object) error) (Meta, error) {
 	defer closeBody(resp)
 	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
-	meta, err := DecodePage(lr, fn)
+	meta, err := DecodePage(lr, k, fn)
 	if lr.N <= 0 {
 		return meta, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
 	}

@@ -16,6 +16,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -46,8 +47,13 @@ func tokenAuth() *promconfig.BasicAuth {
 
 func collectSIDs(t *testing.T, c *trusthub.Client, f trusthub.Filter) ([]string, int) {
 	t.Helper()
+	return collectKind(t, c, kinds.CustomerProfiles, f)
+}
+
+func collectKind(t *testing.T, c *trusthub.Client, k *kinds.Kind, f trusthub.Filter) ([]string, int) {
+	t.Helper()
 	var sids []string
-	pages, err := c.List(context.Background(), f, func(p *trusthub.CustomerProfile) error {
+	pages, err := c.List(context.Background(), k, f, func(p *trusthub.Object) error {
 		sids = append(sids, p.SID)
 		return nil
 	})
@@ -57,6 +63,7 @@ func collectSIDs(t *testing.T, c *trusthub.Client, f trusthub.Filter) ([]string,
 	return sids, pages
 }
 
+// Every kind pages the same way, each under its own path and list key.
 func TestListFollowsPages(t *testing.T) {
 	for _, tc := range []struct {
 		profiles, pageSize, wantPages int
@@ -67,30 +74,41 @@ func TestListFollowsPages(t *testing.T) {
 		{1001, 1000, 2},
 		{0, 1000, 1},
 	} {
-		t.Run(fmt.Sprintf("%d by %d", tc.profiles, tc.pageSize), func(t *testing.T) {
-			sim := simulator.New()
-			profiles := simulator.Generate(accountSID, tc.profiles, now, 1)
-			sim.AddAccount(accountSID, token, profiles)
-			srv := httptest.NewServer(sim)
-			defer srv.Close()
+		for _, k := range kinds.All {
+			t.Run(fmt.Sprintf("%s %d by %d", k.Name, tc.profiles, tc.pageSize), func(t *testing.T) {
+				listFollowsPages(t, k, tc.profiles, tc.pageSize, tc.wantPages)
+			})
+		}
+	}
+}
 
-			c := newClient(t, srv.URL, tokenAuth(), tc.pageSize)
-			sids, pages := collectSIDs(t, c, trusthub.Filter{})
-			if pages != tc.wantPages || sim.Requests() != int64(tc.wantPages) {
-				t.Errorf("pages = %d, simulator saw %d requests; want %d", pages, sim.Requests(), tc.wantPages)
-			}
-			if len(sids) != len(profiles) {
-				t.Fatalf("listed %d profiles, want %d", len(sids), len(profiles))
-			}
-			for i, p := range profiles {
-				if sids[i] != *p.SID {
-					t.Fatalf("profile %d is %s, want %s: pages out of order", i, sids[i], *p.SID)
-				}
-			}
-			if got := c.Requests()[200]; got != uint64(tc.wantPages) {
-				t.Errorf("client counted %d answers with 200, want %d", got, tc.wantPages)
-			}
-		})
+// listFollowsPages lists n objects of kind k, pageSize at a time.
+func listFollowsPages(t *testing.T, k *kinds.Kind, n, pageSize, wantPages int) {
+	sim := simulator.New()
+	sim.AddAccount(accountSID, token, nil)
+	profiles := simulator.Generate(accountSID, n, now, 1)
+	sim.SetObjects(accountSID, k, profiles)
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+
+	c := newClient(t, srv.URL, tokenAuth(), pageSize)
+	sids, pages := collectKind(t, c, k, trusthub.Filter{})
+	if pages != wantPages || sim.Requests() != int64(wantPages) {
+		t.Errorf("pages = %d, simulator saw %d requests; want %d", pages, sim.Requests(), wantPages)
+	}
+	if len(sids) != len(profiles) {
+		t.Fatalf("listed %d profiles, want %d", len(sids), len(profiles))
+	}
+	for i, p := range profiles {
+		if sids[i] != *p.SID {
+			t.Fatalf("profile %d is %s, want %s: pages out of order", i, sids[i], *p.SID)
+		}
+	}
+	if got := c.Requests(k)[200]; got != uint64(wantPages) {
+		t.Errorf("client counted %d answers with 200, want %d", got, wantPages)
+	}
+	if got := sim.RequestsTo(k.ListPath); got != int64(wantPages) {
+		t.Errorf("simulator saw %d requests to %s, want %d", got, k.ListPath, wantPages)
 	}
 }
 
@@ -102,7 +120,7 @@ func TestListFilters(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 7)
 
-	count := func(keep func(simulator.ServedProfile) bool) int {
+	count := func(keep func(simulator.ServedObject) bool) int {
 		n := 0
 		for _, p := range profiles {
 			if keep(p) {
@@ -122,12 +140,12 @@ func TestListFilters(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		filter trusthub.Filter
-		keep   func(simulator.ServedProfile) bool
+		keep   func(simulator.ServedObject) bool
 	}{
-		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.ServedProfile) bool { return deref(p.Status) == "twilio-rejected" }},
-		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.ServedProfile) bool { return deref(p.PolicySID) == policy }},
-		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.ServedProfile) bool { return deref(p.FriendlyName) == name }},
-		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.ServedProfile) bool {
+		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.ServedObject) bool { return deref(p.Status) == "twilio-rejected" }},
+		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.ServedObject) bool { return deref(p.PolicySID) == policy }},
+		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.ServedObject) bool { return deref(p.FriendlyName) == name }},
+		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.ServedObject) bool {
 			return deref(p.Status) == "draft" && deref(p.PolicySID) == policy
 		}},
 	} {
@@ -166,7 +184,7 @@ func TestListAuthFailure(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	var apiErr *trusthub.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !trusthub.IsAuth(err) {
 		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
@@ -177,8 +195,8 @@ func TestListAuthFailure(t *testing.T) {
 	if want := "page 0: TrustHub answered HTTP 401: error 20003: Authenticate (https://www.twilio.com/docs/errors/20003)"; err.Error() != want {
 		t.Errorf("error text = %q, want %q", err, want)
 	}
-	if c.Requests()[401] != 1 {
-		t.Errorf("requests by code = %v, want one 401", c.Requests())
+	if c.Requests(kinds.CustomerProfiles)[401] != 1 {
+		t.Errorf("requests by code = %v, want one 401", c.Requests(kinds.CustomerProfiles))
 	}
 }
 
@@ -194,7 +212,7 @@ func TestTokenFileRotation(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
 	list := func() error {
-		_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+		_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 		return err
 	}
 	if err := list(); !trusthub.IsAuth(err) {
@@ -228,7 +246,7 @@ func TestListRefusesOtherHost(t *testing.T) {
 	defer other.Close()
 	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
 		t.Fatalf("error = %v, want a refusal to follow", err)
 	}
@@ -243,7 +261,7 @@ func TestListStopsAtRepeatedPage(t *testing.T) {
 		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
 	})
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
 		t.Fatalf("error = %v, want a repeat to be detected", err)
 	}
@@ -258,7 +276,7 @@ func TestListNonJSONError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
@@ -277,7 +295,7 @@ func TestListHonoursContext(t *testing.T) {
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 // An answer is read through a size limit: a server that never stops
@@ -26,7 +28,7 @@ func TestPageSizeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.List(context.Background(), Filter{}, func(*CustomerProfile) error { return nil })
+	_, err = c.List(context.Background(), kinds.CustomerProfiles, Filter{}, func(*Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") {
 		t.Fatalf("error = %v, want the size limit", err)
 	}

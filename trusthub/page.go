@@ -11,56 +11,29 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-// CustomerProfile is what the exporter needs of one Customer-Profile, as
-// decoded from a list page. A null in the API answer, or a value the
+// Object is what the exporter needs of one listed object (a
+// Customer-Profile, a Trust Product, ...), as decoded from a list page. A
+// null in the API answer, a field the kind does not have, or a value the
 // decoder skipped (see Anomalies), leaves the zero value: "" for strings,
 // the zero time.
-type CustomerProfile struct {
+type Object struct {
 	SID          string
 	FriendlyName string
 	PolicySID    string
 	Status       string
 	ValidUntil   time.Time
 	DateUpdated  time.Time
-	// ErrorCodes holds each code of the profile's errors list once.
+	// ErrorCodes holds each code of the object's errors once.
 	ErrorCodes []int64
 	// Anomalies names the field of each value the decoder skipped because
 	// it had a shape the field cannot have: one entry per skipped value, so
 	// an errors list with two odd items gives FieldErrors twice. Empty for
-	// a well-formed profile.
-	Anomalies []Field
-}
-
-// Field is a field of a profile that the decoder reads and may skip.
-type Field uint8
-
-// The fields the decoder reads, in the order of Fields.
-const (
-	FieldSID Field = iota
-	FieldFriendlyName
-	FieldPolicySID
-	FieldStatus
-	FieldValidUntil
-	FieldDateUpdated
-	FieldErrors
-	// NumFields is the number of fields: Field values are below it, so a
-	// [NumFields]T array can be indexed by Field.
-	NumFields
-)
-
-// Fields lists every Field, for label values that are present from the start.
-var Fields = []Field{FieldSID, FieldFriendlyName, FieldPolicySID, FieldStatus, FieldValidUntil, FieldDateUpdated, FieldErrors}
-
-var fieldNames = [NumFields]string{"sid", "friendly_name", "policy_sid", "status", "valid_until", "date_updated", "errors"}
-
-// String is the field's JSON key, which is also its label value.
-func (f Field) String() string {
-	if f < NumFields {
-		return fieldNames[f]
-	}
-	return "field(" + strconv.Itoa(int(f)) + ")"
+	// a well-formed object.
+	Anomalies []kinds.Field
 }
 
 // MaxErrorCode bounds an error code. Twilio's codes have five digits; the
@@ -68,57 +41,141 @@ func (f Field) String() string {
 // are no codes, out of the code label.
 const MaxErrorCode = math.MaxInt32
 
-// wireProfile mirrors the JSON of one result. Fields the exporter never
-// exports (email, status_callback, links) are left out, so they are skipped
-// by the decoder instead of being allocated.
+// wireObject holds the fields of one result as they are decoded. Only the
+// keys the kind declares are read (see kinds.Kind.Key); every other key
+// (email, status_callback, links) is skipped without being allocated.
 //
-// Each field's type accepts any JSON value and never fails, so that one odd
-// value costs that value, not the page: Twilio documents errors only as "an
+// Each field accepts any JSON value and never fails, so that one odd value
+// costs that value, not the page: Twilio documents errors only as "an
 // array" and any field may be null. The rule per field:
 //   - sid, friendly_name, policy_sid, status: a string, or null. Any other
 //     type is skipped as if it were null, with an anomaly. So a status of 5
-//     counts the profile as unknown, and a profile whose sid is skipped is
-//     counted but gets no per-profile series, as one with a null sid.
+//     counts the object as unknown, and an object whose sid is skipped is
+//     counted but gets no per-object series, as one with a null sid.
 //   - valid_until, date_updated: an RFC 3339 string, or null. Another type
 //     or a string that does not parse is skipped as if null, with an
-//     anomaly: the profile then neither expires nor counts as expiring.
+//     anomaly: the object then neither expires nor counts as expiring.
 //   - errors: a list, or null. Another type is skipped as an empty list,
 //     with one anomaly. Each item gives a code (see errorCode) or is
 //     skipped with one anomaly.
 //
-// A duplicate key counts its last value, as encoding/json does.
-type wireProfile struct {
-	SID          wireString `json:"sid"`
-	FriendlyName wireString `json:"friendly_name"`
-	PolicySID    wireString `json:"policy_sid"`
-	Status       wireString `json:"status"`
-	ValidUntil   wireTime   `json:"valid_until"`
-	DateUpdated  wireTime   `json:"date_updated"`
-	Errors       wireErrors `json:"errors"`
+// A key repeated counts its last value, and a key matches a field's key
+// case-insensitively when no field's key matches exactly, both as
+// encoding/json does for a struct.
+type wireObject struct {
+	keys *keyTable
+
+	strings    [kinds.FieldStatus + 1]wireString // sid, friendly_name, policy_sid, status
+	validUntil wireTime
+	updated    wireTime
+	errors     wireErrors
+}
+
+// keyTable is a kind's JSON key of each field; empty for a field it lacks.
+type keyTable [kinds.NumFields][]byte
+
+func newKeyTable(k *kinds.Kind) *keyTable {
+	var t keyTable
+	for _, f := range k.Fields() {
+		t[f] = []byte(k.Key(f))
+	}
+	return &t
+}
+
+// field returns the field whose key is rawKey, a checked JSON string as
+// written. Keys rarely hold escapes, so those without are compared as they
+// stand, without allocating.
+func (t *keyTable) field(rawKey []byte) (kinds.Field, bool) {
+	if len(rawKey) < 2 {
+		return 0, false
+	}
+	key := rawKey[1 : len(rawKey)-1]
+	if bytes.IndexByte(key, '\\') >= 0 {
+		s, ok := unquote(rawKey)
+		if !ok {
+			return 0, false
+		}
+		key = []byte(s)
+	}
+	for f, k := range t {
+		if len(k) > 0 && bytes.Equal(k, key) {
+			return kinds.Field(f), true
+		}
+	}
+	for f, k := range t {
+		if len(k) > 0 && bytes.EqualFold(k, key) {
+			return kinds.Field(f), true
+		}
+	}
+	return 0, false
 }
 
 // reset empties w for the next result, keeping the codes' buffer.
-func (w *wireProfile) reset() {
-	codes := w.Errors.codes[:0]
-	*w = wireProfile{}
-	w.Errors.codes = codes
+func (w *wireObject) reset() {
+	keys, codes := w.keys, w.errors.codes[:0]
+	*w = wireObject{keys: keys}
+	w.errors.codes = codes
 }
 
-// anomalies appends to dst the field of each value skipped in w.
-func (w *wireProfile) anomalies(dst []Field) []Field {
-	for _, f := range [...]struct {
-		odd   bool
-		field Field
-	}{
-		{w.SID.odd, FieldSID}, {w.FriendlyName.odd, FieldFriendlyName}, {w.PolicySID.odd, FieldPolicySID},
-		{w.Status.odd, FieldStatus}, {w.ValidUntil.odd, FieldValidUntil}, {w.DateUpdated.odd, FieldDateUpdated},
-	} {
-		if f.odd {
-			dst = append(dst, f.field)
+// UnmarshalJSON reads one result. encoding/json has checked b, and hands
+// it over only when it is not null.
+func (w *wireObject) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] != '{' {
+		return fmt.Errorf("%s instead of an object", jsonType(b))
+	}
+	eachElement(b, func(rawKey, v []byte) {
+		f, ok := w.keys.field(rawKey)
+		if !ok {
+			return
+		}
+		switch f {
+		case kinds.FieldValidUntil:
+			w.validUntil.set(v)
+		case kinds.FieldDateUpdated:
+			w.updated.set(v)
+		case kinds.FieldErrors:
+			w.errors.set(v)
+		default:
+			w.strings[f].set(v)
+		}
+	})
+	return nil
+}
+
+// jsonType names the type of a checked JSON value, for a message.
+func jsonType(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '"':
+		return "a string"
+	case '[':
+		return "a list"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// anomalies appends to dst the field of each value skipped in w, in field
+// order.
+func (w *wireObject) anomalies(dst []kinds.Field) []kinds.Field {
+	for f, s := range w.strings {
+		if s.odd {
+			dst = append(dst, kinds.Field(f))
 		}
 	}
-	for range w.Errors.odd {
-		dst = append(dst, FieldErrors)
+	if w.validUntil.odd {
+		dst = append(dst, kinds.FieldValidUntil)
+	}
+	if w.updated.odd {
+		dst = append(dst, kinds.FieldDateUpdated)
+	}
+	for range w.errors.odd {
+		dst = append(dst, kinds.FieldErrors)
 	}
 	return dst
 }
@@ -130,7 +187,8 @@ type wireString struct {
 	odd bool
 }
 
-func (w *wireString) UnmarshalJSON(b []byte) error {
+// set reads the field's value.
+func (w *wireString) set(b []byte) {
 	*w = wireString{}
 	switch {
 	case len(b) == 0:
@@ -142,7 +200,6 @@ func (w *wireString) UnmarshalJSON(b []byte) error {
 	default:
 		w.odd = true
 	}
-	return nil
 }
 
 // unquote decodes a JSON string literal that the decoder has already
@@ -170,15 +227,15 @@ type wireTime struct {
 	odd bool
 }
 
-func (w *wireTime) UnmarshalJSON(b []byte) error {
+// set reads the field's value.
+func (w *wireTime) set(b []byte) {
 	*w = wireTime{}
 	if string(b) == "null" {
-		return nil
+		return
 	}
 	if err := w.t.UnmarshalJSON(b); err != nil {
 		w.t, w.odd = time.Time{}, true
 	}
-	return nil
 }
 
 // wireErrors is the errors list: the codes of its usable items, in order
@@ -188,14 +245,15 @@ type wireErrors struct {
 	odd   int
 }
 
-func (w *wireErrors) UnmarshalJSON(b []byte) error {
+// set reads the field's value.
+func (w *wireErrors) set(b []byte) {
 	w.codes, w.odd = w.codes[:0], 0
 	switch {
 	case string(b) == "null":
-		return nil
+		return
 	case len(b) == 0 || b[0] != '[':
 		w.odd = 1
-		return nil
+		return
 	}
 	eachElement(b, func(_, item []byte) {
 		if c, ok := errorCode(item); ok {
@@ -204,7 +262,6 @@ func (w *wireErrors) UnmarshalJSON(b []byte) error {
 			w.odd++
 		}
 	})
-	return nil
 }
 
 // errorCode reads one item of an errors list. Twilio's own examples show
@@ -404,25 +461,25 @@ type Meta struct {
 	PageSize    int    `json:"page_size"`
 }
 
-// DecodePage reads one list page from r, calling fn for each profile as it
-// is decoded, so that a page is never held in memory whole. fn must not keep
-// the *CustomerProfile, its ErrorCodes or its Anomalies: all are reused for the next
-// profile.
+// DecodePage reads one list page of kind k from r, calling fn for each
+// object as it is decoded, so that a page is never held in memory whole.
+// The list is the page's k.ListKey. fn must not keep the *Object, its
+// ErrorCodes or its Anomalies: all are reused for the next object.
 //
 // It fails on anything that is not a page: a body that is not a JSON object
-// or is cut short, a results that is not a list, a result that is not an
-// object, a missing or malformed meta. Within a profile, a value of the
-// wrong shape is skipped and named in CustomerProfile.Anomalies instead (see
-// wireProfile): one odd field must not hide every other profile.
-func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
+// or is cut short, a list that is not a list, a result that is not an
+// object, a missing or malformed meta. Within an object, a value of the
+// wrong shape is skipped and named in Object.Anomalies instead (see
+// wireObject): one odd field must not hide every other object.
+func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error) {
 	var meta Meta
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{', "the page"); err != nil {
 		return meta, err
 	}
-	var sawMeta, sawResults bool
-	var p CustomerProfile
-	var wire wireProfile
+	var sawMeta, sawList bool
+	var p Object
+	wire := wireObject{keys: newKeyTable(k)}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -435,8 +492,8 @@ func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
 				return meta, err
 			}
 			sawMeta = true
-		case "results":
-			if err := expectDelim(dec, '[', "results"); err != nil {
+		case k.ListKey:
+			if err := expectDelim(dec, '[', k.ListKey); err != nil {
 				return meta, err
 			}
 			for i := 0; dec.More(); i++ {
@@ -446,19 +503,19 @@ func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
 				wire.reset()
 				wp := &wire
 				if err := dec.Decode(&wp); err != nil {
-					return meta, fmt.Errorf("decoding results[%d]: %w", i, err)
+					return meta, fmt.Errorf("decoding %s[%d]: %w", k.ListKey, i, err)
 				}
 				if wp == nil {
-					return meta, fmt.Errorf("decoding results[%d]: null instead of a profile", i)
+					return meta, fmt.Errorf("decoding %s[%d]: null instead of an object", k.ListKey, i)
 				}
-				p = CustomerProfile{
-					SID:          wire.SID.s,
-					FriendlyName: wire.FriendlyName.s,
-					PolicySID:    wire.PolicySID.s,
-					Status:       wire.Status.s,
-					ValidUntil:   wire.ValidUntil.t,
-					DateUpdated:  wire.DateUpdated.t,
-					ErrorCodes:   uniqueCodes(p.ErrorCodes[:0], wire.Errors.codes),
+				p = Object{
+					SID:          wire.strings[kinds.FieldSID].s,
+					FriendlyName: wire.strings[kinds.FieldFriendlyName].s,
+					PolicySID:    wire.strings[kinds.FieldPolicySID].s,
+					Status:       wire.strings[kinds.FieldStatus].s,
+					ValidUntil:   wire.validUntil.t,
+					DateUpdated:  wire.updated.t,
+					ErrorCodes:   uniqueCodes(p.ErrorCodes[:0], wire.errors.codes),
 					Anomalies:    wire.anomalies(p.Anomalies[:0]),
 				}
 				if err := fn(&p); err != nil {
@@ -466,9 +523,9 @@ func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
 				}
 			}
 			if _, err := dec.Token(); err != nil { // the closing ]
-				return meta, fmt.Errorf("decoding results: %w", err)
+				return meta, fmt.Errorf("decoding %s: %w", k.ListKey, err)
 			}
-			sawResults = true
+			sawList = true
 		default:
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
@@ -482,8 +539,8 @@ func DecodePage(r io.Reader, fn func(*CustomerProfile) error) (Meta, error) {
 	switch {
 	case !sawMeta:
 		return meta, errors.New("decoding page: no meta object")
-	case !sawResults:
-		return meta, errors.New("decoding page: no results list")
+	case !sawList:
+		return meta, fmt.Errorf("decoding page: no %s list", k.ListKey)
 	}
 	return meta, nil
 }

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-func decodeFile(t *testing.T, path string) ([]CustomerProfile, Meta) {
+func decodeFile(t *testing.T, path string) ([]Object, Meta) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -27,9 +29,9 @@ func decodeFile(t *testing.T, path string) ([]CustomerProfile, Meta) {
 }
 
 // decodeAll decodes a page, keeping a copy of every profile.
-func decodeAll(r io.Reader) ([]CustomerProfile, Meta, error) {
-	var got []CustomerProfile
-	meta, err := DecodePage(r, func(p *CustomerProfile) error {
+func decodeAll(r io.Reader) ([]Object, Meta, error) {
+	var got []Object
+	meta, err := DecodePage(r, kinds.CustomerProfiles, func(p *Object) error {
 		c := *p
 		c.ErrorCodes = slices.Clone(p.ErrorCodes)
 		c.Anomalies = slices.Clone(p.Anomalies)
@@ -39,7 +41,7 @@ func decodeAll(r io.Reader) ([]CustomerProfile, Meta, error) {
 	return got, meta, err
 }
 
-func sameProfile(a, b CustomerProfile) bool {
+func sameProfile(a, b Object) bool {
 	return a.SID == b.SID && a.FriendlyName == b.FriendlyName && a.PolicySID == b.PolicySID && a.Status == b.Status &&
 		a.ValidUntil.Equal(b.ValidUntil) && a.DateUpdated.Equal(b.DateUpdated) &&
 		slices.Equal(a.ErrorCodes, b.ErrorCodes) && slices.Equal(a.Anomalies, b.Anomalies)
@@ -48,7 +50,7 @@ func sameProfile(a, b CustomerProfile) bool {
 // The example answer of the API reference.
 func TestDecodeReferencePage(t *testing.T) {
 	got, meta := decodeFile(t, "testdata/page-reference.json")
-	want := CustomerProfile{
+	want := Object{
 		SID:          "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		FriendlyName: "friendly_name",
 		PolicySID:    "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -74,11 +76,11 @@ func TestDecodeNulls(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d profiles, want 3", len(got))
 	}
-	if p := got[0]; !sameProfile(p, CustomerProfile{}) {
+	if p := got[0]; !sameProfile(p, Object{}) {
 		t.Errorf("all-null profile decoded as %+v", p)
 	}
 	// {"code": null} and {} are items without a code: skipped, and said so.
-	if p := got[1]; !slices.Equal(p.ErrorCodes, []int64{22215, 22216}) || !slices.Equal(p.Anomalies, []Field{FieldErrors, FieldErrors}) {
+	if p := got[1]; !slices.Equal(p.ErrorCodes, []int64{22215, 22216}) || !slices.Equal(p.Anomalies, []kinds.Field{kinds.FieldErrors, kinds.FieldErrors}) {
 		t.Errorf("error codes = %v, anomalies = %v; want each code once: [22215 22216], two skipped items", p.ErrorCodes, p.Anomalies)
 	}
 	p := got[2]
@@ -98,85 +100,85 @@ func onePage(result string) string {
 var (
 	day1 = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	// errItem is an anomaly of the errors list, short for the table.
-	errItem = FieldErrors
+	errItem = kinds.FieldErrors
 )
 
 // tolerated are results with odd values that cost the value, never the page:
 // the result as JSON, and the profile it must give.
 var tolerated = []struct {
 	name, result string
-	want         CustomerProfile
+	want         Object
 }{
 	// Error codes in every shape the API may use.
-	{"code a number", `{"errors": [18601]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code with an exponent", `{"errors": [1.8601e4]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code with a zero fraction", `{"errors": [18601.0]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code a numeric string", `{"errors": ["18601"]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code object with a string", `{"errors": [{"code": "18601"}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, CustomerProfile{ErrorCodes: []int64{30701}}},
-	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, CustomerProfile{ErrorCodes: []int64{30701}}},
-	{"largest code", `{"errors": [2147483647]}`, CustomerProfile{ErrorCodes: []int64{MaxErrorCode}}},
-	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, CustomerProfile{ErrorCodes: []int64{18601, 18602}}},
+	{"code a number", `{"errors": [18601]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code with an exponent", `{"errors": [1.8601e4]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code with a zero fraction", `{"errors": [18601.0]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code a numeric string", `{"errors": ["18601"]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code object with a string", `{"errors": [{"code": "18601"}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, Object{ErrorCodes: []int64{30701}}},
+	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, Object{ErrorCodes: []int64{30701}}},
+	{"largest code", `{"errors": [2147483647]}`, Object{ErrorCodes: []int64{MaxErrorCode}}},
+	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, Object{ErrorCodes: []int64{18601, 18602}}},
 	{"brackets and quotes inside strings", `{"errors": [{"message": "a]}\\\"[{,", "code": 18601}, "x\"]", 18602]}`,
-		CustomerProfile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem}}},
-	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", CustomerProfile{ErrorCodes: []int64{18601, 18602, 18603}}},
-	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, CustomerProfile{ErrorCodes: []int64{18601}}},
-	{"errors null", `{"errors": null}`, CustomerProfile{}},
-	{"errors empty", `{"errors": [ ]}`, CustomerProfile{}},
+		Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem}}},
+	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", Object{ErrorCodes: []int64{18601, 18602, 18603}}},
+	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
+	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, Object{ErrorCodes: []int64{18601}}},
+	{"errors null", `{"errors": null}`, Object{}},
+	{"errors empty", `{"errors": [ ]}`, Object{}},
 
 	// Items of any other shape are skipped, one anomaly each.
-	{"item null", `{"errors": [null]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item true", `{"errors": [true]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a list", `{"errors": [[18601]]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a word", `{"errors": ["rejected"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item an empty string", `{"errors": [""]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a string with a space", `{"errors": [" 18601"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a negative string", `{"errors": ["-18601"]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item a fraction", `{"errors": [18601.5]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item negative", `{"errors": [-18601]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item zero", `{"errors": [0]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item beyond the range", `{"errors": [2147483648]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item beyond int64", `{"errors": [99999999999999999999]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"item beyond float64", `{"errors": [1e400]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"object without a code", `{"errors": [{"message": "18601"}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"object with an empty code", `{"errors": [{}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, CustomerProfile{ErrorCodes: []int64{18601, 18602}, Anomalies: []Field{errItem, errItem}}},
-	{"errors an object", `{"errors": {"code": 18601}}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"errors a string", `{"errors": "18601"}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"errors a number", `{"errors": 18601}`, CustomerProfile{Anomalies: []Field{errItem}}},
-	{"errors false", `{"errors": false}`, CustomerProfile{Anomalies: []Field{errItem}}},
+	{"item null", `{"errors": [null]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item true", `{"errors": [true]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a list", `{"errors": [[18601]]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a word", `{"errors": ["rejected"]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item an empty string", `{"errors": [""]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a string with a space", `{"errors": [" 18601"]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a negative string", `{"errors": ["-18601"]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a fraction", `{"errors": [18601.5]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item negative", `{"errors": [-18601]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item zero", `{"errors": [0]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond the range", `{"errors": [2147483648]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond int64", `{"errors": [99999999999999999999]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond float64", `{"errors": [1e400]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"object without a code", `{"errors": [{"message": "18601"}]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with an empty code", `{"errors": [{}]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem, errItem}}},
+	{"errors an object", `{"errors": {"code": 18601}}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors a string", `{"errors": "18601"}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors a number", `{"errors": 18601}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors false", `{"errors": false}`, Object{Anomalies: []kinds.Field{errItem}}},
 
 	// Dates: RFC 3339 or null; anything else leaves the date absent.
-	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, CustomerProfile{ValidUntil: day1}},
-	{"valid_until a word", `{"valid_until": "tomorrow"}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until empty", `{"valid_until": ""}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
-	{"valid_until a number", `{"valid_until": 1798761600}`, CustomerProfile{Anomalies: []Field{FieldValidUntil}}},
-	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, CustomerProfile{Anomalies: []Field{FieldDateUpdated}}},
-	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, CustomerProfile{Anomalies: []Field{FieldDateUpdated}}},
+	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, Object{ValidUntil: day1}},
+	{"valid_until a word", `{"valid_until": "tomorrow"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until empty", `{"valid_until": ""}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until a number", `{"valid_until": 1798761600}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
+	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
 
 	// Strings: a string or null; anything else is skipped as null.
-	{"status a number", `{"sid": "BU1", "status": 5}`, CustomerProfile{SID: "BU1", Anomalies: []Field{FieldStatus}}},
-	{"status a list", `{"status": ["draft"]}`, CustomerProfile{Anomalies: []Field{FieldStatus}}},
-	{"sid a number", `{"sid": 1, "status": "draft"}`, CustomerProfile{Status: "draft", Anomalies: []Field{FieldSID}}},
-	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, CustomerProfile{Anomalies: []Field{FieldFriendlyName}}},
-	{"policy_sid true", `{"policy_sid": true}`, CustomerProfile{Anomalies: []Field{FieldPolicySID}}},
-	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, CustomerProfile{FriendlyName: "Über \"Q\"\n"}},
-	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", CustomerProfile{FriendlyName: "a\ufffdb"}},
-	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, CustomerProfile{Status: "draft"}},
+	{"status a number", `{"sid": "BU1", "status": 5}`, Object{SID: "BU1", Anomalies: []kinds.Field{kinds.FieldStatus}}},
+	{"status a list", `{"status": ["draft"]}`, Object{Anomalies: []kinds.Field{kinds.FieldStatus}}},
+	{"sid a number", `{"sid": 1, "status": "draft"}`, Object{Status: "draft", Anomalies: []kinds.Field{kinds.FieldSID}}},
+	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, Object{Anomalies: []kinds.Field{kinds.FieldFriendlyName}}},
+	{"policy_sid true", `{"policy_sid": true}`, Object{Anomalies: []kinds.Field{kinds.FieldPolicySID}}},
+	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, Object{FriendlyName: "Über \"Q\"\n"}},
+	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", Object{FriendlyName: "a\ufffdb"}},
+	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, Object{Status: "draft"}},
 
 	// Everything odd at once: anomalies in field order, the profile still counts.
 	{"every field odd", `{"errors": [null, {}], "date_updated": 1, "valid_until": "x", "status": {}, "policy_sid": 2, "friendly_name": [], "sid": false}`,
-		CustomerProfile{Anomalies: []Field{FieldSID, FieldFriendlyName, FieldPolicySID, FieldStatus, FieldValidUntil, FieldDateUpdated, errItem, errItem}}},
+		Object{Anomalies: []kinds.Field{kinds.FieldSID, kinds.FieldFriendlyName, kinds.FieldPolicySID, kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldDateUpdated, errItem, errItem}}},
 }
 
 func TestDecodeTolerates(t *testing.T) {
@@ -208,9 +210,9 @@ func TestDecodeOddProfileAmongOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CustomerProfile{
+	want := []Object{
 		{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{18601, 18602}, ValidUntil: day1},
-		{SID: "BU2", ErrorCodes: []int64{18603}, Anomalies: []Field{FieldStatus, FieldValidUntil, FieldErrors}},
+		{SID: "BU2", ErrorCodes: []int64{18603}, Anomalies: []kinds.Field{kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldErrors}},
 		{SID: "BU3", Status: "draft"},
 	}
 	if len(got) != len(want) {
@@ -241,10 +243,10 @@ var rejected = []struct {
 	{"results a string", `{"meta": {}, "results": "[]"}`, "decoding results: not a list"},
 	{"meta not an object", `{"meta": "x", "results": []}`, "decoding meta: not an object"},
 	{"meta null", `{"meta": null, "results": []}`, "decoding meta: not an object"},
-	{"null profile", `{"meta": {}, "results": [null]}`, "decoding results[0]: null instead of a profile"},
-	{"profile a string", `{"meta": {}, "results": [{"sid": "BU1"}, "BU2"]}`, "decoding results[1]: json: cannot unmarshal string"},
-	{"profile a number", `{"meta": {}, "results": [18601]}`, "decoding results[0]: json: cannot unmarshal number"},
-	{"profile a list", `{"meta": {}, "results": [[]]}`, "decoding results[0]: json: cannot unmarshal array"},
+	{"null profile", `{"meta": {}, "results": [null]}`, "decoding results[0]: null instead of an object"},
+	{"profile a string", `{"meta": {}, "results": [{"sid": "BU1"}, "BU2"]}`, "decoding results[1]: a string instead of an object"},
+	{"profile a number", `{"meta": {}, "results": [18601]}`, "decoding results[0]: a number instead of an object"},
+	{"profile a list", `{"meta": {}, "results": [[]]}`, "decoding results[0]: a list instead of an object"},
 	{"next_page_url a number", `{"meta": {"next_page_url": 3}, "results": []}`, "decoding meta: json: cannot unmarshal number"},
 	{"empty", ``, "decoding the page: EOF"},
 }
@@ -252,7 +254,7 @@ var rejected = []struct {
 func TestDecodeRejects(t *testing.T) {
 	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePage(strings.NewReader(tc.body), func(*CustomerProfile) error { return nil })
+			_, err := DecodePage(strings.NewReader(tc.body), kinds.CustomerProfiles, func(*Object) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
@@ -264,7 +266,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestDecodeStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), func(*CustomerProfile) error {
+	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), kinds.CustomerProfiles, func(*Object) error {
 		n++
 		if n == 2 {
 			return stop
@@ -273,22 +275,6 @@ func TestDecodeStopsOnCallbackError(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || n != 2 {
 		t.Errorf("err = %v after %d profiles, want %v after 2", err, n, stop)
-	}
-}
-
-func TestFieldNames(t *testing.T) {
-	if len(Fields) != int(NumFields) {
-		t.Fatalf("Fields has %d entries, want %d", len(Fields), NumFields)
-	}
-	var names []string
-	for i, f := range Fields {
-		if int(f) != i {
-			t.Errorf("Fields[%d] = %d", i, f)
-		}
-		names = append(names, f.String())
-	}
-	if got, want := strings.Join(names, " "), "sid friendly_name policy_sid status valid_until date_updated errors"; got != want {
-		t.Errorf("names = %q, want %q", got, want)
 	}
 }
 
@@ -313,7 +299,7 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	// The decoder must never panic; whatever it accepts must hold each error
 	// code once, every code in range, and only known fields as anomalies.
-	check := func(t *testing.T, p *CustomerProfile) {
+	check := func(t *testing.T, p *Object) {
 		for i, c := range p.ErrorCodes {
 			if c < 1 || c > MaxErrorCode {
 				t.Fatalf("code %d out of range", c)
@@ -323,13 +309,13 @@ func FuzzDecodePage(f *testing.F) {
 			}
 		}
 		for _, a := range p.Anomalies {
-			if a >= NumFields {
+			if a >= kinds.NumFields {
 				t.Fatalf("anomaly of unknown field %d", a)
 			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _ = DecodePage(bytes.NewReader(body), func(p *CustomerProfile) error {
+		_, _ = DecodePage(bytes.NewReader(body), kinds.CustomerProfiles, func(p *Object) error {
 			check(t, p)
 			return nil
 		})
@@ -339,7 +325,7 @@ func FuzzDecodePage(f *testing.F) {
 			return
 		}
 		n := 0
-		_, err := DecodePage(strings.NewReader(onePage(string(body))), func(p *CustomerProfile) error {
+		_, err := DecodePage(strings.NewReader(onePage(string(body))), kinds.CustomerProfiles, func(p *Object) error {
 			n++
 			check(t, p)
 			return nil
@@ -358,6 +344,54 @@ func TestEachElementEndsOnAnything(t *testing.T) {
 		eachElement([]byte(b), func(_, v []byte) {
 			if n++; n > len(b) {
 				t.Fatalf("%q: more elements than bytes", b)
+			}
+		})
+	}
+}
+
+// The decoder reads the list under the kind's list key and the status
+// under the kind's status field, so a kind declared with other keys (as
+// the Messaging kinds will be) needs no other code.
+func TestDecodeFollowsTheKind(t *testing.T) {
+	other := *kinds.TrustProducts
+	other.ListKey, other.StatusField = "data", "campaign_status"
+	for _, tc := range []struct {
+		name, body string
+		kind       *kinds.Kind
+		want       []Object
+		err        string
+	}{
+		{"trust products", `{"meta": {}, "results": [{"sid": "BU1", "status": "twilio-approved", "errors": [{"error_code": 30701}]}]}`, kinds.TrustProducts,
+			[]Object{{SID: "BU1", Status: "twilio-approved", ErrorCodes: []int64{30701}}}, ""},
+		{"another list key", `{"data": [{"sid": "BN1", "campaign_status": "FAILED", "status": "x"}], "meta": {}}`, &other,
+			[]Object{{SID: "BN1", Status: "FAILED"}}, ""},
+		{"the list under another key is not read", `{"meta": {}, "results": [], "data": [{"sid": "BN1"}]}`, kinds.CustomerProfiles, nil, ""},
+		{"no list under the kind's key", `{"meta": {}, "results": []}`, &other, nil, "decoding page: no data list"},
+		{"keys fold as in encoding/json", `{"meta": {}, "results": [{"SID": "BU1", "Status": "draft", "st\u0061tus": "in-review"}]}`, kinds.CustomerProfiles,
+			[]Object{{SID: "BU1", Status: "in-review"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []Object
+			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
+				got = append(got, Object{SID: p.SID, Status: p.Status, ErrorCodes: slices.Clone(p.ErrorCodes)})
+				return nil
+			})
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			for i := range got {
+				if !sameProfile(got[i], tc.want[i]) {
+					t.Errorf("object %d = %+v, want %+v", i, got[i], tc.want[i])
+				}
 			}
 		})
 	}

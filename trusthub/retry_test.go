@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
@@ -25,7 +26,7 @@ func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *trusthub.Clien
 
 func list(ctx context.Context, c *trusthub.Client) (int, error) {
 	n := 0
-	_, err := c.List(ctx, trusthub.Filter{}, func(*trusthub.CustomerProfile) error { n++; return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { n++; return nil })
 	return n, err
 }
 
@@ -66,7 +67,7 @@ func TestRetries(t *testing.T) {
 					t.Errorf("reason = %q, want %q", got, tc.reason)
 				}
 			}
-			got := c.Requests()
+			got := c.Requests(kinds.CustomerProfiles)
 			for code, want := range tc.requests {
 				if got[code] != want {
 					t.Errorf("answers with %d: %d, want %d (all: %v)", code, got[code], want, got)
@@ -116,7 +117,7 @@ func TestEndlessPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := c.List(context.Background(), trusthub.Filter{}, func(*trusthub.CustomerProfile) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
 	if err == nil || err.Error() != "paging: gave up after 20 pages; next_page_url never ended" || pages != 20 {
 		t.Fatalf("pages %d, error %v", pages, err)
 	}

@@ -1,4 +1,4 @@
-package collector
+package exporter
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 )
 
@@ -54,7 +55,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *Exporter {
+func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *collector.Exporter {
 	t.Helper()
 	bodies := map[string]string{sidOdd: oddPage, sidClean: cleanPage, sidGarbled: garbledPage}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,8 @@ func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *Exporter
 	}))
 	t.Cleanup(srv.Close)
 	var yml strings.Builder
-	fmt.Fprintf(&yml, "api_url: %s\naccounts:\n", srv.URL)
+	// The test server answers every path alike: Customer-Profiles only.
+	fmt.Fprintf(&yml, "api_url: %s\nresources: [customer_profiles]\naccounts:\n", srv.URL)
 	for _, a := range []struct{ name, sid string }{{"odd", sidOdd}, {"clean", sidClean}, {"garbled", sidGarbled}} {
 		fmt.Fprintf(&yml, "  - {name: %s, account_sid: %s, auth_token: tok}\n", a.name, a.sid)
 	}
@@ -83,7 +85,7 @@ func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *Exporter
 
 func anomaliesWant(odd map[string]int, garbled int) string {
 	var b strings.Builder
-	b.WriteString(`# HELP twilio_trusthub_decode_anomalies_total Values in the account's listings that were skipped because their field cannot have that shape (an error code that is no number, a date that does not parse), by field; the rest of the profile still counts, and a profile that stays malformed counts again in every listing.
+	b.WriteString(`# HELP twilio_trusthub_decode_anomalies_total Values in the account's listings that were skipped because their field cannot have that shape (an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, and an object that stays malformed counts again in every listing.
 # TYPE twilio_trusthub_decode_anomalies_total counter
 `)
 	for _, account := range []string{"clean", "garbled", "odd"} {
@@ -111,7 +113,7 @@ func TestOddValuesDoNotBlindTheAccount(t *testing.T) {
 	reg.MustRegister(e.Scrape(context.Background()))
 
 	const want = `
-# HELP twilio_trusthub_up 1 if the account's last completed listing succeeded, else 0 (also before the first one completes).
+# HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
 # TYPE twilio_trusthub_up gauge
 twilio_trusthub_up{account="clean"} 1
 twilio_trusthub_up{account="garbled"} 0
@@ -158,8 +160,8 @@ twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
 	// Once per listing, at warn level, naming sids and fields, never a value.
 	out := logs.String()
 	for _, want := range []string{
-		`level=warn msg="skipped malformed values in the listing; the rest of each profile was counted" account=odd resource=customer_profiles anomalies=5 first="BU2:valid_until BU2:errors BU2:errors BU3:status BU3:date_updated"`,
-		`level=warn msg="skipped malformed values in the listing; the rest of each profile was counted" account=garbled resource=customer_profiles anomalies=1 first=BU9:errors`,
+		`level=warn msg="skipped malformed values in the listing; the rest of each object was counted" account=odd resource=customer_profiles anomalies=5 first="BU2:valid_until BU2:errors BU2:errors BU3:status BU3:date_updated"`,
+		`level=warn msg="skipped malformed values in the listing; the rest of each object was counted" account=garbled resource=customer_profiles anomalies=1 first=BU9:errors`,
 	} {
 		if strings.Count(out, want) != 1 {
 			t.Errorf("the log holds %d lines %s, want 1; the log:\n%s", strings.Count(out, want), want, out)
@@ -187,7 +189,7 @@ twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
 }
 
 // counterValue returns the value of the account's series of a counter
-// with one more label, whose value is other.
+// with the resource and one more label, whose value is other.
 func counterValue(t *testing.T, reg *prometheus.Registry, name, account, other string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -199,7 +201,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, account, other s
 			continue
 		}
 		for _, m := range mf.Metric {
-			if labelValue(m, "account") == account && len(m.Label) == 2 && m.Label[1].GetValue() == other {
+			if labelValue(m, "account") == account && len(m.Label) == 3 && m.Label[1].GetValue() == other {
 				return m.GetCounter().GetValue()
 			}
 		}
