@@ -107,7 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer rel.Close()
 	handler, err := server.New(reg, rel, server.Options{
-		Name: programName, Version: version.Info(), TelemetryPath: *telemetryPath,
+		Name: programName, Version: shortVersion(), TelemetryPath: *telemetryPath,
 		MaxRequests: *maxRequests, TimeoutOffset: *timeoutOffset, EnablePprof: *enablePprof, Logger: logger,
 	})
 	if err != nil {
@@ -289,4 +289,16 @@ func kitCaller() uintptr {
 		}
 	}
 	return 0
+}
+
+// shortVersion names the build for the status page in a few words: the
+// version, and the first 12 characters of the revision when one was stamped
+// (version.Info()'s "(version=..., branch=..., revision=...)" reads poorly
+// there).
+func shortVersion() string {
+	v := version.Version
+	if r := version.Revision; r != "" && r != "unknown" {
+		v += " (" + r[:min(len(r), 12)] + ")"
+	}
+	return v
 }
