@@ -136,19 +136,21 @@ func TestScrape2345Profiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(testToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf("api_url: %s\npage_size: 1000\nexpiring_within_days: [7, 30]\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token_file: token\n", api.URL, testSID)
+	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\npage_size: 1000\nexpiring_within_days: [7, 30]\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token_file: token\n", api.URL, testSID)
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	e := start(t, nil, "--config.file="+filepath.Join(dir, "config.yml"), "--log.level=debug")
 	body, mfs := e.scrape(t)
 
-	// Each kind is listed once: ceil(2345/1000) and ceil(1234/1000) pages.
+	// Each kind is listed once: ceil(2345/1000) and ceil(1234/1000) pages,
+	// and one page each of the empty Messaging kinds (brands, services,
+	// toll-free verifications; no service, so no campaigns' page).
 	requests := func() (int64, int64) {
 		return sim.RequestsTo("/v1/CustomerProfiles"), sim.RequestsTo("/v1/TrustProducts")
 	}
-	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 5 {
-		t.Errorf("the listings took %d + %d requests (%d in all), want 3 + 2", cp, tp, sim.Requests())
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 8 {
+		t.Errorf("the listings took %d + %d requests (%d in all), want 3 + 2 (8 in all)", cp, tp, sim.Requests())
 	}
 	// What the exporter must report, counted here from the profiles served.
 	statuses := map[string]int{"draft": 0, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 0}
@@ -242,8 +244,8 @@ func TestScrape2345Profiles(t *testing.T) {
 
 	// A second scrape is served from the cache.
 	e.scrape(t)
-	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 5 {
-		t.Errorf("after a second scrape the API saw %d + %d requests (%d in all), want still 3 + 2", cp, tp, sim.Requests())
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 8 {
+		t.Errorf("after a second scrape the API saw %d + %d requests (%d in all), want still 3 + 2 (8 in all)", cp, tp, sim.Requests())
 	}
 	for where, text := range map[string]string{"/metrics": body, "debug logs": e.Logs.String()} {
 		if strings.Contains(text, testToken) {
@@ -255,6 +257,48 @@ func TestScrape2345Profiles(t *testing.T) {
 	}
 }
 
+// The other kinds cost their requests, no more: N Customer-Profiles with
+// every other kind empty take ceil(N/1000) requests, plus one per other
+// kind (Trust Products, brands, the Messaging Services, toll-free
+// verifications), plus one per Messaging Service (its campaigns).
+func TestRequestsOfEveryKind(t *testing.T) {
+	for _, tc := range []struct{ profiles, services int }{{2345, 0}, {2345, 4}, {1000, 1}, {0, 3}} {
+		t.Run(fmt.Sprintf("%d profiles, %d services", tc.profiles, tc.services), func(t *testing.T) {
+			sim := simulator.New()
+			sim.AddAccount(testSID, testToken, simulator.Generate(testSID, tc.profiles, time.Now(), 42))
+			var m simulator.Messaging
+			for i := range tc.services {
+				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(fmt.Sprintf("MG%032x", i))})
+			}
+			sim.SetMessaging(testSID, m)
+			api := httptest.NewServer(sim)
+			defer api.Close()
+			dir := t.TempDir()
+			cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\npage_size: 1000\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, testSID, testToken)
+			if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := start(t, nil, "--config.file="+filepath.Join(dir, "config.yml"))
+			_, mfs := e.scrape(t)
+			if got := value(t, mfs, "twilio_trusthub_up", map[string]string{"account": "main"}); got != 1 {
+				t.Fatalf("up = %v", got)
+			}
+			want := int64(max(1, (tc.profiles+999)/1000) + 4 + tc.services)
+			if got := sim.Requests(); got != want {
+				t.Errorf("%d requests, want %d", got, want)
+			}
+			for i := range tc.services {
+				if n := sim.RequestsTo(kinds.A2PCampaigns.Path(fmt.Sprintf("MG%032x", i))); n != 1 {
+					t.Errorf("service %d: %d requests for its campaigns, want 1", i, n)
+				}
+			}
+			if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"account": "main", "resource": "a2p_campaigns", "code": "200"}); got != float64(1+tc.services) {
+				t.Errorf("a2p_campaigns requests = %v, want %d", got, 1+tc.services)
+			}
+		})
+	}
+}
+
 // A wrong token makes up 0 and logs the failure, and the token shows
 // nowhere.
 func TestAuthFailure(t *testing.T) {
@@ -263,7 +307,7 @@ func TestAuthFailure(t *testing.T) {
 	api := httptest.NewServer(sim)
 	defer api.Close()
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, testSID, testToken)
+	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, testSID, testToken)
 	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -348,6 +392,39 @@ func TestDemo(t *testing.T) {
 			t.Errorf("the demo does not show %s", name)
 		}
 	}
+	// Every kind, every documented status of each.
+	for _, k := range kinds.All {
+		if got := value(t, mfs, "twilio_trusthub_resource_up", map[string]string{"account": "demo", "resource": k.Name}); got != 1 {
+			t.Errorf("demo: resource_up{resource=%q} = %v", k.Name, got)
+		}
+		for _, status := range k.Statuses {
+			if got := value(t, mfs, k.Metric(k.Plural), map[string]string{"account": "demo", "status": status}); got < 1 {
+				t.Errorf("demo: no %s in status %s", k.Title, status)
+			}
+		}
+		if mf, ok := mfs[k.Metric(k.Singular+"_info")]; !ok || len(mf.Metric) == 0 {
+			t.Errorf("the demo shows no %s", k.Metric(k.Singular+"_info"))
+		}
+	}
+	for _, name := range []string{
+		"twilio_messaging_brand_registration_score", "twilio_messaging_tollfree_verification_edit_expiration_timestamp_seconds",
+		"twilio_messaging_a2p_campaign_error_info", "twilio_messaging_brand_registration_error_info",
+	} {
+		if mf, ok := mfs[name]; !ok || len(mf.Metric) == 0 {
+			t.Errorf("the demo does not show %s", name)
+		}
+	}
+	for _, want := range []struct {
+		name, code string
+	}{
+		{"twilio_messaging_brand_registration_errors", "30990"},
+		{"twilio_messaging_brand_registration_errors", "30701"},
+		{"twilio_messaging_a2p_campaign_errors", "30897"},
+	} {
+		if got := value(t, mfs, want.name, map[string]string{"account": "demo", "code": want.code}); got < 1 {
+			t.Errorf("demo: %s{code=%q} = %v", want.name, want.code, got)
+		}
+	}
 	// A few hundred in every status, some expiring soon, some expired.
 	for _, status := range []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"} {
 		if got := value(t, mfs, "twilio_trusthub_customer_profiles", map[string]string{"account": "demo", "status": status}); got < 100 {
@@ -411,7 +488,7 @@ func TestBadStartIsRefused(t *testing.T) {
 
 func writeConfig(t *testing.T, path, apiURL, name, token string) {
 	t.Helper()
-	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: %s\n", apiURL, name, testSID, token)
+	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: %s\n", apiURL, name, testSID, token)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +611,7 @@ func TestPlantedTokenNowhere(t *testing.T) {
 	defer api.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yml")
-	cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: good\n    account_sid: %s\n    auth_token: %s\n  - name: refused\n    account_sid: %s\n    auth_token: %s\n",
+	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: good\n    account_sid: %s\n    auth_token: %s\n  - name: refused\n    account_sid: %s\n    auth_token: %s\n",
 		api.URL, testSID, testToken, otherSID, wrongToken)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

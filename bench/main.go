@@ -50,6 +50,7 @@ func main() {
 		listings  = flag.Int("leak-listings", 1000, "consecutive listings for the heap check")
 		scrapes   = flag.Int("scrapes", 50, "cached scrapes timed")
 		exporterB = flag.String("exporter", "", "exporter binary; built from this repository when empty")
+		services  = flag.Int("services", 5, "Messaging Services (without campaigns) in the request-count check")
 	)
 	flag.Parse()
 	if *floorURL != "" {
@@ -61,13 +62,13 @@ func main() {
 		fmt.Println(secs)
 		return
 	}
-	if err := run(*sizes, *latency, *runs, *listings, *scrapes, *exporterB); err != nil {
+	if err := run(*sizes, *latency, *runs, *listings, *scrapes, *services, *exporterB); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin string) error {
+func run(sizes string, latency time.Duration, runs, listings, scrapes, services int, bin string) error {
 	dir, err := os.MkdirTemp("", "trusthub-bench")
 	if err != nil {
 		return err
@@ -121,6 +122,19 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes int, bin s
 		f := median(floorTimes)
 		fmt.Printf("| %d | %.2f s | %.2f s | %.2f× | %.2f s | %.2f× | %s | %s | %s |\n", n, f, off.listing, off.listing/f, on.listing, on.listing/f,
 			mib(off.peakRSS), mib(on.peakRSS), mib(on.rss))
+	}
+
+	// What the other kinds cost: requests, not time.
+	fmt.Println()
+	fmt.Printf("| profiles | Messaging Services | requests of one listing of every kind | expected: ceil(N/1000) + 4 + services |\n")
+	fmt.Println("|---:|---:|---:|---:|")
+	for _, field := range strings.Split(sizes, ",") {
+		n, _ := strconv.Atoi(strings.TrimSpace(field))
+		got, err := countRequests(bin, dir, n, services)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("| %d | %d | %d | %d |\n", n, services, got, (n+999)/1000+4+services)
 	}
 
 	// Cached scrapes of 10,000 profiles with per-profile series.
@@ -190,6 +204,40 @@ func serve(accounts, n int, latency time.Duration) (url string, stop func(), err
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
+// countRequests lists, once, an account of n Customer-Profiles, no Trust
+// Products, brands, campaigns or toll-free verifications, and the given
+// number of Messaging Services, and returns how many requests the
+// simulator served.
+func countRequests(bin, dir string, n, services int) (int64, error) {
+	sim := simulator.New()
+	sim.AddAccount(sid(0), token, simulator.Generate(sid(0), n, time.Now(), 1))
+	var m simulator.Messaging
+	for i := range services {
+		m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(fmt.Sprintf("MG%032x", i))})
+	}
+	sim.SetMessaging(sid(0), m)
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close() }()
+	addr, cmd, err := startExporter(bin, dir, "http://"+ln.Addr().String(), 1, false, "1h")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	body, _, err := scrape(addr, false, true)
+	if err != nil {
+		return 0, err
+	}
+	if ups := samples(body, "twilio_trusthub_up"); len(ups) != 1 || ups[0] != 1 {
+		return 0, fmt.Errorf("a listing failed: up = %v", ups)
+	}
+	return sim.Requests(), nil
+}
+
 // floor is the least a client can do: fetch the same pages in the same
 // order and decode the fields the exporter uses, nothing else.
 func floor(first, accountSID string) (float64, error) {
@@ -247,7 +295,7 @@ type listing struct {
 // that every scrape lists.
 func startExporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "api_url: %s\ncache_ttl: %s\ntimeout: 10m\nper_profile_metrics: %v\naccounts:\n", sim, ttl, perProfile)
+	fmt.Fprintf(&b, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: %s\ntimeout: 10m\nper_profile_metrics: %v\naccounts:\n", sim, ttl, perProfile)
 	for i := range accounts {
 		fmt.Fprintf(&b, "  - name: a%d\n    account_sid: %s\n    auth_token: %s\n", i, sid(i), token)
 	}
@@ -414,7 +462,7 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	}
 	defer stop()
 	spec := config.Default()
-	spec.APIURL = sim
+	spec.APIURL, spec.MessagingAPIURL = sim, sim
 	spec.CacheTTL = 0
 	spec.Accounts = []config.AccountSpec{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
 	cfg, err := config.New(spec)

@@ -99,14 +99,32 @@ func newDescs() descs {
 }
 
 func newKindMetrics(k *kinds.Kind) *kindMetrics {
-	return &kindMetrics{
+	desc := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(k.Metric(name), help, append([]string{"account"}, labels...), nil)
+	}
+	codes := k.Title + " whose errors list contains the code; a " + k.Short + " counts once per code."
+	if k.Errors == kinds.ErrorCode {
+		codes = k.Title + " whose " + k.Key(kinds.FieldErrors) + " is the code."
+	}
+	m := &kindMetrics{
 		kind:     k,
-		objects:  desc(k.Plural, k.Title+" in each status."+cached, "status"),
-		expiring: desc(k.Plural+"_expiring", k.Title+" whose valid_until is after now and at most within_days days ahead."+cached, "within_days"),
-		expired:  desc(k.Plural+"_expired", k.Title+" whose valid_until is at or before now."+cached),
-		codes:    desc(k.Singular+"_errors", k.Title+" whose errors list contains the code; a "+k.Short+" counts once per code."+cached, "code"),
+		objects:  desc(k.Plural, upperFirst(k.Title)+" in each status."+cached, "status"),
+		codes:    desc(k.Singular+"_errors", upperFirst(codes)+cached, "code"),
 		families: objectFamilies(k),
 	}
+	if k.Expires() {
+		m.expiring = desc(k.Plural+"_expiring", upperFirst(k.Title)+" whose valid_until is after now and at most within_days days ahead."+cached, "within_days")
+		m.expired = desc(k.Plural+"_expired", upperFirst(k.Title)+" whose valid_until is at or before now."+cached)
+	}
+	return m
+}
+
+// upperFirst starts a sentence with a kind's title ("toll-free ...").
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // New builds an Exporter over the listings, reported in their order.
@@ -157,9 +175,11 @@ func (e *Exporter) Close() { e.close() }
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range e.kinds {
 		ch <- m.objects
-		ch <- m.expiring
-		ch <- m.expired
 		ch <- m.codes
+		if m.kind.Expires() {
+			ch <- m.expiring
+			ch <- m.expired
+		}
 	}
 	for _, d := range []*prometheus.Desc{
 		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
@@ -241,7 +261,7 @@ func (e *Exporter) collectListing(ch chan<- prometheus.Metric, l Listing, st cac
 	for status, n := range snap.Statuses {
 		gauge(m.objects, float64(n), status)
 	}
-	if l.Kind.ValidUntil {
+	if l.Kind.Expires() {
 		for _, days := range e.expiringDays {
 			gauge(m.expiring, float64(snap.ExpiringWithin(now, time.Duration(days)*24*time.Hour)), strconv.Itoa(days))
 		}

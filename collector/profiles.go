@@ -41,31 +41,30 @@ type objectFamily struct {
 	series func(k *sink, f *objectFamily, account string, p *snapshot.Record)
 }
 
-// infoLabel is a label of the info series: a field of the record, or the
-// account when account is set.
+// infoLabel is a label of the info series: the account, the sid, or the
+// record's Labels[index].
 type infoLabel struct {
-	name    string
-	field   kinds.Field
-	account bool
+	name         string
+	account, sid bool
+	index        int
 }
 
-// Family name suffixes of the per-object series.
+// Family name suffixes of the per-object series; the dates' and numbers'
+// come with their fields (kinds.Field.FamilySuffix).
 const (
-	infoSuffix       = "_info"
-	statusSuffix     = "_status"
-	validUntilSuffix = "_valid_until_timestamp_seconds"
-	updatedSuffix    = "_updated_timestamp_seconds"
-	errorInfoSuffix  = "_error_info"
+	infoSuffix      = "_info"
+	statusSuffix    = "_status"
+	errorInfoSuffix = "_error_info"
 )
 
 // objectFamilies returns kind k's per-object families, in the order they
 // are written. Labels are given to sink.add as name, value pairs in
 // label-name order.
 func objectFamilies(k *kinds.Kind) []objectFamily {
-	prefix := namespace + "_" + k.Singular
-	info := []infoLabel{{name: "account", account: true}, {name: k.Key(kinds.FieldSID), field: kinds.FieldSID}}
-	for _, f := range k.InfoLabels {
-		info = append(info, infoLabel{name: k.Key(f), field: f})
+	prefix := k.Metric(k.Singular)
+	info := []infoLabel{{name: "account", account: true}, {name: "sid", sid: true}}
+	for i, f := range k.InfoLabels {
+		info = append(info, infoLabel{name: f.Label(), index: i})
 	}
 	slices.SortFunc(info, func(a, b infoLabel) int { return strings.Compare(a.name, b.name) })
 	fams := []objectFamily{
@@ -73,9 +72,14 @@ func objectFamilies(k *kinds.Kind) []objectFamily {
 			func(k *sink, f *objectFamily, account string, p *snapshot.Record) {
 				k.labels = k.labels[:0]
 				for _, l := range f.info {
-					v := account
-					if !l.account {
-						v = p.Label(l.field)
+					var v string
+					switch {
+					case l.account:
+						v = account
+					case l.sid:
+						v = p.SID
+					case l.index < len(p.Labels):
+						v = p.Labels[l.index]
 					}
 					k.labels = append(k.labels, l.name, v)
 				}
@@ -96,21 +100,20 @@ func objectFamilies(k *kinds.Kind) []objectFamily {
 				}
 			}},
 	}
-	if k.ValidUntil {
-		fams = append(fams, objectFamily{prefix + validUntilSuffix, "The " + k.Object + "'s valid_until as Unix time; absent when null." + cached, k, nil,
+	for _, field := range k.Values {
+		what := "The " + k.Object + "'s " + k.Key(field)
+		if field.Type() == kinds.Time {
+			what += " as Unix time"
+		}
+		fams = append(fams, objectFamily{prefix + field.FamilySuffix(), what + "; absent when null." + cached, k, nil,
 			func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
-				if p.HasValidUntil {
-					k.add(p.ValidUntil, "account", account, "sid", p.SID)
+				if v, ok := p.Value(field); ok {
+					k.add(v, "account", account, "sid", p.SID)
 				}
 			}})
 	}
-	if k.DateUpdated {
-		fams = append(fams, objectFamily{prefix + updatedSuffix, "The " + k.Object + "'s date_updated as Unix time; absent when null." + cached, k, nil,
-			func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
-				if p.HasUpdated {
-					k.add(p.Updated, "account", account, "sid", p.SID)
-				}
-			}})
+	if !k.ErrorInfo() {
+		return fams
 	}
 	return append(fams, objectFamily{prefix + errorInfoSuffix, "Always 1: one series per code in the " + k.Object + "'s errors list." + cached, k, nil,
 		func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {

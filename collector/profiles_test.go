@@ -37,18 +37,36 @@ type reference struct {
 
 func (r reference) Describe(chan<- *prometheus.Desc) {}
 
+// referenceInfo are the info series' labels of each kind, after the
+// account and the sid, in the order of the kind's InfoLabels: the issue's
+// table, written out.
+var referenceInfo = map[string][]string{
+	"customer_profiles":      {"friendly_name", "policy_sid"},
+	"trust_products":         {"friendly_name", "policy_sid"},
+	"brand_registrations":    {"brand_type", "identity_status", "tcr_id", "a2p_profile_bundle_sid"},
+	"a2p_campaigns":          {"messaging_service_sid", "brand_registration_sid", "campaign_id", "usecase"},
+	"tollfree_verifications": {"tollfree_phone_number", "business_name", "trust_product_sid"},
+}
+
 func (r reference) Collect(ch chan<- prometheus.Metric) {
 	for _, snap := range r.snaps {
 		k := snap.Kind
 		for _, f := range objectFamilies(k) {
-			suffix := strings.TrimPrefix(f.name, "twilio_trusthub_"+k.Singular)
+			var suffix string
+			for _, s := range []string{"_info", "_status", "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds",
+				"_updated_timestamp_seconds", "_score", "_error_info"} {
+				if strings.HasSuffix(f.name, s) {
+					suffix = s
+				}
+			}
 			labels := map[string][]string{
-				"_info":                          {"account", "sid", "friendly_name", "policy_sid"},
-				"_status":                        {"account", "sid", "status"},
-				"_valid_until_timestamp_seconds": {"account", "sid"},
-				"_updated_timestamp_seconds":     {"account", "sid"},
-				"_error_info":                    {"account", "sid", "code"},
+				"_info":       append([]string{"account", "sid"}, referenceInfo[k.Name]...),
+				"_status":     {"account", "sid", "status"},
+				"_error_info": {"account", "sid", "code"},
 			}[suffix]
+			if labels == nil {
+				labels = []string{"account", "sid"}
+			}
 			d := prometheus.NewDesc(f.name, f.help, labels, nil)
 			gauge := func(v float64, values ...string) {
 				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{r.account}, values...)...)
@@ -59,7 +77,7 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 				}
 				switch suffix {
 				case "_info":
-					gauge(1, p.SID, p.FriendlyName, p.PolicySID)
+					gauge(1, append([]string{p.SID}, p.Labels...)...)
 				case "_status":
 					for _, st := range k.Statuses {
 						gauge(map[bool]float64{true: 1}[st == p.Status], p.SID, st)
@@ -71,9 +89,17 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 					if p.HasValidUntil {
 						gauge(p.ValidUntil, p.SID)
 					}
+				case "_edit_expiration_timestamp_seconds":
+					if p.HasEditExpiration {
+						gauge(p.EditExpiration, p.SID)
+					}
 				case "_updated_timestamp_seconds":
 					if p.HasUpdated {
 						gauge(p.Updated, p.SID)
+					}
+				case "_score":
+					if p.HasScore {
+						gauge(p.Score, p.SID)
 					}
 				case "_error_info":
 					for _, c := range p.ErrorCodes {
@@ -91,12 +117,18 @@ const sidMain = "AC0123456789abcdef0123456789abcdef"
 // as the exporter would, and returns the snapshot with its records.
 func snapshotOf(t *testing.T, k *kinds.Kind, objs []simulator.ServedObject) *snapshot.Snapshot {
 	t.Helper()
+	return listed(t, k, func(sim *simulator.Server) { sim.SetObjects(sidMain, k, objs) })
+}
+
+// listed lists kind k from a simulator that set sets up.
+func listed(t *testing.T, k *kinds.Kind, set func(*simulator.Server)) *snapshot.Snapshot {
+	t.Helper()
 	sim := simulator.New()
 	sim.AddAccount(sidMain, "tok", nil)
-	sim.SetObjects(sidMain, k, objs)
+	set(sim)
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sidMain, Password: "tok"}, PageSize: 1000})
+	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, MessagingURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sidMain, Password: "tok"}, PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +184,15 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 		{SID: p("BU04")}, // a null status: "unknown"
 		{},               // no sid: no series
 	}
-	// Both kinds, so that the families of each are held to the library,
-	// and a family of one kind never mixes with the other's.
-	snaps := []*snapshot.Snapshot{snapshotOf(t, kinds.CustomerProfiles, profiles), snapshotOf(t, kinds.TrustProducts, profiles[:3])}
+	// Every kind, so that the families of each are held to the library,
+	// and a family of one kind never mixes with another's. The Messaging
+	// kinds' objects carry hostile labels, nulls and every value family.
+	msg := messagingFixture(at)
+	set := func(sim *simulator.Server) { sim.SetMessaging(sidMain, msg) }
+	snaps := []*snapshot.Snapshot{
+		snapshotOf(t, kinds.CustomerProfiles, profiles), snapshotOf(t, kinds.TrustProducts, profiles[:3]),
+		listed(t, kinds.BrandRegistrations, set), listed(t, kinds.A2PCampaigns, set), listed(t, kinds.TollfreeVerifications, set),
+	}
 	s := served(t, true, `acc "one"`, snaps...).Scrape(context.Background())
 
 	reg := prometheus.NewPedanticRegistry()
@@ -163,8 +201,8 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(wantFamilies) != 10 {
-		t.Fatalf("the reference has %d families, want 5 per kind: %q", len(wantFamilies), familyNames(wantFamilies))
+	if want := strings.Join(issueFamilies, " "); strings.Join(familyNames(wantFamilies), " ") != want {
+		t.Fatalf("the reference has families %q, want the issue's %q", familyNames(wantFamilies), want)
 	}
 	// encode is what expfmt writes for the reference families.
 	encode := func(enc func(io.Writer, *dto.MetricFamily) (int, error)) string {
@@ -245,6 +283,62 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 	}
 }
 
+// issueFamilies are the per-object families of the issue's table, sorted,
+// written out: alerts and dashboards are written from these names.
+var issueFamilies = []string{
+	"twilio_messaging_a2p_campaign_error_info",
+	"twilio_messaging_a2p_campaign_info",
+	"twilio_messaging_a2p_campaign_status",
+	"twilio_messaging_a2p_campaign_updated_timestamp_seconds",
+	"twilio_messaging_brand_registration_error_info",
+	"twilio_messaging_brand_registration_info",
+	"twilio_messaging_brand_registration_score",
+	"twilio_messaging_brand_registration_status",
+	"twilio_messaging_brand_registration_updated_timestamp_seconds",
+	"twilio_messaging_tollfree_verification_edit_expiration_timestamp_seconds",
+	"twilio_messaging_tollfree_verification_info",
+	"twilio_messaging_tollfree_verification_status",
+	"twilio_messaging_tollfree_verification_updated_timestamp_seconds",
+	"twilio_trusthub_customer_profile_error_info",
+	"twilio_trusthub_customer_profile_info",
+	"twilio_trusthub_customer_profile_status",
+	"twilio_trusthub_customer_profile_updated_timestamp_seconds",
+	"twilio_trusthub_customer_profile_valid_until_timestamp_seconds",
+	"twilio_trusthub_trust_product_error_info",
+	"twilio_trusthub_trust_product_info",
+	"twilio_trusthub_trust_product_status",
+	"twilio_trusthub_trust_product_updated_timestamp_seconds",
+	"twilio_trusthub_trust_product_valid_until_timestamp_seconds",
+}
+
+// messagingFixture is one account's Messaging objects with every value
+// family present and absent, hostile label values, nulls and odd codes.
+func messagingFixture(at func(string) *time.Time) simulator.Messaging {
+	p := simulator.Ptr[string]
+	hostile := `Quote " and backslash \ and newline` + "\n" + `end`
+	return simulator.Messaging{
+		Brands: []simulator.ServedBrand{
+			simulator.SuspendedBrand("BN01", "BSUSP1", "BU01", *at("2026-11-27T12:00:00Z")),
+			{SID: p("BN02"), Status: p("FAILED"), BrandType: p(hostile), Errors: []simulator.ErrorCode{simulator.MessagingError(30701), {Raw: []byte(`"30702"`)}}},
+			{SID: p("BN03"), Status: p("APPROVED"), BrandScore: simulator.Ptr[int64](0), DateUpdated: at("2026-01-01T00:00:00.5Z")},
+			{SID: p("BN04"), Status: p("NEW_STATUS")},
+		},
+		Services: []simulator.ServedService{{SID: p("MG01")}, {SID: p("MG02")}, {SID: p("MG03")}},
+		Campaigns: []simulator.ServedCampaign{
+			{SID: p("QE01"), MessagingServiceSID: p("MG01"), BrandRegistrationSID: p("BN01"), CampaignID: p("C1"), USAppToPersonUsecase: p("MARKETING"),
+				CampaignStatus: p("FAILED"), Errors: []simulator.ErrorCode{simulator.MessagingError(30897)}, DateUpdated: at("2026-11-01T00:00:00Z")},
+			{SID: p("QE02"), MessagingServiceSID: p("MG01"), CampaignStatus: p("SUSPENDED"), CampaignID: p(hostile)},
+			{SID: p("QE03"), MessagingServiceSID: p("MG02"), CampaignStatus: p("VERIFIED"), BrandRegistrationSID: p("BN03")},
+		},
+		Verifications: []simulator.ServedVerification{
+			{SID: p("HH01"), Status: p("TWILIO_REJECTED"), ErrorCode: []byte(`30445`), EditExpiration: at("2026-12-10T00:00:00Z"),
+				TollfreePhoneNumber: p("+18335550100"), BusinessName: p("Ünïcode ☎ café"), TrustProductSID: p("BU01"), BusinessContactEmail: p("person@example.com")},
+			{SID: p("HH02"), Status: p("TWILIO_APPROVED"), DateUpdated: at("2026-11-27T12:00:00.123456789Z")},
+			{SID: p("HH03"), Status: p("IN_REVIEW"), ErrorCode: []byte(`"30446"`)},
+		},
+	}
+}
+
 // Without per_profile_metrics nothing is written or built.
 func TestProfilesOff(t *testing.T) {
 	s := &Scrape{e: &Exporter{perObject: false}}
@@ -293,7 +387,8 @@ func TestProfileNamesAreLegacy(t *testing.T) {
 			}
 		}
 		k := sink{protobuf: true}
-		p := snapshot.Record{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, HasValidUntil: true, HasUpdated: true}
+		p := snapshot.Record{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, Labels: make([]string, len(kd.InfoLabels)),
+			HasValidUntil: true, HasEditExpiration: true, HasUpdated: true, HasScore: true}
 		for i := range families {
 			k.start(&families[i])
 			families[i].series(&k, &families[i], "a", &p)

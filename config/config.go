@@ -37,6 +37,7 @@ var (
 // Defaults, as documented in config.yml.example.
 const (
 	DefaultAPIURL                = "https://trusthub.twilio.com"
+	DefaultMessagingAPIURL       = "https://messaging.twilio.com"
 	DefaultCacheTTL              = 5 * time.Minute
 	DefaultTimeout               = 2 * time.Minute
 	DefaultMaxStale              = 30 * time.Minute
@@ -51,6 +52,7 @@ const (
 // it into a Config.
 type Spec struct {
 	APIURL                string        `yaml:"api_url"`
+	MessagingAPIURL       string        `yaml:"messaging_api_url"`
 	CacheTTL              Duration      `yaml:"cache_ttl"`
 	Timeout               Duration      `yaml:"timeout"`
 	MaxStale              Duration      `yaml:"max_stale"`
@@ -85,11 +87,7 @@ func (r Resource) kind() (*kinds.Kind, error) {
 	if k, ok := kinds.ByName(string(r)); ok {
 		return k, nil
 	}
-	valid := strings.Join(kinds.Names(), ", ")
-	if slices.Contains(kinds.Planned, string(r)) {
-		return nil, fmt.Errorf("%q is not supported yet; this version watches %s", string(r), valid)
-	}
-	return nil, fmt.Errorf("unknown resource %q; the valid ones are %s", string(r), valid)
+	return nil, fmt.Errorf("unknown resource %q; the valid ones are %s", string(r), strings.Join(kinds.Names(), ", "))
 }
 
 // resolveResources checks a resources list (at key) and returns its kinds.
@@ -163,6 +161,7 @@ func (d Duration) String() string { return model.Duration(d).String() }
 func Default() Spec {
 	return Spec{
 		APIURL:                DefaultAPIURL,
+		MessagingAPIURL:       DefaultMessagingAPIURL,
 		CacheTTL:              Duration(DefaultCacheTTL),
 		Timeout:               Duration(DefaultTimeout),
 		MaxStale:              Duration(DefaultMaxStale),
@@ -188,6 +187,7 @@ func defaultResources() []Resource {
 // Parse, FromEnv or New.
 type Config struct {
 	apiURL                string
+	messagingAPIURL       string
 	cacheTTL              time.Duration
 	timeout               time.Duration
 	maxStale              time.Duration
@@ -202,6 +202,9 @@ type Config struct {
 
 // APIURL is the TrustHub base URL, without a trailing slash.
 func (c *Config) APIURL() string { return c.apiURL }
+
+// MessagingAPIURL is the Messaging base URL, without a trailing slash.
+func (c *Config) MessagingAPIURL() string { return c.messagingAPIURL }
 
 // CacheTTL is how long a listing is served without calling Twilio.
 func (c *Config) CacheTTL() time.Duration { return c.cacheTTL }
@@ -351,9 +354,11 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 // Start s from Default: New applies no defaults of its own, since a zero
 // page_size or a false per_profile_metrics may be what was written.
 func New(s Spec) (*Config, error) {
-	u, err := url.Parse(s.APIURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("api_url: %q is not an http(s) URL with a host and no user, query or fragment", s.APIURL)
+	if err := checkBaseURL("api_url", s.APIURL); err != nil {
+		return nil, err
+	}
+	if err := checkBaseURL("messaging_api_url", s.MessagingAPIURL); err != nil {
+		return nil, err
 	}
 	if s.CacheTTL < 0 {
 		return nil, fmt.Errorf("cache_ttl: %s must not be negative", s.CacheTTL)
@@ -392,6 +397,7 @@ func New(s Spec) (*Config, error) {
 	}
 	c := &Config{
 		apiURL:                strings.TrimRight(s.APIURL, "/"),
+		messagingAPIURL:       strings.TrimRight(s.MessagingAPIURL, "/"),
 		cacheTTL:              time.Duration(s.CacheTTL),
 		timeout:               time.Duration(s.Timeout),
 		maxStale:              time.Duration(s.MaxStale),
@@ -415,6 +421,15 @@ func New(s Spec) (*Config, error) {
 		c.accounts = append(c.accounts, a)
 	}
 	return c, nil
+}
+
+// checkBaseURL checks an API's base URL, at key.
+func checkBaseURL(key, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%s: %q is not an http(s) URL with a host and no user, query or fragment", key, raw)
+	}
+	return nil
 }
 
 func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {

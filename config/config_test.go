@@ -23,8 +23,8 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.APIURL() != "http://127.0.0.1:8080" {
-		t.Errorf("api_url = %q, want the trailing slash trimmed", cfg.APIURL())
+	if cfg.APIURL() != "http://127.0.0.1:8080" || cfg.MessagingAPIURL() != "http://127.0.0.1:8081" {
+		t.Errorf("api_url = %q, messaging_api_url = %q, want the trailing slash trimmed", cfg.APIURL(), cfg.MessagingAPIURL())
 	}
 	if cfg.CacheTTL() != time.Minute || cfg.Timeout() != 30*time.Second || cfg.MaxStale() != time.Hour || cfg.FailureBackoff() != DefaultFailureBackoff {
 		t.Errorf("durations = %s %s %s %s", cfg.CacheTTL(), cfg.Timeout(), cfg.MaxStale(), cfg.FailureBackoff())
@@ -50,10 +50,10 @@ func TestLoadGood(t *testing.T) {
 		t.Errorf("second account auth = user %q, file %q; want the API key and the file relative to the config", a.Username, a.PasswordFile)
 	}
 	// The default resources, and a per-account list that replaces them.
-	if got, want := resourceNames(cfg.Resources()), "customer_profiles trust_products"; got != want {
+	if got, want := resourceNames(cfg.Resources()), "customer_profiles trust_products brand_registrations a2p_campaigns tollfree_verifications"; got != want {
 		t.Errorf("resources = %q, want %q", got, want)
 	}
-	if got, want := resourceNames(main.Resources()), "customer_profiles trust_products"; got != want {
+	if got, want := resourceNames(main.Resources()), "customer_profiles trust_products brand_registrations a2p_campaigns tollfree_verifications"; got != want {
 		t.Errorf("first account's resources = %q, want the top-level ones %q", got, want)
 	}
 	if got, want := resourceNames(second.Resources()), "trust_products"; got != want {
@@ -114,7 +114,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.APIURL() != DefaultAPIURL || cfg.CacheTTL() != DefaultCacheTTL || cfg.Timeout() != DefaultTimeout ||
+	if cfg.APIURL() != DefaultAPIURL || cfg.MessagingAPIURL() != DefaultMessagingAPIURL || cfg.CacheTTL() != DefaultCacheTTL || cfg.Timeout() != DefaultTimeout ||
 		cfg.MaxStale() != DefaultMaxStale || cfg.FailureBackoff() != DefaultFailureBackoff || cfg.PageSize() != 1000 || !cfg.PerProfileMetrics() ||
 		cfg.MaxConcurrentListings() != DefaultMaxConcurrentListings || !slices.Equal(cfg.ExpiringWithinDays(), []int{7, 30}) {
 		t.Errorf("defaults not applied: api_url %s, cache_ttl %s, timeout %s, max_stale %s, page_size %d, per_profile_metrics %v, expiring_within_days %v",
@@ -179,6 +179,7 @@ var invalid = map[string]string{
 	"invalid-empty.yml":                      `the file is empty: at least accounts must be set`,
 	"invalid-expiring-duplicate.yml":         `expiring_within_days[1]: 7 is listed twice`,
 	"invalid-expiring-zero.yml":              `expiring_within_days[1]: 0 is outside 1..3650`,
+	"invalid-messaging-api-url.yml":          `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
 	"invalid-max-concurrent.yml":             `max_concurrent_listings: 0 must be at least 1`,
 	"invalid-missing-secret-file.yml":        `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
 	"invalid-missing-token-file.yml":         `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
@@ -189,10 +190,9 @@ var invalid = map[string]string{
 	"invalid-page-size.yml":                  `page_size: 1001 is outside 1..1000`,
 	"invalid-policy-sid.yml":                 `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
 	"invalid-resource-duplicate.yml":         `resources[2]: "trust_products" is listed twice`,
-	"invalid-resource-empty.yml":             `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products`,
+	"invalid-resource-empty.yml":             `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
 	"invalid-resource-not-list.yml":          `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
-	"invalid-resource-not-yet.yml":           `line 1: resources[1]: "brand_registrations" is not supported yet; this version watches customer_profiles, trust_products`,
-	"invalid-resource-unknown.yml":           `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products`,
+	"invalid-resource-unknown.yml":           `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
 	"invalid-status.yml":                     `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
 	"invalid-syntax.yml":                     `line 2: mapping values are not allowed in this context`,
 	"invalid-timeout.yml":                    `timeout: 0s must be greater than 0`,

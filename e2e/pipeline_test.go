@@ -27,6 +27,10 @@ const (
 	authToken    = "e2e-token-5a7c"
 	rejectedSID  = "BUe2e00000000000000000000000000001"
 	rejectedName = "E2E Rejected Dental"
+	// suspendedBrandSID is the planted SUSPENDED brand (Twilio error 30990),
+	// with TCR id suspendedBrandTCRID, for the alerts on suspended brands.
+	suspendedBrandSID   = "BNe2e00000000000000000000000000001"
+	suspendedBrandTCRID = "BE2ESUSP"
 )
 
 // webhook collects what Alertmanager sends.
@@ -56,14 +60,14 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Unlock()
 }
 
-// rejected returns the firing rejected-profile alert for sid, if it arrived,
-// and the receiver it went to.
-func (w *webhook) rejected(sid string) (map[string]string, map[string]string, string, bool) {
+// firing returns the firing alert alertname for sid, if it arrived, and
+// the receiver it went to.
+func (w *webhook) firing(alertname, sid string) (map[string]string, map[string]string, string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, m := range w.messages {
 		for _, a := range m.Alerts {
-			if a.Status == "firing" && a.Labels["alertname"] == "TwilioTrustHubProfileRejected" && a.Labels["sid"] == sid {
+			if a.Status == "firing" && a.Labels["alertname"] == alertname && a.Labels["sid"] == sid {
 				return a.Labels, a.Annotations, m.Receiver, true
 			}
 		}
@@ -124,14 +128,20 @@ func pipeline(t *testing.T, promBin string) {
 	}
 	sim := simulator.New()
 	sim.AddAccount(accountSID, authToken, profiles)
-	sim.SetObjects(accountSID, kinds.TrustProducts, simulator.GenerateTrustProducts(accountSID, 120, now, 9))
+	trustProducts := simulator.GenerateTrustProducts(accountSID, 120, now, 9)
+	sim.SetObjects(accountSID, kinds.TrustProducts, trustProducts)
+	// Messaging, on the same simulator (messaging_api_url points at it):
+	// every status of every kind, and one planted suspended brand.
+	msg := simulator.GenerateMessaging(20, now, 9, trustProducts)
+	msg.Brands = append(msg.Brands, simulator.SuspendedBrand(suspendedBrandSID, suspendedBrandTCRID, *trustProducts[0].SID, now.Add(-time.Hour).Truncate(time.Second)))
+	sim.SetMessaging(accountSID, msg)
 	api := httptest.NewServer(sim)
 	defer api.Close()
 
 	// Two replicas of the exporter, configured alike, as a Deployment with
 	// two pods or an HA pair runs them.
 	writeFile(t, filepath.Join(dir, "exporter.yml"), fmt.Sprintf(
-		"api_url: %s\ncache_ttl: 10s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, accountSID, authToken))
+		"api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 10s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, accountSID, authToken))
 	var exporters []string
 	for i := range 2 {
 		addr := proctest.FreeAddr(t)
@@ -197,7 +207,7 @@ func pipeline(t *testing.T, promBin string) {
 	var receiver string
 	waitFor(t, 2*time.Minute, "a firing TwilioTrustHubProfileRejected for "+rejectedSID+" at the webhook", func() (bool, error) {
 		var ok bool
-		labels, annotations, receiver, ok = hook.rejected(rejectedSID)
+		labels, annotations, receiver, ok = hook.firing("TwilioTrustHubProfileRejected", rejectedSID)
 		return ok, nil
 	})
 	if labels["friendly_name"] != rejectedName || labels["account"] != "main" || labels["severity"] != "critical" {
@@ -214,6 +224,26 @@ func pipeline(t *testing.T, promBin string) {
 	}
 	if !strings.HasPrefix(annotations["runbook_url"], "https://") || !strings.HasSuffix(annotations["runbook_url"], "#twiliotrusthubprofilerejected") {
 		t.Errorf("runbook_url = %q", annotations["runbook_url"])
+	}
+
+	// The suspended A2P brand pages too: once, named by its TCR id, with
+	// the error that halts its campaigns.
+	waitFor(t, time.Minute, "a firing TwilioTrustHubA2PBrandSuspended for "+suspendedBrandSID+" at the webhook", func() (bool, error) {
+		var ok bool
+		labels, annotations, receiver, ok = hook.firing("TwilioTrustHubA2PBrandSuspended", suspendedBrandSID)
+		return ok, nil
+	})
+	if labels["account"] != "main" || labels["severity"] != "critical" || receiver != "pager" {
+		t.Errorf("suspended brand alert: labels %v, receiver %q", labels, receiver)
+	}
+	if _, ok := labels["instance"]; ok {
+		t.Errorf("the suspended brand alert carries instance=%q", labels["instance"])
+	}
+	if d := annotations["summary"] + " " + annotations["description"]; !strings.Contains(d, suspendedBrandTCRID) || !strings.Contains(d, "30990") {
+		t.Errorf("the suspended brand alert does not name %s and error 30990: %q", suspendedBrandTCRID, d)
+	}
+	if sets := hook.labelSets("TwilioTrustHubA2PBrandSuspended", suspendedBrandSID); len(sets) != 1 {
+		t.Errorf("the suspended brand reached the webhook under %d label sets, want 1: %v", len(sets), sets)
 	}
 
 	// Every rule has been evaluated with both replicas' data in, and none

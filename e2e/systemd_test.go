@@ -298,7 +298,7 @@ func credentialsDir(t *testing.T, apiURL string) string {
 		}
 	}
 	if apiURL != "" {
-		cfg = "api_url: " + apiURL + "\n" + cfg
+		cfg = "api_url: " + apiURL + "\nmessaging_api_url: " + apiURL + "\n" + cfg
 	}
 	writeFile(t, filepath.Join(dir, "config.yml"), cfg)
 	writeFile(t, filepath.Join(dir, "auth_token"), systemdToken+"\n")

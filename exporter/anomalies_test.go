@@ -66,7 +66,7 @@ func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *collecto
 	t.Cleanup(srv.Close)
 	var yml strings.Builder
 	// The test server answers every path alike: Customer-Profiles only.
-	fmt.Fprintf(&yml, "api_url: %s\nresources: [customer_profiles]\naccounts:\n", srv.URL)
+	fmt.Fprintf(&yml, "api_url: %s\nmessaging_api_url: %[1]s\nresources: [customer_profiles]\naccounts:\n", srv.URL)
 	for _, a := range []struct{ name, sid string }{{"odd", sidOdd}, {"clean", sidClean}, {"garbled", sidGarbled}} {
 		fmt.Fprintf(&yml, "  - {name: %s, account_sid: %s, auth_token: tok}\n", a.name, a.sid)
 	}

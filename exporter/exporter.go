@@ -53,12 +53,13 @@ func New(cfg *config.Config, o Options) (*collector.Exporter, error) {
 	var listings []collector.Listing
 	for _, a := range cfg.Accounts() {
 		client, err := trusthub.New(trusthub.Options{
-			BaseURL:   cfg.APIURL(),
-			Auth:      a.BasicAuth(),
-			PageSize:  cfg.PageSize(),
-			UserAgent: o.UserAgent,
-			Name:      a.Name(),
-			Retry:     o.Retry,
+			BaseURL:      cfg.APIURL(),
+			MessagingURL: cfg.MessagingAPIURL(),
+			Auth:         a.BasicAuth(),
+			PageSize:     cfg.PageSize(),
+			UserAgent:    o.UserAgent,
+			Name:         a.Name(),
+			Retry:        o.Retry,
 		})
 		if err != nil {
 			cancel()

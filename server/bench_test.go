@@ -51,6 +51,7 @@ func benchmarkCachedScrape10k(b *testing.B, accept string, gzip bool) {
 	load := func() (*config.Config, error) {
 		spec := config.Default()
 		spec.APIURL = api.URL
+		spec.MessagingAPIURL = api.URL
 		spec.CacheTTL = config.Duration(time.Hour)
 		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)

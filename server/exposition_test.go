@@ -173,6 +173,7 @@ func negotiationHandler(t *testing.T) http.Handler {
 	load := func() (*config.Config, error) {
 		spec := config.Default()
 		spec.APIURL = api.URL
+		spec.MessagingAPIURL = api.URL
 		spec.CacheTTL = config.Duration(time.Hour)
 		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)

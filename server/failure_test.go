@@ -47,6 +47,7 @@ func TestFailureModes(t *testing.T) {
 			load := func() (*config.Config, error) {
 				spec := config.Default()
 				spec.APIURL = api.URL
+				spec.MessagingAPIURL = api.URL
 				spec.PageSize = 10
 				spec.CacheTTL = config.Duration(10 * time.Minute)
 				spec.Timeout = config.Duration(500 * time.Millisecond)
@@ -72,8 +73,10 @@ func TestFailureModes(t *testing.T) {
 			_, body = scrapeBody(h, "")
 			if tc.reason == failure.Timeout {
 				// The scrape waits as long as the listing may take, so it can
-				// end just before the listing records its timeout.
-				for i := 0; i < 100 && !has(body, `twilio_trusthub_up{account="main"} 0`); i++ {
+				// end just before the listing records its timeout; and each
+				// kind's listing times out on its own.
+				timedOut := `twilio_trusthub_listing_errors_total{account="main",reason="timeout",resource="customer_profiles"} 1`
+				for i := 0; i < 100 && !has(body, timedOut); i++ {
 					time.Sleep(20 * time.Millisecond)
 					_, body = scrapeBody(h, "")
 				}

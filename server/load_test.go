@@ -30,8 +30,11 @@ func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.
 	load := func() (*config.Config, error) {
 		spec := config.Default()
 		spec.APIURL = api.URL
+		spec.MessagingAPIURL = api.URL
 		spec.PageSize = 10
 		spec.CacheTTL = config.Duration(ttl)
+		// The TrustHub kinds, whose requests the tests count.
+		spec.Resources = []config.Resource{"customer_profiles", "trust_products"}
 		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)
 	}

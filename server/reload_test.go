@@ -31,7 +31,7 @@ func TestReload(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yml")
 	write := func(name string) {
 		t.Helper()
-		cfg := fmt.Sprintf("api_url: %s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: tok\n", api.URL, name, reloadSID)
+		cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: tok\n", api.URL, name, reloadSID)
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -62,6 +62,7 @@ func blockedAPI(t *testing.T) *httptest.Server {
 func testConfig(apiURL string) (*config.Config, error) {
 	spec := config.Default()
 	spec.APIURL = apiURL
+	spec.MessagingAPIURL = apiURL
 	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
 	return config.New(spec)
 }

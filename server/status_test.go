@@ -44,6 +44,7 @@ func statusHandlerFor(t testing.TB, perProfile bool, o Options, accounts ...stat
 	load := func() (*config.Config, error) {
 		spec := config.Default()
 		spec.APIURL = api.URL
+		spec.MessagingAPIURL = api.URL
 		spec.PerProfileMetrics = perProfile
 		spec.ExpiringWithinDays = []int{7, 30}
 		for _, a := range accounts {
@@ -67,7 +68,7 @@ func profile(sid, name, status string) simulator.ServedObject {
 }
 
 func rejected(sid, name string, updated time.Time, codes ...int64) simulator.ServedObject {
-	p := profile(sid, name, kinds.CustomerProfiles.RejectedStatus)
+	p := profile(sid, name, kinds.CustomerProfiles.Rejected[0])
 	p.DateUpdated = &updated
 	for _, c := range codes {
 		p.Errors = append(p.Errors, simulator.ErrorCode{Code: c})
@@ -234,9 +235,9 @@ func TestStatusPageFailedAccount(t *testing.T) {
 		`<span class="state up">up</span>`,
 		`<span class="state down">down</span>`,
 		"authentication failed for account refused: check the auth token",
-		"TrustHub answered HTTP 401: error 20003",
+		"Twilio answered HTTP 401: error 20003",
 		"no data: no listing has succeeded yet",
-		"Not included, for want of data: refused (Customer-Profiles), refused (Trust Products).",
+		"Not included, for want of data: refused (Customer-Profiles), refused (Trust Products), refused (A2P brand registrations), refused (A2P campaigns), refused (toll-free verifications).",
 		"check the auth token, and that it may read Trust Products",
 		">Listed<",
 	} {

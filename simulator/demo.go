@@ -22,14 +22,15 @@ type Demo struct {
 	accounts []config.AccountSpec
 }
 
-// DemoAccounts names the demo's accounts and how many Customer-Profiles
-// and Trust Products each has.
+// DemoAccounts names the demo's accounts and how many Customer-Profiles,
+// Trust Products and brands (as many toll-free verifications, and half as
+// many Messaging Services) each has.
 var DemoAccounts = []struct {
-	Name                    string
-	Profiles, TrustProducts int
+	Name                            string
+	Profiles, TrustProducts, Brands int
 }{
-	{"demo", 2000, 300},
-	{"demo-subaccount", 350, 40},
+	{"demo", 2000, 300, 40},
+	{"demo-subaccount", 350, 40, 9},
 }
 
 // StartDemo serves the demo accounts on 127.0.0.1, each with a random auth
@@ -45,7 +46,9 @@ func StartDemo(now time.Time) (*Demo, error) {
 			plantHostileName(profiles, now)
 		}
 		sim.AddAccount(sid, token, profiles)
-		sim.SetObjects(sid, kinds.TrustProducts, GenerateTrustProducts(sid, a.TrustProducts, now, uint64(i+1)))
+		trustProducts := GenerateTrustProducts(sid, a.TrustProducts, now, uint64(i+1))
+		sim.SetObjects(sid, kinds.TrustProducts, trustProducts)
+		sim.SetMessaging(sid, GenerateMessaging(a.Brands, now, uint64(i+1), trustProducts))
 		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
@@ -77,10 +80,11 @@ func plantHostileName(profiles []ServedObject, now time.Time) {
 }
 
 // Config returns the configuration that lists the demo: the defaults, with
-// api_url pointing at the simulator. Each call returns a new one.
+// api_url and messaging_api_url pointing at the simulator. Each call
+// returns a new one.
 func (d *Demo) Config() (*config.Config, error) {
 	spec := config.Default()
-	spec.APIURL = d.URL
+	spec.APIURL, spec.MessagingAPIURL = d.URL, d.URL
 	spec.Accounts = append([]config.AccountSpec(nil), d.accounts...)
 	cfg, err := config.New(spec)
 	if err != nil {

@@ -1,7 +1,9 @@
 // Package simulator is a simulated Twilio compliance API (TrustHub's
-// Customer-Profiles and Trust Products), for the exporter's --demo mode and
-// its tests. It serves every kind of package kinds on its list path, and
-// follows the API reference: basic auth, PageSize, PageToken and Page,
+// Customer-Profiles and Trust Products; Messaging's A2P brands, Messaging
+// Services and their A2P campaigns, and toll-free verifications), for the
+// exporter's --demo mode and its tests. It serves every kind of package
+// kinds on its list path (both hosts' paths on one server), and follows
+// the API reference: basic auth, PageSize, PageToken and Page,
 // next_page_url, the list key of each kind, the Status, FriendlyName and
 // PolicySid filters, and Twilio's error body.
 package simulator
@@ -10,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,15 +68,59 @@ func deref(s *string) string {
 	return *s
 }
 
-// stored is a profile with its JSON encoded once, so a page is a copy.
+// stored is an object with its JSON encoded once, so a page is a copy.
 type stored struct {
 	status, friendlyName, policySID string
-	json                            []byte
+	// parent is the sid of the parent the object is listed under (see
+	// kinds.Kind.Parent); "" for a kind without one.
+	parent string
+	json   []byte
 }
 
+// Served is an object the simulator serves: a ServedObject, ServedBrand,
+// ServedService, ServedCampaign or ServedVerification.
+type Served interface {
+	// stored encodes the object as listed in the account at the list URL
+	// base, filling in its account_sid and url when nil.
+	stored(accountSID, base string) stored
+}
+
+// encode is the JSON of a served object, which always encodes.
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// fill sets *accountSID and *url when nil: the url to base/sid.
+func fill(accountSID **string, url **string, sid *string, account, base string) {
+	if *accountSID == nil {
+		*accountSID = Ptr(account)
+	}
+	if *url == nil && sid != nil {
+		*url = Ptr(base + "/" + *sid)
+	}
+}
+
+func (p ServedObject) stored(accountSID, base string) stored {
+	fill(&p.AccountSID, &p.URL, p.SID, accountSID, base)
+	return stored{status: deref(p.Status), friendlyName: deref(p.FriendlyName), policySID: deref(p.PolicySID), json: encode(p)}
+}
+
+// hostURLs are the real APIs' base URLs, for the objects' url fields.
+var hostURLs = map[kinds.Host]string{kinds.TrustHub: "https://trusthub.twilio.com", kinds.Messaging: "https://messaging.twilio.com"}
+
 type account struct {
-	// objects are by kind name.
+	// objects are by listKey.
 	objects map[string][]stored
+}
+
+// listKey names the list of kind k under parent ("" for a kind without
+// parents).
+func listKey(k *kinds.Kind, parent string) string {
+	return k.Name + "\x00" + parent
 }
 
 // Server is an http.Handler serving the simulated API.
@@ -111,29 +158,40 @@ func (s *Server) AddAccount(accountSID, authToken string, profiles []ServedObjec
 	s.SetObjects(accountSID, kinds.CustomerProfiles, profiles)
 }
 
-// SetObjects replaces the account's objects of kind k; the account must
-// have been added. Each object's account_sid and url are filled in when
-// nil.
+// SetObjects replaces the account's Customer-Profiles or Trust Products
+// (kind k); the account must have been added. Each object's account_sid
+// and url are filled in when nil.
 func (s *Server) SetObjects(accountSID string, k *kinds.Kind, objects []ServedObject) {
-	list := make([]stored, 0, len(objects))
-	for _, p := range objects {
-		if p.AccountSID == nil {
-			p.AccountSID = Ptr(accountSID)
+	Set(s, accountSID, k, objects)
+}
+
+// Set replaces the account's objects of kind k, as SetObjects does for any
+// kind. The objects of a kind with a parent (A2P campaigns) are served
+// under the parent their messaging_service_sid names; the parents
+// themselves (Messaging Services) are kind k.Parent.
+func Set[T Served](s *Server, accountSID string, k *kinds.Kind, objects []T) {
+	base := hostURLs[k.Host] + k.ListPath
+	lists := map[string][]stored{}
+	for _, o := range objects {
+		st := o.stored(accountSID, base)
+		if k.Parent != nil {
+			base := hostURLs[k.Host] + k.Path(st.parent)
+			st = o.stored(accountSID, base)
 		}
-		if p.URL == nil && p.SID != nil {
-			p.URL = Ptr("https://trusthub.twilio.com" + k.ListPath + "/" + *p.SID)
-		}
-		b, err := json.Marshal(p)
-		if err != nil {
-			panic(err) // a ServedObject always encodes
-		}
-		list = append(list, stored{
-			status: deref(p.Status), friendlyName: deref(p.FriendlyName), policySID: deref(p.PolicySID), json: b,
-		})
+		key := listKey(k, st.parent)
+		lists[key] = append(lists[key], st)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[accountSID].objects[k.Name] = list
+	objs := s.accounts[accountSID].objects
+	for key := range objs {
+		if strings.HasPrefix(key, listKey(k, "")) {
+			delete(objs, key)
+		}
+	}
+	for key, list := range lists {
+		objs[key] = list
+	}
 }
 
 // AddAPIKey lets an API key and secret authenticate for an account.
@@ -155,14 +213,19 @@ func (s *Server) RequestsTo(path string) int64 {
 	return 0
 }
 
-// kindAt returns the kind listed at path.
-func kindAt(path string) (*kinds.Kind, bool) {
+// kindAt returns the kind listed at path, and the parent it is listed
+// under ("" for a kind without parents). The parents' own list (Messaging
+// Services) is served as kind Parent.
+func kindAt(path string) (*kinds.Kind, string, bool) {
 	for _, k := range kinds.All {
-		if k.ListPath == path {
-			return k, true
+		if k.Parent != nil && path == k.Parent.ListPath {
+			return k.Parent, "", true
+		}
+		if parent, ok := k.MatchPath(path); ok {
+			return k, parent, true
 		}
 	}
-	return nil, false
+	return nil, "", false
 }
 
 // twilioError is Twilio's error body.
@@ -189,7 +252,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	n, _ := s.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
-	k, ok := kindAt(r.URL.Path)
+	k, parent, ok := kindAt(r.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
@@ -214,10 +277,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.RLock()
-	objects := acc.objects[k.Name]
+	objects := acc.objects[listKey(k, parent)]
 	s.mu.RUnlock()
 	results, next := page(objects, req)
-	writePage(w, "http://"+r.Host+k.ListPath, k.ListKey, req, results, next, fault)
+	writePage(w, "http://"+r.Host+r.URL.Path, k.ListKey, req, results, next, fault)
 }
 
 // authenticate returns the account whose credentials the request carries,

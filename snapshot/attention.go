@@ -46,9 +46,11 @@ func (b *bounded) offer(rec *Record) {
 	if b.cut && CompareUrgency(rec, &b.worst) >= 0 {
 		return
 	}
+	// The decoder reuses both.
 	if len(rec.ErrorCodes) > 0 {
-		rec.ErrorCodes = slices.Clone(rec.ErrorCodes) // the decoder may reuse it
+		rec.ErrorCodes = slices.Clone(rec.ErrorCodes)
 	}
+	rec.Labels = slices.Clone(rec.Labels)
 	b.recs = append(b.recs, *rec)
 	// Cutting once per AttentionLimit additions keeps the memory at twice
 	// the limit and the sorting rare.
@@ -67,17 +69,11 @@ func (b *bounded) seal() {
 // add considers one object, status being its canonical status. Only a
 // rejected object or one with a valid_until is offered.
 func (a *attention) add(p *trusthub.Object, status string) {
-	rejected := status == a.kind.RejectedStatus
+	rejected := a.kind.IsRejected(status)
 	if !rejected && p.ValidUntil.IsZero() {
 		return
 	}
-	rec := Record{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, ErrorCodes: p.ErrorCodes, Rejected: rejected}
-	if !p.ValidUntil.IsZero() {
-		rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
-	}
-	if !p.DateUpdated.IsZero() {
-		rec.Updated, rec.HasUpdated = unix(p.DateUpdated), true
-	}
+	rec := newRecord(a.kind, p, status)
 	if !rejected {
 		a.byExpiry.offer(&rec)
 		return
@@ -169,7 +165,10 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	}
 	end := unix(now.Add(within))
 	expired := upTo(unix(now))
-	n := Needing{Rejected: s.Statuses[s.Kind.RejectedStatus], Expired: expired, Expiring: upTo(end) - expired}
+	n := Needing{Expired: expired, Expiring: upTo(end) - expired}
+	for _, st := range s.Kind.Rejected {
+		n.Rejected += s.Statuses[st]
+	}
 
 	n.Rows = make([]Record, 0, min(limit, n.Total()))
 	rejected := s.attention.rejected.recs

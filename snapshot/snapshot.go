@@ -17,34 +17,59 @@ const UnknownStatus = "unknown"
 
 // Record is the per-object record kept for per-object series.
 type Record struct {
-	SID          string
+	SID string
+	// FriendlyName names the object for people: the value of the kind's
+	// NameField.
 	FriendlyName string
-	PolicySID    string
-	Status       string
+	// Labels are the values of the kind's InfoLabels, in their order.
+	Labels []string
+	Status string
 	// ErrorCodes holds each code of the object's errors once; nil when none.
 	ErrorCodes []int64
-	// ValidUntil and Updated are Unix seconds, valid only when the Has flags say so.
-	ValidUntil    float64
-	Updated       float64
-	HasValidUntil bool
-	HasUpdated    bool
-	// Rejected: Status is the kind's RejectedStatus.
+	// The dates are Unix seconds and Score a number, each valid only when
+	// its Has flag says so.
+	ValidUntil, EditExpiration, Updated, Score             float64
+	HasValidUntil, HasEditExpiration, HasUpdated, HasScore bool
+	// Rejected: Status is one of the kind's Rejected statuses.
 	Rejected bool
 }
 
-// Label is the value of an info label field of the record.
-func (r *Record) Label(f kinds.Field) string {
+// Value is the record's value of a date or number field, and whether it
+// has one.
+func (r *Record) Value(f kinds.Field) (float64, bool) {
 	switch f {
-	case kinds.FieldFriendlyName:
-		return r.FriendlyName
-	case kinds.FieldPolicySID:
-		return r.PolicySID
-	case kinds.FieldSID:
-		return r.SID
-	case kinds.FieldStatus:
-		return r.Status
+	case kinds.FieldValidUntil:
+		return r.ValidUntil, r.HasValidUntil
+	case kinds.FieldEditExpiration:
+		return r.EditExpiration, r.HasEditExpiration
+	case kinds.FieldDateUpdated:
+		return r.Updated, r.HasUpdated
+	case kinds.FieldBrandScore:
+		return r.Score, r.HasScore
 	}
-	return ""
+	return 0, false
+}
+
+// newRecord is the record of p, status being its canonical status. It
+// shares p's Labels and ErrorCodes, which the caller copies to keep.
+func newRecord(k *kinds.Kind, p *trusthub.Object, status string) Record {
+	rec := Record{SID: p.SID, Labels: p.Labels, Status: status, ErrorCodes: p.ErrorCodes, Rejected: k.IsRejected(status)}
+	if i := slices.Index(k.InfoLabels, k.NameField); i >= 0 && i < len(p.Labels) {
+		rec.FriendlyName = p.Labels[i]
+	}
+	if !p.ValidUntil.IsZero() {
+		rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
+	}
+	if !p.EditExpiration.IsZero() {
+		rec.EditExpiration, rec.HasEditExpiration = unix(p.EditExpiration), true
+	}
+	if !p.DateUpdated.IsZero() {
+		rec.Updated, rec.HasUpdated = unix(p.DateUpdated), true
+	}
+	if p.HasScore {
+		rec.Score, rec.HasScore = float64(p.Score), true
+	}
+	return rec
 }
 
 // Snapshot is the immutable result of one successful listing.
@@ -96,6 +121,9 @@ type Builder struct {
 	// anomalies outlives s: a failed listing has no snapshot, but what it
 	// skipped was still seen (see Anomalies).
 	anomalies Anomalies
+	// labels is where kept records' Labels are cut from, a slab at a
+	// time: one allocation per thousands of records, not one per record.
+	labels []string
 }
 
 // NewBuilder starts a snapshot of objects of kind k; keepRecords keeps a
@@ -130,25 +158,35 @@ func (b *Builder) Add(p *trusthub.Object) error {
 		s.validUntil = append(s.validUntil, unix(p.ValidUntil))
 	}
 	if b.keepRecords {
-		rec := Record{SID: p.SID, FriendlyName: p.FriendlyName, PolicySID: p.PolicySID, Status: status, Rejected: status == s.Kind.RejectedStatus}
+		rec := newRecord(s.Kind, p, status)
+		rec.ErrorCodes = nil
 		if len(p.ErrorCodes) > 0 {
 			rec.ErrorCodes = slices.Clone(p.ErrorCodes)
 		}
-		if !p.ValidUntil.IsZero() {
-			rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
-		}
-		if !p.DateUpdated.IsZero() {
-			rec.Updated, rec.HasUpdated = unix(p.DateUpdated), true
-		}
+		rec.Labels = b.keepLabels(p.Labels)
 		s.Records = append(s.Records, rec)
 	}
 	return nil
 }
 
+// keepLabels copies labels into the builder's slab.
+func (b *Builder) keepLabels(labels []string) []string {
+	n := len(labels)
+	if n == 0 {
+		return nil
+	}
+	if cap(b.labels)-len(b.labels) < n {
+		b.labels = make([]string, 0, max(n, 4096))
+	}
+	start := len(b.labels)
+	b.labels = append(b.labels, labels...)
+	return b.labels[start : start+n : start+n]
+}
+
 // Done seals the snapshot; the builder must not be used afterwards.
 func (b *Builder) Done() *Snapshot {
 	s := b.s
-	b.s, b.seen = nil, nil
+	b.s, b.seen, b.labels = nil, nil, nil
 	slices.Sort(s.validUntil)
 	s.validUntil = slices.Clip(s.validUntil)
 	s.Records = slices.Clip(s.Records)

@@ -11,11 +11,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
@@ -29,6 +31,13 @@ const (
 	// MaxPages stops a listing whose next_page_url never ends: at the
 	// largest page size that is 10 million profiles.
 	MaxPages = 10000
+	// ParentFanOut is how many parents (Messaging Services) a listing of a
+	// kind with a Parent lists under at once. It is per listing, within the
+	// one slot the listing holds of max_concurrent_listings: small, so that
+	// an account with many services does not meet Twilio's limit of
+	// concurrent requests per account (429), large enough that a few
+	// hundred services do not list one after the other.
+	ParentFanOut = 4
 )
 
 // Filter narrows a listing; empty fields are not sent, nor those the kind
@@ -57,6 +66,10 @@ type Options struct {
 	// BaseURL is the TrustHub API's scheme and host, e.g.
 	// https://trusthub.twilio.com: the base of kinds.TrustHub.
 	BaseURL string
+	// MessagingURL is the Messaging API's, e.g.
+	// https://messaging.twilio.com: the base of kinds.Messaging. Empty,
+	// messaging kinds cannot be listed.
+	MessagingURL string
 	// Auth is the basic-auth user and password (or password file, re-read
 	// on every request).
 	Auth      *promconfig.BasicAuth
@@ -76,7 +89,8 @@ type Options struct {
 // concurrent use: the exporter runs one listing per (account, kind) at a
 // time, and the kinds of an account at once, over one connection pool.
 type Client struct {
-	base     *url.URL
+	// bases are the base URLs by kinds.Host; nil for one not given.
+	bases    [kinds.Messaging + 1]*url.URL
 	http     *http.Client
 	pageSize int
 	maxBytes int64
@@ -97,9 +111,16 @@ type requestKey struct {
 // credentials cannot be sent to another host, and honours the usual proxy
 // environment variables.
 func New(o Options) (*Client, error) {
-	base, err := url.Parse(o.BaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("base URL: %w", err)
+	var bases [kinds.Messaging + 1]*url.URL
+	for host, raw := range map[kinds.Host]string{kinds.TrustHub: o.BaseURL, kinds.Messaging: o.MessagingURL} {
+		if raw == "" && host != kinds.TrustHub {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", host.ConfigKey(), err)
+		}
+		bases[host] = u
 	}
 	cfg := promconfig.HTTPClientConfig{
 		BasicAuth:       o.Auth,
@@ -121,7 +142,7 @@ func New(o Options) (*Client, error) {
 		o.Retry = DefaultRetryPolicy
 	}
 	return &Client{
-		base: base, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
+		bases: bases, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
 		retry: o.Retry, requests: map[requestKey]uint64{},
 	}, nil
 }
@@ -151,7 +172,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	s := "TrustHub answered HTTP " + strconv.Itoa(e.StatusCode)
+	s := "Twilio answered HTTP " + strconv.Itoa(e.StatusCode)
 	if e.Code != 0 {
 		s += fmt.Sprintf(": error %d", e.Code)
 	}
@@ -168,25 +189,70 @@ func (e *APIError) Error() string {
 // calling fn for each object (see DecodePage). It returns the number of
 // pages fetched. A request refused with 429 or 5xx, or lost in transport,
 // is retried with backoff while ctx allows; nothing else is.
+//
+// A kind with a Parent is listed in two levels: every page of the parents,
+// then every page of the kind under each parent, ParentFanOut parents at
+// a time. It is one listing: the first failure of any page fails it, and
+// each object still reaches fn one at a time, though not in a fixed order.
 func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Object) error) (int, error) {
-	if k.Host != kinds.TrustHub {
-		return 0, fmt.Errorf("no base URL for the host of %s", k.Name)
+	if int(k.Host) >= len(c.bases) || c.bases[k.Host] == nil {
+		return 0, fmt.Errorf("no %s for %s", k.Host.ConfigKey(), k.Name)
 	}
-	next := c.firstPageURL(k, f)
+	base := c.bases[k.Host]
+	if k.Parent == nil {
+		return c.list(ctx, k, k, c.firstPageURL(base, k, k.ListPath, f), fn)
+	}
+	var parents []string
+	pages, err := c.list(ctx, k, k.Parent, c.firstPageURL(base, k.Parent, k.Parent.ListPath, Filter{}), func(o *Object) error {
+		if o.SID != "" && !slices.Contains(parents, o.SID) {
+			parents = append(parents, o.SID)
+		}
+		return nil
+	})
+	if err != nil {
+		return pages, fmt.Errorf("listing %s: %w", k.Parent.Title, err)
+	}
+	var mu sync.Mutex // fn is not safe for concurrent use, nor pages
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ParentFanOut)
+	for _, sid := range parents {
+		g.Go(func() error {
+			n, err := c.list(gctx, k, k, c.firstPageURL(base, k, k.Path(url.PathEscape(sid)), f), func(o *Object) error {
+				mu.Lock()
+				defer mu.Unlock()
+				return fn(o)
+			})
+			mu.Lock()
+			pages += n
+			mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", k.Parent.Object, sid, err)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	return pages, err
+}
+
+// list fetches every page from first on, of objects of kind decoded, the
+// requests counted for kind k.
+func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string, fn func(*Object) error) (int, error) {
+	next := first
 	seen := map[string]bool{}
 	for pages := 0; ; pages++ {
 		if pages == c.maxPages {
 			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_url never ended", c.maxPages)}
 		}
 		seen[next] = true
-		meta, err := c.page(ctx, k, next, fn)
+		meta, err := c.page(ctx, k, decoded, next, fn)
 		if err != nil {
 			return pages, fmt.Errorf("page %d: %w", pages, err)
 		}
 		if meta.NextPageURL == "" {
 			return pages + 1, nil
 		}
-		u, err := c.sameOrigin(meta.NextPageURL)
+		u, err := c.sameOrigin(decoded.Host, meta.NextPageURL)
 		if err != nil {
 			return pages + 1, err
 		}
@@ -197,7 +263,7 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Obj
 	}
 }
 
-func (c *Client) firstPageURL(k *kinds.Kind, f Filter) string {
+func (c *Client) firstPageURL(base *url.URL, k *kinds.Kind, path string, f Filter) string {
 	q := url.Values{}
 	q.Set("PageSize", strconv.Itoa(c.pageSize))
 	for _, which := range k.Filters {
@@ -205,31 +271,33 @@ func (c *Client) firstPageURL(k *kinds.Kind, f Filter) string {
 			q.Set(which.Param(), v)
 		}
 	}
-	u := *c.base
-	u.Path = u.Path + k.ListPath
+	u := *base
+	u.Path = u.Path + path
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 // sameOrigin resolves a next_page_url and refuses one on another scheme or
-// host than the base URL: the credentials go with every request.
-func (c *Client) sameOrigin(raw string) (string, error) {
-	u, err := c.base.Parse(raw)
+// host than the base URL of the host listed: the credentials go with every
+// request.
+func (c *Client) sameOrigin(host kinds.Host, raw string) (string, error) {
+	base := c.bases[host]
+	u, err := base.Parse(raw)
 	if err != nil {
 		return "", &PagingError{"next_page_url is not a URL: " + err.Error()}
 	}
-	if u.Scheme != c.base.Scheme || u.Host != c.base.Host {
-		return "", &PagingError{fmt.Sprintf("next_page_url points to %s://%s, not to api_url %s://%s; not following it with the credentials", u.Scheme, u.Host, c.base.Scheme, c.base.Host)}
+	if u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", &PagingError{fmt.Sprintf("next_page_url points to %s://%s, not to %s %s://%s; not following it with the credentials", u.Scheme, u.Host, host.ConfigKey(), base.Scheme, base.Host)}
 	}
 	return u.String(), nil
 }
 
 // page fetches one page, retrying what may succeed later.
-func (c *Client) page(ctx context.Context, k *kinds.Kind, u string, fn func(*Object) error) (Meta, error) {
+func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, fn func(*Object) error) (Meta, error) {
 	for attempt := 1; ; attempt++ {
 		resp, err := c.get(ctx, k, u) //nolint:bodyclose // decode closes it
 		if err == nil {
-			meta, err := c.decode(resp, k, fn)
+			meta, err := c.decode(resp, decoded, fn)
 			return meta, err
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt == c.retry.Attempts {

@@ -33,7 +33,7 @@ var fastRetry = trusthub.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5
 
 func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *trusthub.Client {
 	t.Helper()
-	c, err := trusthub.New(trusthub.Options{BaseURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test",
+	c, err := trusthub.New(trusthub.Options{BaseURL: url, MessagingURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test",
 		Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +75,9 @@ func TestListFollowsPages(t *testing.T) {
 		{0, 1000, 1},
 	} {
 		for _, k := range kinds.All {
+			if k.Parent != nil {
+				continue // see TestListUnderParents
+			}
 			t.Run(fmt.Sprintf("%s %d by %d", k.Name, tc.profiles, tc.pageSize), func(t *testing.T) {
 				listFollowsPages(t, k, tc.profiles, tc.pageSize, tc.wantPages)
 			})
@@ -192,7 +195,7 @@ func TestListAuthFailure(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong-secret-value") {
 		t.Error("the error text holds the secret")
 	}
-	if want := "page 0: TrustHub answered HTTP 401: error 20003: Authenticate (https://www.twilio.com/docs/errors/20003)"; err.Error() != want {
+	if want := "page 0: Twilio answered HTTP 401: error 20003: Authenticate (https://www.twilio.com/docs/errors/20003)"; err.Error() != want {
 		t.Errorf("error text = %q, want %q", err, want)
 	}
 	if c.Requests(kinds.CustomerProfiles)[401] != 1 {
@@ -240,6 +243,146 @@ func pageServer(t *testing.T, next func(r *http.Request) string) *httptest.Serve
 	return srv
 }
 
+// A kind under parents (A2P campaigns under Messaging Services) pages
+// through the parents' list, then through each parent's list: every object
+// once, one request per page of each.
+func TestListUnderParents(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		campaigns []int // per service
+		pageSize  int
+	}{
+		{"no services", nil, 1000},
+		{"services without campaigns", []int{0, 0, 0}, 1000},
+		{"one page each", []int{3, 1, 0, 2}, 1000},
+		{"several pages each, services paged too", []int{5, 0, 7, 1, 2, 9, 4}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := simulator.New()
+			sim.AddAccount(accountSID, token, nil)
+			var m simulator.Messaging
+			want := map[string]bool{}
+			wantRequests := max(1, (len(tc.campaigns)+tc.pageSize-1)/tc.pageSize)
+			for i, n := range tc.campaigns {
+				mg := fmt.Sprintf("MG%032x", i)
+				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(mg)})
+				for j := range n {
+					qe := fmt.Sprintf("QE%016x%016x", i, j)
+					m.Campaigns = append(m.Campaigns, simulator.ServedCampaign{SID: simulator.Ptr(qe), MessagingServiceSID: simulator.Ptr(mg), CampaignStatus: simulator.Ptr("VERIFIED")})
+					want[qe] = true
+				}
+				wantRequests += max(1, (n+tc.pageSize-1)/tc.pageSize)
+			}
+			sim.SetMessaging(accountSID, m)
+			srv := httptest.NewServer(sim)
+			defer srv.Close()
+			c := newClient(t, srv.URL, tokenAuth(), tc.pageSize)
+			sids, pages := collectKind(t, c, kinds.A2PCampaigns, trusthub.Filter{})
+			got := map[string]bool{}
+			for _, sid := range sids {
+				if got[sid] {
+					t.Errorf("%s listed twice", sid)
+				}
+				got[sid] = true
+			}
+			if len(got) != len(want) {
+				t.Errorf("listed %d campaigns, want %d", len(got), len(want))
+			}
+			for sid := range want {
+				if !got[sid] {
+					t.Errorf("%s not listed", sid)
+				}
+			}
+			if pages != wantRequests || sim.Requests() != int64(wantRequests) || c.Requests(kinds.A2PCampaigns)[200] != uint64(wantRequests) {
+				t.Errorf("%d pages, simulator saw %d requests, client counted %v; want %d", pages, sim.Requests(), c.Requests(kinds.A2PCampaigns), wantRequests)
+			}
+			if sim.RequestsTo("/v1/Services") != int64(max(1, (len(tc.campaigns)+tc.pageSize-1)/tc.pageSize)) {
+				t.Errorf("%d requests for the services", sim.RequestsTo("/v1/Services"))
+			}
+		})
+	}
+}
+
+// One service's page failing fails the whole listing of campaigns; so does
+// the list of services failing.
+func TestListUnderParentsFails(t *testing.T) {
+	for _, tc := range []struct{ name, path, want string }{
+		{"a service's campaigns", "/v1/Services/MG02/Compliance/Usa2p", "Messaging Service MG02: page 0: Twilio answered HTTP 403"},
+		{"the services", "/v1/Services", "listing Messaging Services: page 0: Twilio answered HTTP 403"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := simulator.New()
+			sim.AddAccount(accountSID, token, nil)
+			var m simulator.Messaging
+			for _, mg := range []string{"MG01", "MG02", "MG03"} {
+				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(mg)})
+				m.Campaigns = append(m.Campaigns, simulator.ServedCampaign{SID: simulator.Ptr("QE" + mg), MessagingServiceSID: simulator.Ptr(mg)})
+			}
+			sim.SetMessaging(accountSID, m)
+			sim.SetFault(simulator.Fault{Path: tc.path, Status: 403, Code: 20003})
+			srv := httptest.NewServer(sim)
+			defer srv.Close()
+			c := newClient(t, srv.URL, tokenAuth(), 1000)
+			_, err := c.List(context.Background(), kinds.A2PCampaigns, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || trusthub.Reason(err) != failure.Auth {
+				t.Errorf("error %v (reason %s), want %q", err, trusthub.Reason(err), tc.want)
+			}
+		})
+	}
+}
+
+// Each kind is listed from its own host, and follows next_page_url only on
+// that host: a Messaging page pointing at the TrustHub host is refused as
+// much as one pointing anywhere else.
+func TestListHostSplit(t *testing.T) {
+	trustHub, messaging := simulator.New(), simulator.New()
+	for _, sim := range []*simulator.Server{trustHub, messaging} {
+		sim.AddAccount(accountSID, token, nil)
+	}
+	trustHubSrv, messagingSrv := httptest.NewServer(trustHub), httptest.NewServer(messaging)
+	defer trustHubSrv.Close()
+	defer messagingSrv.Close()
+	c, err := trusthub.New(trusthub.Options{BaseURL: trustHubSrv.URL, MessagingURL: messagingSrv.URL, Auth: tokenAuth(), PageSize: 1000, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kinds.All {
+		if _, err := c.List(context.Background(), k, trusthub.Filter{}, func(*trusthub.Object) error { return nil }); err != nil {
+			t.Fatalf("%s: %v", k.Name, err)
+		}
+	}
+	if trustHub.Requests() != 2 || trustHub.RequestsTo("/v1/CustomerProfiles") != 1 || messaging.Requests() != 3 || messaging.RequestsTo("/v1/Services") != 1 {
+		t.Errorf("TrustHub saw %d requests, Messaging %d; want 2 and 3, each on its own paths", trustHub.Requests(), messaging.Requests())
+	}
+	for _, tc := range []struct {
+		k          *kinds.Kind
+		sim        *simulator.Server
+		next, want string
+	}{
+		{kinds.BrandRegistrations, messaging, trustHubSrv.URL + "/v1/a2p/BrandRegistrations?Page=1", "not to messaging_api_url"},
+		{kinds.TollfreeVerifications, messaging, trustHubSrv.URL + "/v1/Tollfree/Verifications?Page=1", "not to messaging_api_url"},
+		{kinds.TrustProducts, trustHub, messagingSrv.URL + "/v1/TrustProducts?Page=1", "not to api_url"},
+	} {
+		before := trustHub.Requests() + messaging.Requests()
+		tc.sim.SetFault(simulator.Fault{NextPageURL: tc.next, Times: 1})
+		_, err := c.List(context.Background(), tc.k, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "not following it with the credentials") {
+			t.Errorf("%s: error %v, want a refusal naming %q", tc.k.Name, err, tc.want)
+		}
+		if n := trustHub.Requests() + messaging.Requests() - before; n != 1 {
+			t.Errorf("%s: %d requests, want only the first page", tc.k.Name, n)
+		}
+	}
+	// Without a messaging_api_url, Messaging kinds are not listed at all.
+	c, err = trusthub.New(trusthub.Options{BaseURL: trustHubSrv.URL, Auth: tokenAuth(), PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.List(context.Background(), kinds.BrandRegistrations, trusthub.Filter{}, func(*trusthub.Object) error { return nil }); err == nil {
+		t.Error("listed a Messaging kind without its URL")
+	}
+}
+
 func TestListRefusesOtherHost(t *testing.T) {
 	var leaked atomic.Int64
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { leaked.Add(1) }))
@@ -277,7 +420,7 @@ func TestListNonJSONError(t *testing.T) {
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
-	if want := "page 0: TrustHub answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
+	if want := "page 0: Twilio answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 }

@@ -25,8 +25,14 @@ type Object struct {
 	FriendlyName string
 	PolicySID    string
 	Status       string
-	ValidUntil   time.Time
-	DateUpdated  time.Time
+	// Labels are the values of the kind's InfoLabels, in their order.
+	Labels         []string
+	ValidUntil     time.Time
+	EditExpiration time.Time
+	DateUpdated    time.Time
+	// Score is brand_score, when HasScore.
+	Score    int64
+	HasScore bool
 	// ErrorCodes holds each code of the object's errors once.
 	ErrorCodes []int64
 	// Anomalies names the field of each value the decoder skipped because
@@ -52,12 +58,17 @@ const MaxErrorCode = math.MaxInt32
 //     type is skipped as if it were null, with an anomaly. So a status of 5
 //     counts the object as unknown, and an object whose sid is skipped is
 //     counted but gets no per-object series, as one with a null sid.
-//   - valid_until, date_updated: an RFC 3339 string, or null. Another type
-//     or a string that does not parse is skipped as if null, with an
-//     anomaly: the object then neither expires nor counts as expiring.
+//     The other string fields (the labels) alike.
+//   - valid_until, edit_expiration, date_updated: an RFC 3339 string, or
+//     null. Another type or a string that does not parse is skipped as if
+//     null, with an anomaly: the object then neither expires nor counts as
+//     expiring.
+//   - brand_score: a whole number, or null. Anything else is skipped as if
+//     null, with an anomaly.
 //   - errors: a list, or null. Another type is skipped as an empty list,
 //     with one anomaly. Each item gives a code (see errorCode) or is
-//     skipped with one anomaly.
+//     skipped with one anomaly. A kind with a single error_code reads it
+//     as one such item, null being none.
 //
 // A key repeated counts its last value, and a key matches a field's key
 // case-insensitively when no field's key matches exactly, both as
@@ -65,10 +76,14 @@ const MaxErrorCode = math.MaxInt32
 type wireObject struct {
 	keys *keyTable
 
-	strings    [kinds.FieldStatus + 1]wireString // sid, friendly_name, policy_sid, status
+	strings    [kinds.FieldTrustProductSID + 1]wireString // the String fields
 	validUntil wireTime
+	editExpiry wireTime
 	updated    wireTime
+	score      wireInt
 	errors     wireErrors
+	// single says the errors are one error_code rather than a list.
+	single bool
 }
 
 // keyTable is a kind's JSON key of each field; empty for a field it lacks.
@@ -112,8 +127,8 @@ func (t *keyTable) field(rawKey []byte) (kinds.Field, bool) {
 
 // reset empties w for the next result, keeping the codes' buffer.
 func (w *wireObject) reset() {
-	keys, codes := w.keys, w.errors.codes[:0]
-	*w = wireObject{keys: keys}
+	keys, codes, single := w.keys, w.errors.codes[:0], w.single
+	*w = wireObject{keys: keys, single: single}
 	w.errors.codes = codes
 }
 
@@ -131,10 +146,18 @@ func (w *wireObject) UnmarshalJSON(b []byte) error {
 		switch f {
 		case kinds.FieldValidUntil:
 			w.validUntil.set(v)
+		case kinds.FieldEditExpiration:
+			w.editExpiry.set(v)
 		case kinds.FieldDateUpdated:
 			w.updated.set(v)
+		case kinds.FieldBrandScore:
+			w.score.set(v)
 		case kinds.FieldErrors:
-			w.errors.set(v)
+			if w.single {
+				w.errors.setOne(v)
+			} else {
+				w.errors.set(v)
+			}
 		default:
 			w.strings[f].set(v)
 		}
@@ -171,8 +194,14 @@ func (w *wireObject) anomalies(dst []kinds.Field) []kinds.Field {
 	if w.validUntil.odd {
 		dst = append(dst, kinds.FieldValidUntil)
 	}
+	if w.editExpiry.odd {
+		dst = append(dst, kinds.FieldEditExpiration)
+	}
 	if w.updated.odd {
 		dst = append(dst, kinds.FieldDateUpdated)
+	}
+	if w.score.odd {
+		dst = append(dst, kinds.FieldBrandScore)
 	}
 	for range w.errors.odd {
 		dst = append(dst, kinds.FieldErrors)
@@ -238,6 +267,31 @@ func (w *wireTime) set(b []byte) {
 	}
 }
 
+// wireInt is a whole-number field: odd when the value was neither a whole
+// number nor null.
+type wireInt struct {
+	n        int64
+	has, odd bool
+}
+
+// set reads the field's value.
+func (w *wireInt) set(b []byte) {
+	*w = wireInt{}
+	switch {
+	case string(b) == "null":
+	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
+		// The decoder has checked that b is a JSON number.
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
+			w.odd = true
+			return
+		}
+		w.n, w.has = int64(f), true
+	default:
+		w.odd = true
+	}
+}
+
 // wireErrors is the errors list: the codes of its usable items, in order
 // and possibly repeated, and how many values were skipped.
 type wireErrors struct {
@@ -262,6 +316,20 @@ func (w *wireErrors) set(b []byte) {
 			w.odd++
 		}
 	})
+}
+
+// setOne reads a single error_code: a code (see errorCode), or null for
+// none.
+func (w *wireErrors) setOne(b []byte) {
+	w.codes, w.odd = w.codes[:0], 0
+	if string(b) == "null" {
+		return
+	}
+	if c, ok := errorCode(b); ok {
+		w.codes = append(w.codes, c)
+	} else {
+		w.odd = 1
+	}
 }
 
 // errorCode reads one item of an errors list. Twilio's own examples show
@@ -464,7 +532,7 @@ type Meta struct {
 // DecodePage reads one list page of kind k from r, calling fn for each
 // object as it is decoded, so that a page is never held in memory whole.
 // The list is the page's k.ListKey. fn must not keep the *Object, its
-// ErrorCodes or its Anomalies: all are reused for the next object.
+// Labels, ErrorCodes or Anomalies: all are reused for the next object.
 //
 // It fails on anything that is not a page: a body that is not a JSON object
 // or is cut short, a list that is not a list, a result that is not an
@@ -479,7 +547,7 @@ func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error
 	}
 	var sawMeta, sawList bool
 	var p Object
-	wire := wireObject{keys: newKeyTable(k)}
+	wire := wireObject{keys: newKeyTable(k), single: k.Errors == kinds.ErrorCode}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -508,15 +576,23 @@ func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error
 				if wp == nil {
 					return meta, fmt.Errorf("decoding %s[%d]: null instead of an object", k.ListKey, i)
 				}
+				labels := p.Labels[:0]
+				for _, f := range k.InfoLabels {
+					labels = append(labels, wire.strings[f].s)
+				}
 				p = Object{
-					SID:          wire.strings[kinds.FieldSID].s,
-					FriendlyName: wire.strings[kinds.FieldFriendlyName].s,
-					PolicySID:    wire.strings[kinds.FieldPolicySID].s,
-					Status:       wire.strings[kinds.FieldStatus].s,
-					ValidUntil:   wire.validUntil.t,
-					DateUpdated:  wire.updated.t,
-					ErrorCodes:   uniqueCodes(p.ErrorCodes[:0], wire.errors.codes),
-					Anomalies:    wire.anomalies(p.Anomalies[:0]),
+					SID:            wire.strings[kinds.FieldSID].s,
+					FriendlyName:   wire.strings[kinds.FieldFriendlyName].s,
+					PolicySID:      wire.strings[kinds.FieldPolicySID].s,
+					Status:         wire.strings[kinds.FieldStatus].s,
+					Labels:         labels,
+					ValidUntil:     wire.validUntil.t,
+					EditExpiration: wire.editExpiry.t,
+					DateUpdated:    wire.updated.t,
+					Score:          wire.score.n,
+					HasScore:       wire.score.has,
+					ErrorCodes:     uniqueCodes(p.ErrorCodes[:0], wire.errors.codes),
+					Anomalies:      wire.anomalies(p.Anomalies[:0]),
 				}
 				if err := fn(&p); err != nil {
 					return meta, err

@@ -396,3 +396,75 @@ func TestDecodeFollowsTheKind(t *testing.T) {
 		})
 	}
 }
+
+// The Messaging kinds' objects as the API reference shows them, and their
+// loose spots: error_code items, a single error_code in any tolerated form,
+// brand_score as a whole number or null, labels, dates.
+func TestDecodeMessaging(t *testing.T) {
+	at := time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)
+	type obj struct {
+		sid, status string
+		labels      []string
+		codes       []int64
+		score       int64
+		hasScore    bool
+		edit        time.Time
+		anomalies   []kinds.Field
+	}
+	for _, tc := range []struct {
+		name, body string
+		kind       *kinds.Kind
+		want       []obj
+	}{
+		{"brand", `{"meta": {"key": "data"}, "data": [{"sid": "BN1", "status": "SUSPENDED", "brand_type": "STANDARD", "identity_status": "VERIFIED",
+			"tcr_id": "BXXXX", "a2p_profile_bundle_sid": "BU1", "customer_profile_bundle_sid": "BU2", "brand_score": 42,
+			"errors": [{"error_code": 30990, "description": "halted", "url": "u", "fields": []}, {"code": "30701"}, 30702, "x"]}]}`,
+			kinds.BrandRegistrations,
+			[]obj{{"BN1", "SUSPENDED", []string{"STANDARD", "VERIFIED", "BXXXX", "BU1"}, []int64{30990, 30701, 30702}, 42, true, time.Time{}, []kinds.Field{kinds.FieldErrors}}}},
+		{"brand score null, zero, odd", `{"meta": {}, "data": [{"sid": "BN1", "brand_score": null}, {"sid": "BN2", "brand_score": 0}, {"sid": "BN3", "brand_score": "42"}, {"sid": "BN4", "brand_score": 4.5}]}`,
+			kinds.BrandRegistrations,
+			[]obj{{sid: "BN1", labels: make([]string, 4)}, {sid: "BN2", labels: make([]string, 4), hasScore: true},
+				{sid: "BN3", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldBrandScore}},
+				{sid: "BN4", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldBrandScore}}}},
+		{"campaign", `{"compliance": [{"sid": "QE1", "campaign_status": "FAILED", "status": "ignored", "messaging_service_sid": "MG1", "brand_registration_sid": "BN1",
+			"campaign_id": "CX", "us_app_to_person_usecase": "MARKETING", "errors": [{"error_code": 30897}]}], "meta": {}}`,
+			kinds.A2PCampaigns,
+			[]obj{{"QE1", "FAILED", []string{"MG1", "BN1", "CX", "MARKETING"}, []int64{30897}, 0, false, time.Time{}, nil}}},
+		{"toll-free", `{"meta": {}, "verifications": [
+			{"sid": "HH1", "status": "TWILIO_REJECTED", "error_code": 30445, "edit_expiration": "2026-12-10T00:00:00Z", "tollfree_phone_number": "+18335550100",
+			 "business_name": "Acme", "trust_product_sid": "BU1", "business_contact_email": "a@example.com", "errors": [{"code": 1}]},
+			{"sid": "HH2", "error_code": "30446", "edit_expiration": null},
+			{"sid": "HH3", "error_code": null},
+			{"sid": "HH4", "error_code": [30445]},
+			{"sid": "HH5", "error_code": "soon", "edit_expiration": "tomorrow"}]}`,
+			kinds.TollfreeVerifications,
+			[]obj{
+				{"HH1", "TWILIO_REJECTED", []string{"+18335550100", "Acme", "BU1"}, []int64{30445}, 0, false, at, nil},
+				{sid: "HH2", labels: make([]string, 3), codes: []int64{30446}},
+				{sid: "HH3", labels: make([]string, 3)},
+				{sid: "HH4", labels: make([]string, 3), anomalies: []kinds.Field{kinds.FieldErrors}},
+				{sid: "HH5", labels: make([]string, 3), anomalies: []kinds.Field{kinds.FieldEditExpiration, kinds.FieldErrors}},
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []obj
+			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
+				got = append(got, obj{p.SID, p.Status, slices.Clone(p.Labels), slices.Clone(p.ErrorCodes), p.Score, p.HasScore, p.EditExpiration, slices.Clone(p.Anomalies)})
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			for i, g := range got {
+				w := tc.want[i]
+				if g.sid != w.sid || g.status != w.status || !slices.Equal(g.labels, w.labels) || !slices.Equal(g.codes, w.codes) ||
+					g.score != w.score || g.hasScore != w.hasScore || !g.edit.Equal(w.edit) || !slices.Equal(g.anomalies, w.anomalies) {
+					t.Errorf("object %d = %+v, want %+v", i, g, w)
+				}
+			}
+		})
+	}
+}
