@@ -171,9 +171,11 @@ func (e *Entry) refresh() {
 	case <-e.ctx.Done():
 		return
 	}
+	// start is read before the timeout's clock starts, so that a listing
+	// cut off by the timeout never reports a duration shorter than it.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(e.ctx, e.opts.Timeout)
 	defer cancel()
-	start := time.Now()
 	snap, err := e.list(ctx)
 	took := time.Since(start)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
