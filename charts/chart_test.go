@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -635,6 +636,26 @@ func TestRender(t *testing.T) {
 				}
 			},
 		},
+		{
+			name:   "sharded scrape config",
+			values: []string{"shardedScrapeConfig: {enabled: true, shards: [shard-0.example:10311, shard-1.example:10311]}\n"},
+			wantKinds: []string{
+				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				checkScrapeConfig(t, r, "shard-0.example:10311", "shard-1.example:10311")
+			},
+		},
+		{
+			name:   "sharded scrape config, one shard by default",
+			values: []string{"shardedScrapeConfig: {enabled: true}\n"},
+			wantKinds: []string{
+				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				checkScrapeConfig(t, r, fullname+"."+namespace+".svc:10311")
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := render(t, ch, values(t, tc.values...))
@@ -644,6 +665,68 @@ func TestRender(t *testing.T) {
 			checkCommon(t, r)
 			tc.check(t, r)
 		})
+	}
+}
+
+// checkScrapeConfig checks the sharded scrape job in the Secret: the
+// accounts discovered at the first shard, probed on their shard with the
+// relabelling of examples/prometheus-sharded.yml (its addresses replaced by
+// the shards', its modulus by their number).
+func checkScrapeConfig(t *testing.T, r *rendering, shards ...string) {
+	t.Helper()
+	var s *corev1.Secret
+	for _, o := range r.objs {
+		if o.kind == "Secret" && o.name == fullname+"-scrape-config" {
+			s = o.typed.(*corev1.Secret)
+		}
+	}
+	if s == nil {
+		t.Fatal("no scrape config Secret")
+	}
+	text, ok := s.StringData["scrape-configs.yaml"]
+	if !ok || len(s.StringData) != 1 || len(s.Data) != 0 {
+		t.Fatalf("scrape config Secret keys: stringData %v data %v, want scrape-configs.yaml alone", mapKeys(s.StringData), mapKeys(s.Data))
+	}
+	var jobs []map[string]any
+	if err := yamlv3.Unmarshal([]byte(text), &jobs); err != nil {
+		t.Fatalf("scrape-configs.yaml: %v\n%s", err, text)
+	}
+	if len(jobs) != 1 {
+		t.Fatalf("%d scrape jobs, want 1:\n%s", len(jobs), text)
+	}
+	job := jobs[0]
+	if job["job_name"] != "twilio-trusthub" || job["metrics_path"] != "/probe" || job["scrape_interval"] != "1m" || job["scrape_timeout"] != "30s" {
+		t.Errorf("scrape job %v", job)
+	}
+	if got, want := fmt.Sprint(job["http_sd_configs"]), "[map[url:http://"+shards[0]+"/accounts]]"; got != want {
+		t.Errorf("http_sd_configs %s, want %s", got, want)
+	}
+
+	var example struct {
+		ScrapeConfigs []struct {
+			RelabelConfigs []map[string]any `yaml:"relabel_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yamlv3.Unmarshal(readFile(t, "../examples/prometheus-sharded.yml"), &example); err != nil {
+		t.Fatal(err)
+	}
+	var want []map[string]any
+	for _, rc := range example.ScrapeConfigs[0].RelabelConfigs {
+		switch {
+		case rc["action"] == "hashmod":
+			rc["modulus"] = len(shards)
+		case rc["replacement"] == "exporter-0:10311":
+			for i, addr := range shards {
+				want = append(want, map[string]any{"source_labels": rc["source_labels"], "regex": strconv.Itoa(i), "target_label": "__address__", "replacement": addr})
+			}
+			continue
+		case rc["replacement"] != nil:
+			continue // the example's other replicas
+		}
+		want = append(want, rc)
+	}
+	if got := toGeneric(t, job["relabel_configs"]); !reflect.DeepEqual(got, toGeneric(t, want)) {
+		t.Errorf("relabel_configs\n%v\nwant, as in examples/prometheus-sharded.yml,\n%v", got, want)
 	}
 }
 

@@ -132,7 +132,9 @@ func TestEveryAlertIsTested(t *testing.T) {
 func TestExampleConfigs(t *testing.T) {
 	amtool := tool(t, "amtool")
 	for _, promtool := range promtools(t) {
-		run(t, filepath.Join(repo, "examples"), promtool, "check", "config", "prometheus.yml")
+		for _, f := range []string{"prometheus.yml", "prometheus-sharded.yml"} {
+			run(t, filepath.Join(repo, "examples"), promtool, "check", "config", f)
+		}
 	}
 	run(t, filepath.Join(repo, "examples"), amtool, "check-config", "alertmanager.yml")
 }

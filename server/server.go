@@ -1,5 +1,6 @@
 // Package server is the exporter's HTTP surface: the landing page, health
-// and readiness, and the metrics endpoint, which binds each scrape to
+// and readiness, the metrics endpoint, and the multi-target /probe with the
+// /accounts service discovery beside it; each scrape or probe is bound to
 // Prometheus' scrape timeout.
 package server
 
@@ -18,6 +19,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 )
 
 // ScrapeTimeoutHeader is where Prometheus says how long it will wait.
@@ -28,7 +31,8 @@ type Options struct {
 	Name          string
 	Version       string
 	TelemetryPath string
-	// MaxRequests bounds concurrent scrapes; more get 503. 0 means no bound.
+	// MaxRequests bounds concurrent scrapes and probes together; more get
+	// 503. 0 means no bound.
 	MaxRequests int
 	// TimeoutOffset is kept back from Prometheus' scrape timeout, so the
 	// answer reaches Prometheus before it gives up.
@@ -42,7 +46,15 @@ type Options struct {
 // collectors; rel supplies the running exporter for each scrape.
 func New(base *prometheus.Registry, rel *Reloader, o Options) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, rel: rel, o: o, inFlight: newSemaphore(o.MaxRequests)}))
+	// One bound for /metrics and /probe: both wait on the same caches.
+	inFlight := newSemaphore(o.MaxRequests)
+	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, rel: rel, o: o, inFlight: inFlight}))
+	probe := &probeHandler{o: o, inFlight: inFlight, current: func() (targets, time.Duration) {
+		cur := rel.running()
+		return cur.exp, cur.timeout
+	}}
+	mux.Handle("/probe", probe)
+	mux.Handle("/accounts", http.HandlerFunc(probe.serveAccounts))
 	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -89,15 +101,10 @@ func newSemaphore(n int) chan struct{} {
 }
 
 func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.inFlight != nil {
-		select {
-		case h.inFlight <- struct{}{}:
-			defer func() { <-h.inFlight }()
-		default:
-			http.Error(w, "too many scrapes in flight; the limit is "+strconv.Itoa(cap(h.inFlight)), http.StatusServiceUnavailable)
-			return
-		}
+	if !acquire(w, h.inFlight) {
+		return
 	}
+	defer release(h.inFlight)
 	cur := h.rel.running()
 	ctx, cancel := context.WithTimeout(r.Context(), h.wait(r, cur.timeout))
 	defer cancel()
@@ -106,10 +113,37 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// collectors stay in the shared one.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(scrape)
-	mfs, err := prometheus.Gatherers{h.base, reg}.Gather()
+	serveScrape(w, r, prometheus.Gatherers{h.base, reg}, scrape, h.o.Logger)
+}
+
+// acquire takes a slot of inFlight, or answers 503 and returns false when
+// every slot is taken. A nil inFlight has no bound.
+func acquire(w http.ResponseWriter, inFlight chan struct{}) bool {
+	if inFlight == nil {
+		return true
+	}
+	select {
+	case inFlight <- struct{}{}:
+		return true
+	default:
+		http.Error(w, "too many scrapes in flight; the limit is "+strconv.Itoa(cap(inFlight)), http.StatusServiceUnavailable)
+		return false
+	}
+}
+
+func release(inFlight chan struct{}) {
+	if inFlight != nil {
+		<-inFlight
+	}
+}
+
+// serveScrape answers r with what g gathers and the scrape's per-object
+// series, in the negotiated format, gzipped when the scraper accepts it.
+func serveScrape(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer, scrape *collector.Scrape, logger log.Logger) {
+	mfs, err := g.Gather()
 	if err != nil {
 		// Serve what was gathered, as promhttp's ContinueOnError does.
-		level.Error(h.o.Logger).Log("msg", "gathering metrics", "err", err)
+		level.Error(logger).Log("msg", "gathering metrics", "err", err)
 	}
 
 	format := negotiate(r)
@@ -129,11 +163,11 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bw := bufio.NewWriterSize(out, 32<<10)
 	if err := writeExposition(bw, format, mfs, scrape); err != nil {
-		level.Debug(h.o.Logger).Log("msg", "writing metrics", "err", err)
+		level.Debug(logger).Log("msg", "writing metrics", "err", err)
 		return
 	}
 	if err := bw.Flush(); err != nil {
-		level.Debug(h.o.Logger).Log("msg", "writing metrics", "err", err)
+		level.Debug(logger).Log("msg", "writing metrics", "err", err)
 	}
 }
 
@@ -161,18 +195,24 @@ func gzipAccepted(r *http.Request) bool {
 // wait is how long this scrape may wait for listings: Prometheus' timeout
 // less the offset, never more than a listing may take (maxWait).
 func (h *metricsHandler) wait(r *http.Request, maxWait time.Duration) time.Duration {
+	return scrapeWait(r, maxWait, h.o)
+}
+
+// scrapeWait is how long a scrape or probe may wait for listings:
+// Prometheus' timeout less o.TimeoutOffset, never more than maxWait.
+func scrapeWait(r *http.Request, maxWait time.Duration, o Options) time.Duration {
 	v := r.Header.Get(ScrapeTimeoutHeader)
 	if v == "" {
 		return maxWait
 	}
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || secs <= 0 {
-		level.Warn(h.o.Logger).Log("msg", "ignoring an unreadable scrape timeout header", "header", ScrapeTimeoutHeader, "value", v)
+		level.Warn(o.Logger).Log("msg", "ignoring an unreadable scrape timeout header", "header", ScrapeTimeoutHeader, "value", v)
 		return maxWait
 	}
 	d := time.Duration(secs * float64(time.Second))
-	if d > h.o.TimeoutOffset {
-		d -= h.o.TimeoutOffset
+	if d > o.TimeoutOffset {
+		d -= o.TimeoutOffset
 	}
 	return min(d, maxWait)
 }
