@@ -364,7 +364,23 @@ func TestEnvironmentConfig(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	e := start(t, nil, "--demo")
-	_, mfs := e.scrape(t)
+	// The demo's parent discovers its subaccounts in the background from
+	// the start: wait for them.
+	want := fmt.Sprintf(`twilio_trusthub_discovered_subaccounts{account=%q} %d`, simulator.DemoISV, simulator.DemoSubaccounts)
+	text, mfs := e.scrape(t)
+	for i := 0; i < 200 && !strings.Contains(text, want); i++ {
+		time.Sleep(50 * time.Millisecond)
+		text, mfs = e.scrape(t)
+	}
+	if !strings.Contains(text, want) {
+		t.Errorf("the demo's subaccounts are not discovered: want %s", want)
+	}
+	for i := range simulator.DemoSubaccounts {
+		sid := simulator.DemoSubaccountSID(i)
+		if got := value(t, mfs, "twilio_trusthub_account_info", map[string]string{"account": sid, "parent": simulator.DemoISV, "friendly_name": fmt.Sprintf("demo-customer-%d", i+1)}); got != 1 {
+			t.Errorf("demo subaccount %s: account_info = %v", sid, got)
+		}
+	}
 	for _, a := range simulator.DemoAccounts {
 		if got := value(t, mfs, "twilio_trusthub_up", map[string]string{"account": a.Name}); got != 1 {
 			t.Errorf("demo account %s: up = %v", a.Name, got)
@@ -519,7 +535,7 @@ func TestConfigCheck(t *testing.T) {
 		{"unknown key", []string{"--config.file=" + typo}, 1, "", "configuration refused: " + typo + `: line 4: accounts[0]: unknown key "auth_tokn"` + "\n"},
 		{"missing file", []string{"--config.file=" + missing}, 1, "", "configuration refused: " + missing + ": cannot be read: no such file or directory\n"},
 		{"demo and file", []string{"--demo", "--config.file=" + good}, 1, "", "configuration refused: --demo and --config.file exclude each other: the demo brings its own accounts\n"},
-		{"demo", []string{"--demo"}, 0, "configuration valid: 2 account(s)\n", ""},
+		{"demo", []string{"--demo"}, 0, "configuration valid: 3 account(s)\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(binary(t), append([]string{"--config.check"}, tc.args...)...)
@@ -598,27 +614,42 @@ func TestSIGHUPReload(t *testing.T) {
 
 // A planted token appears nowhere a person or a program could read it: logs
 // at debug level, /metrics, the landing page, error texts (a failed listing,
-// a refused reload, --config.check) and a goroutine dump.
+// a refused reload, --config.check) and a goroutine dump. That holds for a
+// discovered subaccount's token, read from Twilio's list, too.
 func TestPlantedTokenNowhere(t *testing.T) {
 	const (
-		otherSID   = "ACfedcba9876543210fedcba9876543210"
-		wrongToken = "planted-wrong-token-0c4e2b"
+		otherSID        = "ACfedcba9876543210fedcba9876543210"
+		wrongToken      = "planted-wrong-token-0c4e2b"
+		subSID          = "AC5b000000000000000000000000000001"
+		discoveredToken = "planted-discovered-token-a81f"
 	)
 	sim := simulator.New()
 	sim.AddAccount(testSID, testToken, simulator.Generate(testSID, 50, time.Now(), 1))
 	sim.AddAccount(otherSID, "the-real-token", nil)
+	sim.AddSubaccount(testSID, subSID, "cust-1", discoveredToken)
+	sim.SetObjects(subSID, kinds.CustomerProfiles, simulator.Generate(subSID, 5, time.Now(), 2))
 	api := httptest.NewServer(sim)
 	defer api.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yml")
-	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: good\n    account_sid: %s\n    auth_token: %s\n  - name: refused\n    account_sid: %s\n    auth_token: %s\n",
+	cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\naccounts:\n  - name: good\n    account_sid: %s\n    auth_token: %s\n"+
+		"    subaccounts:\n      discover: true\n  - name: refused\n    account_sid: %s\n    auth_token: %s\n",
 		api.URL, testSID, testToken, otherSID, wrongToken)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	e := start(t, nil, "--config.file="+path, "--log.level=debug")
 	seen := map[string]string{}
+	// Discovery runs in the background from the start: wait for the
+	// subaccount to be listed, with its own token.
 	metrics, mfs := e.scrape(t)
+	for i := 0; i < 200 && !strings.Contains(metrics, `twilio_trusthub_up{account="`+subSID+`"} 1`); i++ {
+		time.Sleep(50 * time.Millisecond)
+		metrics, mfs = e.scrape(t)
+	}
+	if !strings.Contains(metrics, `twilio_trusthub_up{account="`+subSID+`"} 1`) {
+		t.Fatalf("the discovered subaccount is not listed:\n%s", e.Logs)
+	}
 	seen["/metrics"] = metrics
 	if value(t, mfs, "twilio_trusthub_up", map[string]string{"account": "refused"}) != 0 {
 		t.Fatal("the account with the wrong token is up")
@@ -660,7 +691,7 @@ func TestPlantedTokenNowhere(t *testing.T) {
 	}
 	seen["debug logs and goroutine dump"] = logs
 	for where, text := range seen {
-		for _, token := range []string{testToken, wrongToken} {
+		for _, token := range []string{testToken, wrongToken, discoveredToken} {
 			if strings.Contains(text, token) {
 				t.Errorf("a token appears in %s", where)
 			}

@@ -5,6 +5,7 @@
 //
 //	go run ./bench                      # the README's figures
 //	go run ./bench -latency 0 -runs 5   # no simulated network delay
+//	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
 package main
 
 import (
@@ -51,6 +52,9 @@ func main() {
 		scrapes   = flag.Int("scrapes", 50, "cached scrapes timed")
 		exporterB = flag.String("exporter", "", "exporter binary; built from this repository when empty")
 		services  = flag.Int("services", 5, "Messaging Services (without campaigns) in the request-count check")
+		subs      = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
+		subProfs  = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
+		subConc   = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
 	)
 	flag.Parse()
 	if *floorURL != "" {
@@ -60,6 +64,13 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println(secs)
+		return
+	}
+	if *subs > 0 {
+		if err := runSubaccounts(*subs, *subProfs, *subConc, *latency, *scrapes, *exporterB); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if err := run(*sizes, *latency, *runs, *listings, *scrapes, *services, *exporterB); err != nil {

@@ -6,6 +6,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,26 +43,67 @@ type Options struct {
 	Now func() time.Time
 	// Close stops the listings in flight; called by Exporter.Close.
 	Close func()
+	// Discovery returns the state of every parent's discovery; none when
+	// nil.
+	Discovery func() []DiscoveryState
 }
 
 // Exporter holds the listings and the metric descriptions. Each scrape goes
-// through Scrape, which binds the scrape's deadline.
+// through Scrape, which binds the scrape's deadline. The set of listings
+// may change while it serves (accounts discovered or gone): SetAccounts
+// swaps it whole, and every scrape works on the one set it started with.
 type Exporter struct {
-	listings []Listing
-	// accounts are the account names in the listings' order, each once,
-	// with the indices of its listings.
-	accounts     []accountListings
+	mu sync.RWMutex
+	v  *view
+
 	kinds        []*kindMetrics
 	perObject    bool
 	expiringDays []int
 	now          func() time.Time
 	close        func()
+	discovery    func() []DiscoveryState
 	d            descs
+}
+
+// view is one immutable set of listings. It is replaced, never changed, so
+// a scrape can read it without a lock.
+type view struct {
+	listings []Listing
+	// accounts are the account names in the listings' order, each once,
+	// with the indices of its listings.
+	accounts []accountListings
 }
 
 type accountListings struct {
 	name     string
+	info     AccountInfo
 	listings []int
+}
+
+// AccountInfo describes a listed account for twilio_trusthub_account_info.
+type AccountInfo struct {
+	// FriendlyName is Twilio's name of a discovered account; the
+	// configured name of a configured one.
+	FriendlyName string
+	// Parent is the name of the account a subaccount was discovered
+	// under; empty for a configured account.
+	Parent string
+	// Status is Twilio's status of a discovered account; empty for a
+	// configured one, whose status the exporter does not read.
+	Status string
+}
+
+// DiscoveryState is what the metrics show of one parent's discovery of
+// its subaccounts.
+type DiscoveryState struct {
+	// Account is the parent's name.
+	Account string
+	// Up says whether the last discovery succeeded.
+	Up bool
+	// Discovered is the number of subaccounts listed now.
+	Discovered int
+	// Errors counts the failed discoveries by failure reason.
+	Errors map[string]uint64
 }
 
 // kindMetrics are the families of one kind: its aggregate descriptions
@@ -75,6 +117,7 @@ type kindMetrics struct {
 type descs struct {
 	up, resourceUp, duration, lastSuccess, requests, listingErrors *prometheus.Desc
 	anomalies                                                      *prometheus.Desc
+	accountInfo, discoveryUp, discovered, discoveryErrors          *prometheus.Desc
 }
 
 // cached ends the HELP of every metric drawn from a listing.
@@ -95,6 +138,13 @@ func newDescs() descs {
 		anomalies: desc("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
 			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
 			"and an object that stays malformed counts again in every listing.", "resource", "field"),
+		accountInfo: desc("account_info", "Always 1: one series per listed account, configured or discovered, naming it. "+
+			"friendly_name is Twilio's for a discovered subaccount and the configured name otherwise; parent is the account it was discovered under, "+
+			"empty for a configured one; status is Twilio's account status, empty for a configured one.", "friendly_name", "parent", "status"),
+		discoveryUp: desc("discovery_up", "1 if the last listing of the account's subaccounts succeeded, else 0 (also before the first one completes); "+
+			"a failed one keeps the subaccounts last listed, up to max_stale."),
+		discovered:      desc("discovered_subaccounts", "Subaccounts discovered under the account and listed now."),
+		discoveryErrors: desc("discovery_errors_total", "Failed listings of the account's subaccounts, by reason: "+strings.Join(failure.Reasons, ", ")+".", "reason"),
 	}
 }
 
@@ -135,12 +185,15 @@ func New(listings []Listing, o Options) *Exporter {
 	if o.Close == nil {
 		o.Close = func() {}
 	}
+	if o.Discovery == nil {
+		o.Discovery = func() []DiscoveryState { return nil }
+	}
 	e := &Exporter{
-		listings:     listings,
 		perObject:    o.PerObject,
 		expiringDays: o.ExpiringDays,
 		now:          o.Now,
 		close:        o.Close,
+		discovery:    o.Discovery,
 		d:            newDescs(),
 	}
 	// Every declared kind is described, watched or not, so that Describe
@@ -148,14 +201,54 @@ func New(listings []Listing, o Options) *Exporter {
 	for _, k := range kinds.All {
 		e.kinds = append(e.kinds, newKindMetrics(k))
 	}
+	e.v = newView(listings, nil)
+	return e
+}
+
+// newView groups the listings by account, in their order; an account
+// without an entry in infos is a configured one.
+func newView(listings []Listing, infos map[string]AccountInfo) *view {
+	v := &view{listings: listings}
 	for i, l := range listings {
-		if n := len(e.accounts); n == 0 || e.accounts[n-1].name != l.Account {
-			e.accounts = append(e.accounts, accountListings{name: l.Account})
+		if n := len(v.accounts); n == 0 || v.accounts[n-1].name != l.Account {
+			info, ok := infos[l.Account]
+			if !ok {
+				info = AccountInfo{FriendlyName: l.Account}
+			}
+			v.accounts = append(v.accounts, accountListings{name: l.Account, info: info})
 		}
-		a := &e.accounts[len(e.accounts)-1]
+		a := &v.accounts[len(v.accounts)-1]
 		a.listings = append(a.listings, i)
 	}
-	return e
+	return v
+}
+
+// SetAccounts replaces the listings, as New takes them, and the accounts'
+// descriptions (none for a configured account). Scrapes already started
+// finish with the set they started with.
+func (e *Exporter) SetAccounts(listings []Listing, infos map[string]AccountInfo) {
+	v := newView(listings, infos)
+	e.mu.Lock()
+	e.v = v
+	e.mu.Unlock()
+}
+
+func (e *Exporter) view() *view {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.v
+}
+
+// Accounts returns the names of every account listed now, configured and
+// discovered, sorted.
+func (e *Exporter) Accounts() []string {
+	v := e.view()
+	names := make([]string, len(v.accounts))
+	for i, a := range v.accounts {
+		names[i] = a.name
+	}
+	slices.Sort(names)
+	return names
 }
 
 // metricsOf returns the families of kind k.
@@ -183,6 +276,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, d := range []*prometheus.Desc{
 		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
+		e.d.accountInfo, e.d.discoveryUp, e.d.discovered, e.d.discoveryErrors,
 	} {
 		ch <- d
 	}
@@ -192,21 +286,55 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // and returns what one scrape reports: the aggregates as a
 // prometheus.Collector, the per-object series through WriteProfiles.
 func (e *Exporter) Scrape(ctx context.Context) *Scrape {
+	return e.scrape(ctx, e.view(), e.discovery())
+}
+
+// ScrapeAccount is Scrape restricted to one account: all its kinds, its
+// health series, its account_info and, for a parent, its discovery
+// series; nothing of other accounts. ok is false when no account has that
+// name.
+func (e *Exporter) ScrapeAccount(ctx context.Context, name string) (s *Scrape, ok bool) {
+	v := e.view()
+	i := slices.IndexFunc(v.accounts, func(a accountListings) bool { return a.name == name })
+	if i < 0 {
+		return nil, false
+	}
+	a := v.accounts[i]
+	one := &view{
+		listings: make([]Listing, len(a.listings)),
+		accounts: []accountListings{{name: a.name, info: a.info, listings: make([]int, len(a.listings))}},
+	}
+	for j, li := range a.listings {
+		one.listings[j] = v.listings[li]
+		one.accounts[0].listings[j] = j
+	}
+	var disc []DiscoveryState
+	for _, d := range e.discovery() {
+		if d.Account == name {
+			disc = append(disc, d)
+		}
+	}
+	return e.scrape(ctx, one, disc), true
+}
+
+func (e *Exporter) scrape(ctx context.Context, v *view, disc []DiscoveryState) *Scrape {
 	// Listings are awaited together, so a scrape waits once for the slowest.
-	states := make([]cache.State, len(e.listings))
+	states := make([]cache.State, len(v.listings))
 	var wg sync.WaitGroup
-	for i, l := range e.listings {
+	for i, l := range v.listings {
 		wg.Go(func() { states[i] = l.Entry.Get(ctx) })
 	}
 	wg.Wait()
-	return &Scrape{e: e, states: states, now: e.now()}
+	return &Scrape{e: e, v: v, discovery: disc, states: states, now: e.now()}
 }
 
 // Scrape is one scrape's consistent view of every listing.
 type Scrape struct {
-	e      *Exporter
-	states []cache.State
-	now    time.Time
+	e         *Exporter
+	v         *view
+	discovery []DiscoveryState
+	states    []cache.State
+	now       time.Time
 }
 
 var _ prometheus.Collector = (*Scrape)(nil)
@@ -216,13 +344,22 @@ func (s *Scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
 
 // Collect sends the aggregate metrics, built from the scrape's states.
 func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
-	for _, a := range s.e.accounts {
+	for _, a := range s.v.accounts {
 		up := true
 		for _, i := range a.listings {
 			up = up && s.states[i].Up
-			s.e.collectListing(ch, s.e.listings[i], s.states[i], s.now)
+			s.e.collectListing(ch, s.v.listings[i], s.states[i], s.now)
 		}
 		ch <- prometheus.MustNewConstMetric(s.e.d.up, prometheus.GaugeValue, boolFloat(up), a.name)
+		ch <- prometheus.MustNewConstMetric(s.e.d.accountInfo, prometheus.GaugeValue, 1, a.name, a.info.FriendlyName, a.info.Parent, a.info.Status)
+	}
+	for _, d := range s.discovery {
+		ch <- prometheus.MustNewConstMetric(s.e.d.discoveryUp, prometheus.GaugeValue, boolFloat(d.Up), d.Account)
+		ch <- prometheus.MustNewConstMetric(s.e.d.discovered, prometheus.GaugeValue, float64(d.Discovered), d.Account)
+		// Every reason from the start, so that rate() sees the first failure.
+		for _, reason := range failure.Reasons {
+			ch <- prometheus.MustNewConstMetric(s.e.d.discoveryErrors, prometheus.CounterValue, float64(d.Errors[reason]), d.Account, reason)
+		}
 	}
 }
 

@@ -179,7 +179,7 @@ func (s *Scrape) eachProfile(k *sink, after func() error) error {
 		for i := range m.families {
 			f := &m.families[i]
 			k.start(f)
-			for j, l := range s.e.listings {
+			for j, l := range s.v.listings {
 				snap := s.states[j].Snapshot
 				if snap == nil || l.Kind != m.kind {
 					continue

@@ -18,8 +18,8 @@ type ListingStatus struct {
 // Status returns every listing's state as this scrape saw it, in the
 // configuration's order: per account, per kind.
 func (s *Scrape) Status() []ListingStatus {
-	out := make([]ListingStatus, len(s.e.listings))
-	for i, l := range s.e.listings {
+	out := make([]ListingStatus, len(s.v.listings))
+	for i, l := range s.v.listings {
 		out[i] = ListingStatus{Account: l.Account, Kind: l.Kind, State: s.states[i]}
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -38,6 +39,8 @@ var (
 const (
 	DefaultAPIURL                = "https://trusthub.twilio.com"
 	DefaultMessagingAPIURL       = "https://messaging.twilio.com"
+	DefaultAccountsAPIURL        = "https://api.twilio.com"
+	DefaultSubaccountsRefresh    = 10 * time.Minute
 	DefaultCacheTTL              = 5 * time.Minute
 	DefaultTimeout               = 2 * time.Minute
 	DefaultMaxStale              = 30 * time.Minute
@@ -53,6 +56,7 @@ const (
 type Spec struct {
 	APIURL                string        `yaml:"api_url"`
 	MessagingAPIURL       string        `yaml:"messaging_api_url"`
+	AccountsAPIURL        string        `yaml:"accounts_api_url"`
 	CacheTTL              Duration      `yaml:"cache_ttl"`
 	Timeout               Duration      `yaml:"timeout"`
 	MaxStale              Duration      `yaml:"max_stale"`
@@ -124,7 +128,28 @@ type AccountSpec struct {
 	PolicySID     string            `yaml:"policy_sid"`
 	// Resources, when set, replaces the top-level list for this account.
 	Resources []Resource `yaml:"resources"`
+	// Subaccounts, when set, may ask for the account's subaccounts to be
+	// discovered and watched too.
+	Subaccounts *SubaccountsSpec `yaml:"subaccounts"`
 }
+
+// SubaccountsSpec is an account's subaccounts key as written.
+type SubaccountsSpec struct {
+	Discover bool `yaml:"discover"`
+	// Status lists the account statuses watched; active when unset.
+	Status []string `yaml:"status"`
+	// FriendlyName is a glob (path.Match) a subaccount's friendly name
+	// must match; any name when empty.
+	FriendlyName string `yaml:"friendly_name"`
+	// Refresh is how often the subaccounts are listed again; 10m when
+	// unset. A pointer, so that a written 0s is refused rather than taken
+	// for unset.
+	Refresh *Duration `yaml:"refresh"`
+}
+
+// AccountStatuses are the statuses of a Twilio account, as the 2010
+// Accounts API writes them.
+var AccountStatuses = []string{"active", "suspended", "closed"}
 
 // String describes the account without its secrets, so that no %v of a
 // specification can print a token, even by mistake.
@@ -162,6 +187,7 @@ func Default() Spec {
 	return Spec{
 		APIURL:                DefaultAPIURL,
 		MessagingAPIURL:       DefaultMessagingAPIURL,
+		AccountsAPIURL:        DefaultAccountsAPIURL,
 		CacheTTL:              Duration(DefaultCacheTTL),
 		Timeout:               Duration(DefaultTimeout),
 		MaxStale:              Duration(DefaultMaxStale),
@@ -188,6 +214,7 @@ func defaultResources() []Resource {
 type Config struct {
 	apiURL                string
 	messagingAPIURL       string
+	accountsAPIURL        string
 	cacheTTL              time.Duration
 	timeout               time.Duration
 	maxStale              time.Duration
@@ -205,6 +232,10 @@ func (c *Config) APIURL() string { return c.apiURL }
 
 // MessagingAPIURL is the Messaging base URL, without a trailing slash.
 func (c *Config) MessagingAPIURL() string { return c.messagingAPIURL }
+
+// AccountsAPIURL is the base URL of the 2010 Accounts API, where
+// subaccounts are listed, without a trailing slash.
+func (c *Config) AccountsAPIURL() string { return c.accountsAPIURL }
 
 // CacheTTL is how long a listing is served without calling Twilio.
 func (c *Config) CacheTTL() time.Duration { return c.cacheTTL }
@@ -248,6 +279,44 @@ type Account struct {
 	// resources are the kinds watched: the account's own list, or the
 	// top-level one.
 	resources []*kinds.Kind
+	// subaccounts is nil unless the account's subaccounts are discovered.
+	subaccounts *Subaccounts
+}
+
+// Subaccounts says which subaccounts of an account are discovered and
+// how often.
+type Subaccounts struct {
+	// Statuses are the account statuses watched, at least one, each once.
+	Statuses []string
+	// FriendlyName is a valid path.Match glob, or empty for any name.
+	FriendlyName string
+	// Refresh is greater than 0.
+	Refresh time.Duration
+}
+
+// Subaccounts returns what of the account's subaccounts is discovered;
+// ok is false when none is.
+func (a Account) Subaccounts() (s Subaccounts, ok bool) {
+	if a.subaccounts == nil {
+		return Subaccounts{}, false
+	}
+	s = *a.subaccounts
+	s.Statuses = slices.Clone(s.Statuses)
+	return s, true
+}
+
+// Subaccount returns the account entry of a subaccount discovered under
+// a: the subaccount's own SID as its name and user, its own auth token,
+// and every other setting (resources, filters) of a. It discovers nothing
+// itself.
+func (a Account) Subaccount(sid string, authToken promconfig.Secret) Account {
+	sub := a
+	sub.name, sub.accountSID = sid, sid
+	sub.auth = &promconfig.BasicAuth{Username: sid, Password: authToken}
+	sub.apiKey = false
+	sub.subaccounts = nil
+	sub.resources = slices.Clone(a.resources)
+	return sub
 }
 
 // Name is the account label: the configured name, or the account SID.
@@ -360,6 +429,9 @@ func New(s Spec) (*Config, error) {
 	if err := checkBaseURL("messaging_api_url", s.MessagingAPIURL); err != nil {
 		return nil, err
 	}
+	if err := checkBaseURL("accounts_api_url", s.AccountsAPIURL); err != nil {
+		return nil, err
+	}
 	if s.CacheTTL < 0 {
 		return nil, fmt.Errorf("cache_ttl: %s must not be negative", s.CacheTTL)
 	}
@@ -398,6 +470,7 @@ func New(s Spec) (*Config, error) {
 	c := &Config{
 		apiURL:                strings.TrimRight(s.APIURL, "/"),
 		messagingAPIURL:       strings.TrimRight(s.MessagingAPIURL, "/"),
+		accountsAPIURL:        strings.TrimRight(s.AccountsAPIURL, "/"),
 		cacheTTL:              time.Duration(s.CacheTTL),
 		timeout:               time.Duration(s.Timeout),
 		maxStale:              time.Duration(s.MaxStale),
@@ -496,7 +569,47 @@ func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {
 	if s.PolicySID != "" && !policySIDRe.MatchString(s.PolicySID) {
 		return Account{}, fmt.Errorf("policy_sid: %q does not match %s", s.PolicySID, policySIDRe)
 	}
+	if s.Subaccounts != nil {
+		sub, err := newSubaccounts(*s.Subaccounts)
+		if err != nil {
+			return Account{}, fmt.Errorf("subaccounts: %w", err)
+		}
+		a.subaccounts = sub
+	}
 	return a, nil
+}
+
+// newSubaccounts checks a subaccounts key; nil when discover is off.
+func newSubaccounts(s SubaccountsSpec) (*Subaccounts, error) {
+	sub := &Subaccounts{Statuses: []string{"active"}, FriendlyName: s.FriendlyName, Refresh: DefaultSubaccountsRefresh}
+	if s.Status != nil {
+		if len(s.Status) == 0 {
+			return nil, fmt.Errorf("status: the list is empty; name at least one of %s", strings.Join(AccountStatuses, ", "))
+		}
+		sub.Statuses = nil
+		for i, st := range s.Status {
+			if !slices.Contains(AccountStatuses, st) {
+				return nil, fmt.Errorf("status[%d]: %q is not one of %s", i, st, strings.Join(AccountStatuses, ", "))
+			}
+			if slices.Contains(sub.Statuses, st) {
+				return nil, fmt.Errorf("status[%d]: %q is listed twice", i, st)
+			}
+			sub.Statuses = append(sub.Statuses, st)
+		}
+	}
+	if _, err := path.Match(s.FriendlyName, ""); err != nil {
+		return nil, fmt.Errorf("friendly_name: %q is not a valid glob (path.Match syntax: *, ?, [a-z])", s.FriendlyName)
+	}
+	if s.Refresh != nil {
+		if *s.Refresh <= 0 {
+			return nil, fmt.Errorf("refresh: %s must be greater than 0", *s.Refresh)
+		}
+		sub.Refresh = time.Duration(*s.Refresh)
+	}
+	if !s.Discover {
+		return nil, nil // checked, and nothing to discover
+	}
+	return sub, nil
 }
 
 // unwrapPathError drops the *PathError wrapper, whose text repeats the path.

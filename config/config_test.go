@@ -163,50 +163,59 @@ func TestExampleLoads(t *testing.T) {
 // The table holds every testdata/invalid-*.yml file (TestInvalidFilesAllListed
 // checks) with the exact message Load gives, and one file that is not there.
 var invalid = map[string]string{
-	"does-not-exist.yml":                     `cannot be read: no such file or directory`,
-	"invalid-account-sid.yml":                `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
-	"invalid-accounts-not-list.yml":          `line 1: accounts: cannot decode "AC0123456789abcdef0123456789abcdef" as a list of accounts`,
-	"invalid-api-key-no-secret.yml":          `accounts[0]: api_key needs api_secret or api_secret_file`,
-	"invalid-api-key.yml":                    `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
-	"invalid-api-url.yml":                    `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
-	"invalid-duplicate-default-name.yml":     `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
-	"invalid-duplicate-key.yml":              `line 5: page_size: set twice, first on line 1`,
-	"invalid-duplicate-name.yml":             `accounts[1]: name "a" is already used by accounts[0]`,
-	"invalid-duration-list.yml":              `line 1: timeout: cannot decode a list as a duration`,
-	"invalid-duration.yml":                   `line 1: cache_ttl: unknown unit " minutes" in duration "5 minutes"`,
-	"invalid-empty-item.yml":                 `line 4: accounts[1]: the item is empty`,
-	"invalid-empty-token-file.yml":           `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
-	"invalid-empty.yml":                      `the file is empty: at least accounts must be set`,
-	"invalid-expiring-duplicate.yml":         `expiring_within_days[1]: 7 is listed twice`,
-	"invalid-expiring-zero.yml":              `expiring_within_days[1]: 0 is outside 1..3650`,
-	"invalid-messaging-api-url.yml":          `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
-	"invalid-max-concurrent.yml":             `max_concurrent_listings: 0 must be at least 1`,
-	"invalid-missing-secret-file.yml":        `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
-	"invalid-missing-token-file.yml":         `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
-	"invalid-no-accounts.yml":                `accounts: at least one account is required`,
-	"invalid-no-credentials.yml":             `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
-	"invalid-not-mapping.yml":                `line 1: cannot decode a list as a mapping of keys`,
-	"invalid-page-size-zero.yml":             `page_size: 0 is outside 1..1000`,
-	"invalid-page-size.yml":                  `page_size: 1001 is outside 1..1000`,
-	"invalid-policy-sid.yml":                 `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
-	"invalid-resource-duplicate.yml":         `resources[2]: "trust_products" is listed twice`,
-	"invalid-resource-empty.yml":             `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
-	"invalid-resource-not-list.yml":          `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
-	"invalid-resource-unknown.yml":           `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
-	"invalid-status.yml":                     `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
-	"invalid-syntax.yml":                     `line 2: mapping values are not allowed in this context`,
-	"invalid-timeout.yml":                    `timeout: 0s must be greater than 0`,
-	"invalid-token-and-file.yml":             `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
-	"invalid-token-and-key.yml":              `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
-	"invalid-two-documents.yml":              `the file must hold exactly one document`,
-	"invalid-type-bool.yml":                  `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
-	"invalid-type-int.yml":                   `line 5: page_size: cannot decode "abc" as an integer`,
-	"invalid-type-list-item.yml":             `line 1: expiring_within_days[1]: cannot decode "soon" as an integer`,
-	"invalid-type-not-list.yml":              `line 1: expiring_within_days: cannot decode "7" as a list of integers`,
-	"invalid-type-token-list.yml":            `line 3: accounts[0]: auth_token: cannot decode a list as a string`,
-	"invalid-unknown-key-second-account.yml": `line 9: accounts[1]: unknown key "auth_tokn"`,
-	"invalid-unknown-key.yml":                `line 4: accounts[0]: unknown key "auth_tokn"`,
-	"invalid-unknown-top-key.yml":            `line 4: unknown key "page_sise"`,
+	"does-not-exist.yml":                      `cannot be read: no such file or directory`,
+	"invalid-accounts-api-url.yml":            `accounts_api_url: "https://api.twilio.com?x=1" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-subaccounts-glob.yml":            `accounts[0]: subaccounts: friendly_name: "cust-[a" is not a valid glob (path.Match syntax: *, ?, [a-z])`,
+	"invalid-subaccounts-not-mapping.yml":     `line 4: accounts[0]: subaccounts: cannot decode "true" as a mapping of keys`,
+	"invalid-subaccounts-refresh.yml":         `accounts[0]: subaccounts: refresh: 0s must be greater than 0`,
+	"invalid-subaccounts-status.yml":          `accounts[0]: subaccounts: status[1]: "open" is not one of active, suspended, closed`,
+	"invalid-subaccounts-status-empty.yml":    `accounts[0]: subaccounts: status: the list is empty; name at least one of active, suspended, closed`,
+	"invalid-subaccounts-status-not-list.yml": `line 6: accounts[0]: subaccounts: status: cannot decode "active" as a list of strings`,
+	"invalid-subaccounts-status-twice.yml":    `accounts[0]: subaccounts: status[1]: "closed" is listed twice`,
+	"invalid-subaccounts-unknown-key.yml":     `line 6: accounts[0]: subaccounts: unknown key "refesh"`,
+	"invalid-account-sid.yml":                 `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
+	"invalid-accounts-not-list.yml":           `line 1: accounts: cannot decode "AC0123456789abcdef0123456789abcdef" as a list of accounts`,
+	"invalid-api-key-no-secret.yml":           `accounts[0]: api_key needs api_secret or api_secret_file`,
+	"invalid-api-key.yml":                     `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
+	"invalid-api-url.yml":                     `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-duplicate-default-name.yml":      `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
+	"invalid-duplicate-key.yml":               `line 5: page_size: set twice, first on line 1`,
+	"invalid-duplicate-name.yml":              `accounts[1]: name "a" is already used by accounts[0]`,
+	"invalid-duration-list.yml":               `line 1: timeout: cannot decode a list as a duration`,
+	"invalid-duration.yml":                    `line 1: cache_ttl: unknown unit " minutes" in duration "5 minutes"`,
+	"invalid-empty-item.yml":                  `line 4: accounts[1]: the item is empty`,
+	"invalid-empty-token-file.yml":            `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
+	"invalid-empty.yml":                       `the file is empty: at least accounts must be set`,
+	"invalid-expiring-duplicate.yml":          `expiring_within_days[1]: 7 is listed twice`,
+	"invalid-expiring-zero.yml":               `expiring_within_days[1]: 0 is outside 1..3650`,
+	"invalid-messaging-api-url.yml":           `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-max-concurrent.yml":              `max_concurrent_listings: 0 must be at least 1`,
+	"invalid-missing-secret-file.yml":         `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
+	"invalid-missing-token-file.yml":          `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
+	"invalid-no-accounts.yml":                 `accounts: at least one account is required`,
+	"invalid-no-credentials.yml":              `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
+	"invalid-not-mapping.yml":                 `line 1: cannot decode a list as a mapping of keys`,
+	"invalid-page-size-zero.yml":              `page_size: 0 is outside 1..1000`,
+	"invalid-page-size.yml":                   `page_size: 1001 is outside 1..1000`,
+	"invalid-policy-sid.yml":                  `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
+	"invalid-resource-duplicate.yml":          `resources[2]: "trust_products" is listed twice`,
+	"invalid-resource-empty.yml":              `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
+	"invalid-resource-not-list.yml":           `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
+	"invalid-resource-unknown.yml":            `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
+	"invalid-status.yml":                      `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
+	"invalid-syntax.yml":                      `line 2: mapping values are not allowed in this context`,
+	"invalid-timeout.yml":                     `timeout: 0s must be greater than 0`,
+	"invalid-token-and-file.yml":              `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
+	"invalid-token-and-key.yml":               `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
+	"invalid-two-documents.yml":               `the file must hold exactly one document`,
+	"invalid-type-bool.yml":                   `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
+	"invalid-type-int.yml":                    `line 5: page_size: cannot decode "abc" as an integer`,
+	"invalid-type-list-item.yml":              `line 1: expiring_within_days[1]: cannot decode "soon" as an integer`,
+	"invalid-type-not-list.yml":               `line 1: expiring_within_days: cannot decode "7" as a list of integers`,
+	"invalid-type-token-list.yml":             `line 3: accounts[0]: auth_token: cannot decode a list as a string`,
+	"invalid-unknown-key-second-account.yml":  `line 9: accounts[1]: unknown key "auth_tokn"`,
+	"invalid-unknown-key.yml":                 `line 4: accounts[0]: unknown key "auth_tokn"`,
+	"invalid-unknown-top-key.yml":             `line 4: unknown key "page_sise"`,
 }
 
 func TestInvalid(t *testing.T) {
@@ -368,4 +377,69 @@ func FuzzParse(f *testing.F) {
 			names[a.Name()] = true
 		}
 	})
+}
+
+func TestSubaccounts(t *testing.T) {
+	const head = "accounts:\n  - name: isv\n    account_sid: AC0123456789abcdef0123456789abcdef\n    auth_token: parent-token\n    status: twilio-rejected\n    resources: [customer_profiles]\n"
+	for _, tc := range []struct {
+		name string
+		yaml string
+		ok   bool
+		want Subaccounts
+	}{
+		{name: "absent", yaml: head},
+		{name: "discover off", yaml: head + "    subaccounts:\n      discover: false\n      status: [closed]\n"},
+		{name: "defaults", yaml: head + "    subaccounts:\n      discover: true\n", ok: true,
+			want: Subaccounts{Statuses: []string{"active"}, Refresh: DefaultSubaccountsRefresh}},
+		{name: "null status is the default", yaml: head + "    subaccounts:\n      discover: true\n      status:\n", ok: true,
+			want: Subaccounts{Statuses: []string{"active"}, Refresh: DefaultSubaccountsRefresh}},
+		{name: "all set", yaml: head + "    subaccounts:\n      discover: true\n      status: [suspended, active]\n      friendly_name: \"cust-*\"\n      refresh: 90s\n", ok: true,
+			want: Subaccounts{Statuses: []string{"suspended", "active"}, FriendlyName: "cust-*", Refresh: 90 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(strings.NewReader(tc.yaml), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.AccountsAPIURL() != DefaultAccountsAPIURL {
+				t.Errorf("accounts_api_url = %q, want the default", cfg.AccountsAPIURL())
+			}
+			got, ok := cfg.Accounts()[0].Subaccounts()
+			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Subaccounts() = %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// A subaccount is watched as itself, with the parent's settings.
+func TestSubaccountEntry(t *testing.T) {
+	cfg, err := Parse(strings.NewReader("accounts_api_url: http://127.0.0.1:1/\naccounts:\n  - name: isv\n    account_sid: AC0123456789abcdef0123456789abcdef\n"+
+		"    api_key: SK0123456789abcdef0123456789abcdef\n    api_secret: s\n    status: twilio-rejected\n    resources: [customer_profiles]\n"+
+		"    subaccounts:\n      discover: true\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AccountsAPIURL() != "http://127.0.0.1:1" {
+		t.Errorf("accounts_api_url = %q, want the trailing slash trimmed", cfg.AccountsAPIURL())
+	}
+	parent := cfg.Accounts()[0]
+	const sid = "ACfedcba9876543210fedcba9876543210"
+	sub := parent.Subaccount(sid, "sub-token")
+	a := sub.BasicAuth()
+	if sub.Name() != sid || sub.AccountSID() != sid || a.Username != sid || string(a.Password) != "sub-token" || sub.UsesAPIKey() {
+		t.Errorf("subaccount: name %q, sid %q, user %q, API key %v; want itself with its own token", sub.Name(), sub.AccountSID(), a.Username, sub.UsesAPIKey())
+	}
+	if _, ok := sub.Subaccounts(); ok {
+		t.Error("a subaccount discovers subaccounts of its own")
+	}
+	if sub.Filter() != parent.Filter() || resourceNames(sub.Resources()) != "customer_profiles" {
+		t.Errorf("subaccount filter %+v, resources %q; want the parent's", sub.Filter(), resourceNames(sub.Resources()))
+	}
+	if parent.Name() != "isv" || parent.BasicAuth().Username != "SK0123456789abcdef0123456789abcdef" {
+		t.Error("Subaccount changed the parent")
+	}
+	if s := fmt.Sprintf("%v %+v %#v", sub, sub, sub); strings.Contains(s, "sub-token") {
+		t.Errorf("a subaccount's token shows in %%v: %s", s)
+	}
 }

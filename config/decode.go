@@ -71,6 +71,14 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 		return nil
 	}
 	switch {
+	case v.Kind() == reflect.Pointer:
+		// An optional key: set means non-nil, whatever its value.
+		p := reflect.New(v.Type().Elem())
+		if err := decodeValue(n, p.Elem(), path); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
 	case v.Kind() == reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			return fmt.Errorf("line %d: %s: cannot decode %s as %s", n.Line, path, describe(n), words(v.Type()))
@@ -183,6 +191,8 @@ func words(t reflect.Type) string {
 		return "an account (a mapping of keys)"
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Int:
 		return "a list of integers"
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
+		return "a list of strings"
 	case t.Kind() == reflect.Slice && t.Elem() == reflect.TypeFor[AccountSpec]():
 		return "a list of accounts"
 	}

@@ -6,12 +6,16 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/accounts"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
@@ -31,8 +35,27 @@ type Options struct {
 }
 
 // New builds the clients and caches of every account and kind in cfg, and
-// the collector over them. Its Close stops the listings they start.
+// the collector over them, and starts discovering the subaccounts the
+// configuration asks for; the listings follow the set of accounts as it
+// changes. Its Close stops the listings and the discovery.
 func New(cfg *config.Config, o Options) (*collector.Exporter, error) {
+	exp, set, err := build(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	set.Run(exp.ctx)
+	return exp.Exporter, nil
+}
+
+// built is the exporter with what tests reach into.
+type built struct {
+	*collector.Exporter
+	ctx context.Context
+	w   *wiring
+}
+
+// build is New without starting the discovery's clock.
+func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -40,51 +63,143 @@ func New(cfg *config.Config, o Options) (*collector.Exporter, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	copts := cache.Options{
-		TTL:            cfg.CacheTTL(),
-		MaxStale:       cfg.MaxStale(),
-		Timeout:        cfg.Timeout(),
-		FailureBackoff: cfg.FailureBackoff(),
-		// One bound across every account and kind.
-		Limiter: make(chan struct{}, cfg.MaxConcurrentListings()),
-		Reason:  trusthub.Reason,
-		Now:     o.Now,
+	w := &wiring{
+		cfg: cfg, o: o, ctx: ctx,
+		copts: cache.Options{
+			TTL:            cfg.CacheTTL(),
+			MaxStale:       cfg.MaxStale(),
+			Timeout:        cfg.Timeout(),
+			FailureBackoff: cfg.FailureBackoff(),
+			// One bound across every account and kind, discovered ones
+			// included: every entry gets this one channel.
+			Limiter: make(chan struct{}, cfg.MaxConcurrentListings()),
+			Reason:  trusthub.Reason,
+			Now:     o.Now,
+		},
+		watched: map[string]*watched{},
 	}
-	var listings []collector.Listing
-	for _, a := range cfg.Accounts() {
-		client, err := trusthub.New(trusthub.Options{
-			BaseURL:      cfg.APIURL(),
-			MessagingURL: cfg.MessagingAPIURL(),
-			Auth:         a.BasicAuth(),
-			PageSize:     cfg.PageSize(),
-			UserAgent:    o.UserAgent,
-			Name:         a.Name(),
-			Retry:        o.Retry,
-		})
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		for _, k := range a.Resources() {
-			anomalies := collector.NewAnomalyCounter(a.Name(), k, o.Logger)
-			opts := copts
-			// The cache logs the account; the resource comes with the logger.
-			opts.Logger = log.With(o.Logger, "resource", k.Name)
-			listings = append(listings, collector.Listing{
-				Account:   a.Name(),
-				Kind:      k,
-				Entry:     cache.NewEntry(ctx, a.Name(), lister(client, a, k, cfg.PerProfileMetrics(), anomalies), opts),
-				Requests:  func() map[int]uint64 { return client.Requests(k) },
-				Anomalies: anomalies,
-			})
-		}
+	set, err := accounts.New(cfg, accounts.Options{
+		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry,
+		// update logs an account it cannot watch; the others are watched.
+		OnChange: func(m []accounts.Member) { _ = w.update(m) },
+	})
+	if err != nil {
+		cancel()
+		return nil, nil, err
 	}
-	return collector.New(listings, collector.Options{
+	w.exp = collector.New(nil, collector.Options{
 		PerObject:    cfg.PerProfileMetrics(),
 		ExpiringDays: cfg.ExpiringWithinDays(),
 		Now:          o.Now,
 		Close:        cancel,
-	}), nil
+		Discovery: func() []collector.DiscoveryState {
+			ds := set.Discoveries()
+			out := make([]collector.DiscoveryState, len(ds))
+			for i, d := range ds {
+				out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors}
+			}
+			return out
+		},
+	})
+	// The configured accounts' clients are built now, so that a bad one
+	// fails the start (or the reload) rather than a scrape.
+	if err := w.update(set.Members()); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return &built{Exporter: w.exp, ctx: ctx, w: w}, set, nil
+}
+
+// wiring keeps one client and one cache entry per kind for every account
+// of the set, building those of an account that appears and stopping
+// those of one that goes.
+type wiring struct {
+	cfg   *config.Config
+	o     Options
+	ctx   context.Context
+	copts cache.Options
+	exp   *collector.Exporter
+
+	mu      sync.Mutex
+	watched map[string]*watched // by account name
+}
+
+// watched is one account's listings.
+type watched struct {
+	account  config.Account
+	cancel   context.CancelFunc
+	listings []collector.Listing
+}
+
+// update makes the listings those of members, keeping the caches of the
+// accounts that stay with the same credentials.
+func (w *wiring) update(members []accounts.Member) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	next := make(map[string]*watched, len(members))
+	var listings []collector.Listing
+	infos := map[string]collector.AccountInfo{}
+	var firstErr error
+	for _, m := range members {
+		name := m.Account.Name()
+		if _, dup := next[name]; dup {
+			continue // a discovered SID that is also a configured name: the first stands
+		}
+		cur, ok := w.watched[name]
+		if !ok || !accounts.SameCredentials(cur.account, m.Account) {
+			var err error
+			if cur, err = w.watch(m.Account); err != nil {
+				firstErr = cmp.Or(firstErr, err)
+				level.Error(w.o.Logger).Log("msg", "cannot watch the account", "account", name, "err", err)
+				continue
+			}
+		}
+		next[name] = cur
+		listings = append(listings, cur.listings...)
+		if m.Parent != "" {
+			infos[name] = collector.AccountInfo{FriendlyName: m.FriendlyName, Parent: m.Parent, Status: m.Status}
+		}
+	}
+	for name, old := range w.watched {
+		if next[name] != old {
+			old.cancel() // its listing in flight, if any, records nothing
+		}
+	}
+	w.watched = next
+	w.exp.SetAccounts(listings, infos)
+	return firstErr
+}
+
+// watch builds an account's client and cache entries.
+func (w *wiring) watch(a config.Account) (*watched, error) {
+	client, err := trusthub.New(trusthub.Options{
+		BaseURL:      w.cfg.APIURL(),
+		MessagingURL: w.cfg.MessagingAPIURL(),
+		Auth:         a.BasicAuth(),
+		PageSize:     w.cfg.PageSize(),
+		UserAgent:    w.o.UserAgent,
+		Name:         a.Name(),
+		Retry:        w.o.Retry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	wa := &watched{account: a, cancel: cancel}
+	for _, k := range a.Resources() {
+		anomalies := collector.NewAnomalyCounter(a.Name(), k, w.o.Logger)
+		opts := w.copts
+		// The cache logs the account; the resource comes with the logger.
+		opts.Logger = log.With(w.o.Logger, "resource", k.Name)
+		wa.listings = append(wa.listings, collector.Listing{
+			Account:   a.Name(),
+			Kind:      k,
+			Entry:     cache.NewEntry(ctx, a.Name(), lister(client, a, k, w.cfg.PerProfileMetrics(), anomalies), opts),
+			Requests:  func() map[int]uint64 { return client.Requests(k) },
+			Anomalies: anomalies,
+		})
+	}
+	return wa, nil
 }
 
 // lister lists kind k in account a and reduces the listing to a snapshot,

@@ -33,6 +33,18 @@ var DemoAccounts = []struct {
 	{"demo-subaccount", 350, 40, 9},
 }
 
+// DemoISV is the demo's parent account, whose subaccounts are discovered
+// rather than configured: DemoSubaccounts of them, each a customer with
+// its own token and DemoSubaccountProfiles Customer-Profiles.
+const (
+	DemoISV                = "demo-isv"
+	DemoSubaccounts        = 4
+	DemoSubaccountProfiles = 60
+)
+
+// DemoSubaccountSID is the SID of the demo's i-th discovered subaccount.
+func DemoSubaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5b00+i) }
+
 // StartDemo serves the demo accounts on 127.0.0.1, each with a random auth
 // token.
 func StartDemo(now time.Time) (*Demo, error) {
@@ -51,6 +63,16 @@ func StartDemo(now time.Time) (*Demo, error) {
 		sim.SetMessaging(sid, GenerateMessaging(a.Brands, now, uint64(i+1), trustProducts))
 		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
+	isv := fmt.Sprintf("AC%032x", 0xde30+len(DemoAccounts))
+	isvToken := rand.Text()
+	sim.AddAccount(isv, isvToken, nil)
+	for i := range DemoSubaccounts {
+		sub := DemoSubaccountSID(i)
+		sim.AddSubaccount(isv, sub, fmt.Sprintf("demo-customer-%d", i+1), rand.Text())
+		sim.SetObjects(sub, kinds.CustomerProfiles, Generate(sub, DemoSubaccountProfiles, now, uint64(100+i)))
+	}
+	accounts = append(accounts, config.AccountSpec{Name: DemoISV, AccountSID: isv, AuthToken: promconfig.Secret(isvToken),
+		Subaccounts: &config.SubaccountsSpec{Discover: true, FriendlyName: "demo-customer-*"}})
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -80,11 +102,12 @@ func plantHostileName(profiles []ServedObject, now time.Time) {
 }
 
 // Config returns the configuration that lists the demo: the defaults, with
-// api_url and messaging_api_url pointing at the simulator. Each call
+// api_url, messaging_api_url and accounts_api_url pointing at the
+// simulator. Each call
 // returns a new one.
 func (d *Demo) Config() (*config.Config, error) {
 	spec := config.Default()
-	spec.APIURL, spec.MessagingAPIURL = d.URL, d.URL
+	spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = d.URL, d.URL, d.URL
 	spec.Accounts = append([]config.AccountSpec(nil), d.accounts...)
 	cfg, err := config.New(spec)
 	if err != nil {

@@ -113,6 +113,7 @@ func (p ServedObject) stored(accountSID, base string) stored {
 var hostURLs = map[kinds.Host]string{kinds.TrustHub: "https://trusthub.twilio.com", kinds.Messaging: "https://messaging.twilio.com"}
 
 type account struct {
+	meta accountMeta
 	// objects are by listKey.
 	objects map[string][]stored
 }
@@ -128,10 +129,16 @@ type Server struct {
 	mu       sync.RWMutex
 	accounts map[string]*account // by account SID
 	users    map[string]user     // by basic-auth user: account SID or API key
+	// accountOrder are the account SIDs in the order they were added:
+	// the Accounts API's order.
+	accountOrder []string
 
 	fault *Fault
 
 	requests atomic.Int64
+	// inFlight and maxInFlight count the object list requests being
+	// answered, now and at most: what a bound on listings must hold.
+	inFlight, maxInFlight atomic.Int64
 	// byPath counts requests per path.
 	byPath sync.Map // string -> *atomic.Int64
 }
@@ -151,7 +158,12 @@ func New() *Server {
 func (s *Server) AddAccount(accountSID, authToken string, profiles []ServedObject) {
 	s.mu.Lock()
 	if s.accounts[accountSID] == nil {
-		s.accounts[accountSID] = &account{objects: map[string][]stored{}}
+		s.accounts[accountSID] = &account{objects: map[string][]stored{}, meta: accountMeta{
+			sid: accountSID, owner: accountSID, friendlyName: accountSID, status: "active",
+			// A second apart, as real accounts are created apart.
+			created: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(len(s.accountOrder)) * time.Second),
+		}}
+		s.accountOrder = append(s.accountOrder, accountSID)
 	}
 	s.users[accountSID] = user{password: authToken, accountSID: accountSID}
 	s.mu.Unlock()
@@ -204,6 +216,10 @@ func (s *Server) AddAPIKey(accountSID, key, secret string) {
 // Requests is the number of requests served so far, whatever their answer.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
+// MaxInFlight is the most object list requests (not Accounts requests)
+// answered at once so far.
+func (s *Server) MaxInFlight() int64 { return s.maxInFlight.Load() }
+
 // RequestsTo is the number of requests to path served so far, whatever
 // their answer.
 func (s *Server) RequestsTo(path string) int64 {
@@ -252,6 +268,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	n, _ := s.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
+	if r.URL.Path == AccountsPath && r.Method == http.MethodGet {
+		user, _, _ := r.BasicAuth()
+		if s.authenticate(r) == nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+			writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+			return
+		}
+		fault := s.takeFault(r.URL.Path)
+		if applyBefore(w, r, fault) {
+			return
+		}
+		s.serveAccounts(w, r, user, fault)
+		return
+	}
 	k, parent, ok := kindAt(r.URL.Path)
 	if !ok {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
@@ -267,6 +297,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
+	if cur := s.inFlight.Add(1); cur > s.maxInFlight.Load() {
+		// A lost race lowers no maximum: retry until the larger stays.
+		for m := s.maxInFlight.Load(); cur > m && !s.maxInFlight.CompareAndSwap(m, cur); m = s.maxInFlight.Load() {
+		}
+	}
+	defer s.inFlight.Add(-1)
 	fault := s.takeFault(r.URL.Path)
 	if applyBefore(w, r, fault) {
 		return
@@ -291,6 +327,9 @@ func (s *Server) authenticate(r *http.Request) *account {
 	defer s.mu.RUnlock()
 	u, known := s.users[name]
 	if !ok || !known || pass != u.password {
+		return nil
+	}
+	if a := s.accounts[u.accountSID]; a == nil || a.meta.status == "closed" {
 		return nil
 	}
 	return s.accounts[u.accountSID]

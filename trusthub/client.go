@@ -83,6 +83,10 @@ type Options struct {
 	MaxPages int
 	// Retry spaces out retried requests; DefaultRetryPolicy when zero.
 	Retry RetryPolicy
+	// AccountsURL is the 2010 Accounts API's scheme and host, e.g.
+	// https://api.twilio.com, for ListAccounts. Empty, accounts cannot
+	// be listed.
+	AccountsURL string
 }
 
 // Client lists the objects of one account, of any kind. It is safe for
@@ -91,6 +95,7 @@ type Options struct {
 type Client struct {
 	// bases are the base URLs by kinds.Host; nil for one not given.
 	bases    [kinds.Messaging + 1]*url.URL
+	accounts *url.URL
 	http     *http.Client
 	pageSize int
 	maxBytes int64
@@ -122,6 +127,14 @@ func New(o Options) (*Client, error) {
 		}
 		bases[host] = u
 	}
+	var accounts *url.URL
+	if o.AccountsURL != "" {
+		u, err := url.Parse(o.AccountsURL)
+		if err != nil {
+			return nil, fmt.Errorf("accounts_api_url: %w", err)
+		}
+		accounts = u
+	}
 	cfg := promconfig.HTTPClientConfig{
 		BasicAuth:       o.Auth,
 		FollowRedirects: false,
@@ -142,7 +155,7 @@ func New(o Options) (*Client, error) {
 		o.Retry = DefaultRetryPolicy
 	}
 	return &Client{
-		bases: bases, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
+		bases: bases, accounts: accounts, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
 		retry: o.Retry, requests: map[requestKey]uint64{},
 	}, nil
 }
@@ -294,14 +307,28 @@ func (c *Client) sameOrigin(host kinds.Host, raw string) (string, error) {
 
 // page fetches one page, retrying what may succeed later.
 func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, fn func(*Object) error) (Meta, error) {
+	var meta Meta
+	err := c.retrying(ctx, func() error {
+		resp, err := c.get(ctx, k.Name, u) //nolint:bodyclose // decode closes it
+		if err != nil {
+			return err
+		}
+		meta, err = c.decode(resp, decoded, fn)
+		return err
+	})
+	return meta, err
+}
+
+// retrying calls try until it succeeds, fails with what will not succeed
+// later, or runs out of attempts or of ctx's time.
+func (c *Client) retrying(ctx context.Context, try func() error) error {
 	for attempt := 1; ; attempt++ {
-		resp, err := c.get(ctx, k, u) //nolint:bodyclose // decode closes it
+		err := try()
 		if err == nil {
-			meta, err := c.decode(resp, decoded, fn)
-			return meta, err
+			return nil
 		}
 		if ctx.Err() != nil || !retryable(err) || attempt == c.retry.Attempts {
-			return Meta{}, err
+			return err
 		}
 		wait := c.retry.backoff(attempt)
 		var apiErr *APIError
@@ -309,13 +336,13 @@ func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, fn 
 			wait = apiErr.RetryAfter
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return Meta{}, fmt.Errorf("%w; not retrying: the next try (in %s) would be after the listing's timeout", err, wait.Round(time.Millisecond))
+			return fmt.Errorf("%w; not retrying: the next try (in %s) would be after the listing's timeout", err, wait.Round(time.Millisecond))
 		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return Meta{}, err
+			return err
 		case <-timer.C:
 		}
 	}
@@ -323,7 +350,7 @@ func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, fn 
 
 // get sends one request. It returns the response only for a 200; any other
 // answer is read into an *APIError and closed.
-func (c *Client) get(ctx context.Context, k *kinds.Kind, u string) (*http.Response, error) {
+func (c *Client) get(ctx context.Context, counted string, u string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -334,7 +361,7 @@ func (c *Client) get(ctx context.Context, k *kinds.Kind, u string) (*http.Respon
 		return nil, &NetworkError{err}
 	}
 	c.mu.Lock()
-	c.requests[requestKey{k.Name, resp.StatusCode}]++
+	c.requests[requestKey{counted, resp.StatusCode}]++
 	c.mu.Unlock()
 	if resp.StatusCode == http.StatusOK {
 		return resp, nil

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
+)
+
+// parentSID is the subaccount benchmark's parent.
+const parentSID = "AC5ba0000000000000000000000000000f"
+
+func subaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5ba00000+i) }
+
+// runSubaccounts measures n discovered subaccounts of profiles
+// Customer-Profiles each (every other kind empty), with latency per
+// request: the first full listing against the ideal (requests × latency ÷
+// max_concurrent_listings), peak RSS, and cached /metrics and /probe
+// scrape times.
+func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes int, bin string) error {
+	dir, err := os.MkdirTemp("", "trusthub-bench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	if bin == "" {
+		bin = filepath.Join(dir, "twilio_trusthub_exporter")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	}
+	sim := simulator.New()
+	now := time.Now()
+	sim.AddAccount(parentSID, token, nil)
+	for i := range n {
+		sub := subaccountSID(i)
+		sim.AddSubaccount(parentSID, sub, fmt.Sprintf("cust-%d", i), fmt.Sprintf("tok-%d", i))
+		sim.SetObjects(sub, kinds.CustomerProfiles, simulator.Generate(sub, profiles, now, uint64(i+1)))
+	}
+	sim.SetFault(simulator.Fault{Delay: latency})
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close() }()
+	url := "http://" + ln.Addr().String()
+
+	cfg := filepath.Join(dir, "config.yml")
+	body := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nmax_concurrent_listings: %d\n"+
+		"accounts:\n  - name: isv\n    account_sid: %s\n    auth_token: %s\n    subaccounts:\n      discover: true\n", url, concurrency, parentSID, token)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return err
+	}
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	cmd := exec.Command(bin, "--config.file="+cfg, "--web.listen-address="+addr, "--web.max-requests=0")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	// Wait for the discovery, through /accounts, which lists nothing.
+	for i := 0; ; i++ {
+		var targets []struct{ Targets []string }
+		if err := getJSON("http://"+addr+"/accounts", &targets); err == nil && len(targets) > 0 {
+			total := 0
+			for _, t := range targets {
+				total += len(t.Targets)
+			}
+			if total == n+1 {
+				break
+			}
+		}
+		if i == 2400 {
+			return fmt.Errorf("the %d subaccounts were not discovered", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	before := sim.Requests()
+	start := time.Now()
+	if _, _, err := scrape(addr, false, false); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	requests := sim.Requests() - before
+	ideal := time.Duration(requests) * latency / time.Duration(concurrency)
+	peak, rss := memory(cmd.Process.Pid)
+
+	metrics, err := timed(scrapes, func() error { _, _, err := scrape(addr, true, false); return err })
+	if err != nil {
+		return err
+	}
+	probe, err := timed(scrapes*4, func() error {
+		return get("http://" + addr + "/probe?account=" + subaccountSID(n/2))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), %s latency, max_concurrent_listings %d\n\n", n, profiles, latency, concurrency)
+	fmt.Println("| measure | value |")
+	fmt.Println("|---|---|")
+	fmt.Printf("| first full listing (one scrape) | %.1f s |\n", took.Seconds())
+	fmt.Printf("| requests | %d |\n", requests)
+	fmt.Printf("| ideal (requests × latency ÷ concurrency) | %.1f s |\n", ideal.Seconds())
+	fmt.Printf("| ratio | %.2f× |\n", took.Seconds()/ideal.Seconds())
+	fmt.Printf("| peak RSS | %s (now %s) |\n", mib(peak), mib(rss))
+	fmt.Printf("| cached /metrics, gzip, median / p90 | %.1f / %.1f ms |\n", metrics[0]*1e3, metrics[1]*1e3)
+	fmt.Printf("| cached /probe, median / p90 | %.2f / %.2f ms |\n", probe[0]*1e3, probe[1]*1e3)
+	return nil
+}
+
+// timed runs f n times and returns the median and 90th percentile, in
+// seconds.
+func timed(n int, f func() error) ([2]float64, error) {
+	var times []float64
+	for range n {
+		start := time.Now()
+		if err := f(); err != nil {
+			return [2]float64{}, err
+		}
+		times = append(times, time.Since(start).Seconds())
+	}
+	slices.Sort(times)
+	return [2]float64{median(times), times[len(times)*9/10]}, nil
+}
+
+func get(url string) error {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "600")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
+}
+
+func getJSON(url string, v any) error {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
