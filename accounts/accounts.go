@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path"
 	"slices"
 	"sync"
@@ -62,6 +63,10 @@ type Options struct {
 	// OnChange is called, one call at a time, with every member after
 	// the set changed.
 	OnChange func([]Member)
+	// Transport is the connection pool the discovery requests share with
+	// the listings (see trusthub.Options.Transport); nil, each parent's
+	// client has its own.
+	Transport http.RoundTripper
 }
 
 // Set is the accounts to watch. It is safe for concurrent use.
@@ -121,8 +126,8 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 			Auth:        a.BasicAuth(),
 			PageSize:    1000,
 			UserAgent:   o.UserAgent,
-			Name:        a.Name() + "-accounts",
 			Retry:       o.Retry,
+			Transport:   o.Transport,
 		})
 		if err != nil {
 			return nil, err

@@ -27,7 +27,7 @@ func subaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5ba00000+i) }
 // request: the first full listing against the ideal (requests × latency ÷
 // max_concurrent_listings), peak RSS, and cached /metrics and /probe
 // scrape times.
-func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes int, bin string) error {
+func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes int, bin, profileDir string) error {
 	dir, err := os.MkdirTemp("", "trusthub-bench")
 	if err != nil {
 		return err
@@ -69,7 +69,11 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	cmd := exec.Command(bin, "--config.file="+cfg, "--web.listen-address="+addr, "--web.max-requests=0")
+	args := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--web.max-requests=0"}
+	if profileDir != "" {
+		args = append(args, "--web.enable-pprof")
+	}
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -101,6 +105,15 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	requests := sim.Requests() - before
 	ideal := time.Duration(requests) * latency / time.Duration(concurrency)
 	peak, rss := memory(cmd.Process.Pid)
+	goroutines, err := goroutineCount(addr)
+	if err != nil {
+		return err
+	}
+	if profileDir != "" {
+		if err := saveProfiles(addr, profileDir); err != nil {
+			return err
+		}
+	}
 
 	metrics, err := timed(scrapes, func() error { _, _, err := scrape(addr, true, false); return err })
 	if err != nil {
@@ -112,6 +125,9 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	if err != nil {
 		return err
 	}
+	// The cached scrapes gather every series again: the peak is read
+	// once more after them.
+	peakEnd, rssEnd := memory(cmd.Process.Pid)
 	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), %s latency, max_concurrent_listings %d\n\n", n, profiles, latency, concurrency)
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---|")
@@ -119,7 +135,9 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	fmt.Printf("| requests | %d |\n", requests)
 	fmt.Printf("| ideal (requests × latency ÷ concurrency) | %.1f s |\n", ideal.Seconds())
 	fmt.Printf("| ratio | %.2f× |\n", took.Seconds()/ideal.Seconds())
-	fmt.Printf("| peak RSS | %s (now %s) |\n", mib(peak), mib(rss))
+	fmt.Printf("| peak RSS after the listing | %s (now %s) |\n", mib(peak), mib(rss))
+	fmt.Printf("| peak RSS after the cached scrapes | %s (now %s) |\n", mib(peakEnd), mib(rssEnd))
+	fmt.Printf("| goroutines after the listing | %d |\n", goroutines)
 	fmt.Printf("| cached /metrics, gzip, median / p90 | %.1f / %.1f ms |\n", metrics[0]*1e3, metrics[1]*1e3)
 	fmt.Printf("| cached /probe, median / p90 | %.2f / %.2f ms |\n", probe[0]*1e3, probe[1]*1e3)
 	return nil
@@ -165,4 +183,45 @@ func getJSON(url string, v any) error {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// goroutineCount reads the exporter's go_goroutines: every idle keep-alive
+// connection it holds to the API is two of them.
+func goroutineCount(addr string) (int, error) {
+	body, _, err := scrape(addr, false, true)
+	if err != nil {
+		return 0, err
+	}
+	v := samples(body, "go_goroutines")
+	if len(v) != 1 {
+		return 0, fmt.Errorf("/metrics has %d go_goroutines samples", len(v))
+	}
+	return int(v[0]), nil
+}
+
+// saveProfiles saves the exporter's heap (after a GC) and goroutine
+// profiles into dir, for go tool pprof.
+func saveProfiles(addr, dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	for file, path := range map[string]string{"heap.pb.gz": "/debug/pprof/heap?gc=1", "goroutine.pb.gz": "/debug/pprof/goroutine"} {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }

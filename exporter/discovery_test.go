@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,4 +252,36 @@ func value(m *dto.Metric) float64 {
 		return m.GetCounter().GetValue()
 	}
 	return m.GetGauge().GetValue()
+}
+
+// Every account's listings, and the discovery, share one pool of
+// connections: listed one at a time, fifty subaccounts and their parent
+// need one connection, not one each.
+func TestSubaccountsShareConnections(t *testing.T) {
+	const n = 50
+	sim := simulator.New()
+	sim.AddAccount(sidMain, "main-token", fixture())
+	for i := range n {
+		addSub(sim, i)
+	}
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(sim)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e, set := isvExporter(t, srv.URL, 1, nil)
+	set.Refresh(context.Background())
+	if got := testutil.CollectAndCount(e.Scrape(context.Background()), "twilio_trusthub_up"); got != n+1 {
+		t.Fatalf("%d up series, want %d", got, n+1)
+	}
+	if got := series(t, e, "twilio_trusthub_up[account="+subSID(n-1)+"] 1"); len(got) != 1 {
+		t.Error("the last subaccount is not up")
+	}
+	if got := opened.Load(); got != 1 {
+		t.Errorf("%d connections opened for a discovery and %d listings one at a time, want 1", got, n+1)
+	}
 }

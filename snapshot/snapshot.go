@@ -176,7 +176,10 @@ func (b *Builder) keepLabels(labels []string) []string {
 		return nil
 	}
 	if cap(b.labels)-len(b.labels) < n {
-		b.labels = make([]string, 0, max(n, 4096))
+		// Slabs double from small: a snapshot of a few objects keeps
+		// no 4,096-string slab (64 KiB) it never fills, which with 1,000
+		// small subaccounts held 63 MB.
+		b.labels = make([]string, 0, max(n, min(4096, max(64, 2*cap(b.labels)))))
 	}
 	start := len(b.labels)
 	b.labels = append(b.labels, labels...)

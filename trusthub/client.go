@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -75,8 +76,11 @@ type Options struct {
 	Auth      *promconfig.BasicAuth
 	PageSize  int
 	UserAgent string
-	// Name names the client in the HTTP library's own errors and metrics.
-	Name string
+	// Transport carries the requests: one NewTransport shared by the
+	// clients of every account, so that a thousand accounts share one
+	// bounded pool of connections rather than keep a thousand. Nil, the
+	// client gets a pool of its own.
+	Transport http.RoundTripper
 	// MaxPageBytes bounds one answer; DefaultMaxPageBytes when 0.
 	MaxPageBytes int64
 	// MaxPages bounds one listing; MaxPages when 0.
@@ -91,7 +95,8 @@ type Options struct {
 
 // Client lists the objects of one account, of any kind. It is safe for
 // concurrent use: the exporter runs one listing per (account, kind) at a
-// time, and the kinds of an account at once, over one connection pool.
+// time, and the kinds of an account at once, over the connection pool it
+// shares with every other account's client (Options.Transport).
 type Client struct {
 	// bases are the base URLs by kinds.Host; nil for one not given.
 	bases    [kinds.Messaging + 1]*url.URL
@@ -112,9 +117,46 @@ type requestKey struct {
 	code int
 }
 
+// IdleConnTimeout is how long an idle connection to an API stays open.
+const IdleConnTimeout = 90 * time.Second
+
+// NewTransport builds the pool of connections that clients share. It keeps
+// at most maxRequests idle connections to each API host: as many as may be
+// in flight at once, so that a listing after another reuses them, but no
+// more; each idle connection costs two goroutines and their buffers (and
+// a TLS session against Twilio). It honours the usual proxy environment
+// variables and speaks HTTP/2 where the server does.
+func NewTransport(maxRequests int) *http.Transport {
+	maxRequests = max(maxRequests, 1)
+	t := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConnsPerHost: maxRequests,
+		// Three hosts: TrustHub, Messaging and the Accounts API.
+		MaxIdleConns:          3 * maxRequests,
+		IdleConnTimeout:       IdleConnTimeout,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Pages are decoded as they arrive; as before, none is asked
+		// for compressed.
+		DisableCompression: true,
+		HTTP2:              &http.HTTP2Config{SendPingTimeout: time.Minute},
+	}
+	t.Protocols = &http.Protocols{}
+	t.Protocols.SetHTTP1(true)
+	t.Protocols.SetHTTP2(true)
+	return t
+}
+
+// defaultMaxRequests bounds the idle connections of a client's own pool:
+// every kind of an account listed at once, each under ParentFanOut parents.
+var defaultMaxRequests = len(kinds.All) * ParentFanOut
+
 // New builds a Client. The HTTP client never follows redirects, so the
-// credentials cannot be sent to another host, and honours the usual proxy
-// environment variables.
+// credentials cannot be sent to another host.
 func New(o Options) (*Client, error) {
 	var bases [kinds.Messaging + 1]*url.URL
 	for host, raw := range map[kinds.Host]string{kinds.TrustHub: o.BaseURL, kinds.Messaging: o.MessagingURL} {
@@ -135,15 +177,31 @@ func New(o Options) (*Client, error) {
 		}
 		accounts = u
 	}
-	cfg := promconfig.HTTPClientConfig{
-		BasicAuth:       o.Auth,
-		FollowRedirects: false,
-		EnableHTTP2:     true,
-		ProxyConfig:     promconfig.ProxyConfig{ProxyFromEnvironment: true},
+	rt := o.Transport
+	if rt == nil {
+		rt = NewTransport(defaultMaxRequests)
 	}
-	hc, err := promconfig.NewClientFromConfig(cfg, o.Name, promconfig.WithUserAgent(o.UserAgent))
-	if err != nil {
-		return nil, err
+	if o.Auth != nil {
+		// The credentials go on each request, not on the connection: the
+		// pool is shared by accounts, and a *_file is re-read every time.
+		user, err := secret(promconfig.Secret(o.Auth.Username), o.Auth.UsernameFile, o.Auth.UsernameRef)
+		if err != nil {
+			return nil, fmt.Errorf("username: %w", err)
+		}
+		password, err := secret(o.Auth.Password, o.Auth.PasswordFile, o.Auth.PasswordRef)
+		if err != nil {
+			return nil, fmt.Errorf("password: %w", err)
+		}
+		rt = promconfig.NewBasicAuthRoundTripper(user, password, rt)
+	}
+	if o.UserAgent != "" {
+		rt = promconfig.NewUserAgentRoundTripper(o.UserAgent, rt)
+	}
+	hc := &http.Client{
+		Transport: rt,
+		// A redirect is answered as it is, an error: never followed
+		// with the credentials.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if o.MaxPageBytes <= 0 {
 		o.MaxPageBytes = DefaultMaxPageBytes
@@ -158,6 +216,18 @@ func New(o Options) (*Client, error) {
 		bases: bases, accounts: accounts, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
 		retry: o.Retry, requests: map[requestKey]uint64{},
 	}, nil
+}
+
+// secret reads a credential given inline or as a file, the file on every
+// use. References to a secret manager are not supported.
+func secret(inline promconfig.Secret, file, ref string) (promconfig.SecretReader, error) {
+	switch {
+	case ref != "":
+		return nil, errors.New("secret references are not supported")
+	case file != "":
+		return promconfig.NewFileSecret(file), nil
+	}
+	return promconfig.NewInlineSecret(string(inline)), nil
 }
 
 // Requests returns how many requests listing kind k got an answer, by HTTP

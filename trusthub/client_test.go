@@ -33,7 +33,7 @@ var fastRetry = trusthub.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5
 
 func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *trusthub.Client {
 	t.Helper()
-	c, err := trusthub.New(trusthub.Options{BaseURL: url, MessagingURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test", Name: "test",
+	c, err := trusthub.New(trusthub.Options{BaseURL: url, MessagingURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test",
 		Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
