@@ -6,6 +6,8 @@
 //	go run ./bench                      # the README's figures
 //	go run ./bench -latency 0 -runs 5   # no simulated network delay
 //	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
+//	go run ./bench -series 10000        # what the per-object series cost a real Prometheus
+//	go run ./bench -subaccounts 1000 -sub-profile-dir prof  # and save the exporter's heap and goroutine profiles
 package main
 
 import (
@@ -43,18 +45,22 @@ func sid(i int) string { return fmt.Sprintf("AC%032x", 0xbe0c0+i) }
 
 func main() {
 	var (
-		floorURL  = flag.String("floor", "", "internal: list this URL as the floor client and print the seconds taken")
-		floorSID  = flag.String("floor-sid", "", "internal: the floor client's account SID")
-		sizes     = flag.String("profiles", "10000,100000", "account sizes to list, comma-separated")
-		latency   = flag.Duration("latency", 100*time.Millisecond, "simulated TrustHub latency per request")
-		runs      = flag.Int("runs", 3, "listings per measurement; the median is reported")
-		listings  = flag.Int("leak-listings", 1000, "consecutive listings for the heap check")
-		scrapes   = flag.Int("scrapes", 50, "cached scrapes timed")
-		exporterB = flag.String("exporter", "", "exporter binary; built from this repository when empty")
-		services  = flag.Int("services", 5, "Messaging Services (without campaigns) in the request-count check")
-		subs      = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
-		subProfs  = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
-		subConc   = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
+		floorURL   = flag.String("floor", "", "internal: list this URL as the floor client and print the seconds taken")
+		floorSID   = flag.String("floor-sid", "", "internal: the floor client's account SID")
+		sizes      = flag.String("profiles", "10000,100000", "account sizes to list, comma-separated")
+		latency    = flag.Duration("latency", 100*time.Millisecond, "simulated TrustHub latency per request")
+		runs       = flag.Int("runs", 3, "listings per measurement; the median is reported")
+		listings   = flag.Int("leak-listings", 1000, "consecutive listings for the heap check")
+		scrapes    = flag.Int("scrapes", 50, "cached scrapes timed")
+		exporterB  = flag.String("exporter", "", "exporter binary; built from this repository when empty")
+		services   = flag.Int("services", 5, "Messaging Services (without campaigns) in the request-count check")
+		subs       = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
+		subProfs   = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
+		subConc    = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
+		series     = flag.Int("series", 0, "when set, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_profile_status full and sparse")
+		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
+		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
+		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing into this folder")
 	)
 	flag.Parse()
 	if *floorURL != "" {
@@ -66,8 +72,15 @@ func main() {
 		fmt.Println(secs)
 		return
 	}
+	if *series > 0 {
+		if err := runSeries(*series, *promBin, *exporterB, *settle); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *subs > 0 {
-		if err := runSubaccounts(*subs, *subProfs, *subConc, *latency, *scrapes, *exporterB); err != nil {
+		if err := runSubaccounts(*subs, *subProfs, *subConc, *latency, *scrapes, *exporterB, *subProfDir); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

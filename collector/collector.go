@@ -37,6 +37,10 @@ type Listing struct {
 type Options struct {
 	// PerObject exports the per-object series (per_profile_metrics).
 	PerObject bool
+	// SparseStatus writes, in each kind's per-object status family, only
+	// the series of the object's status (per_profile_status: sparse);
+	// otherwise one per documented status, 0 but for the current one.
+	SparseStatus bool
 	// ExpiringDays are the expiry windows, in days.
 	ExpiringDays []int
 	// Now is the clock; time.Now when nil.
@@ -148,7 +152,7 @@ func newDescs() descs {
 	}
 }
 
-func newKindMetrics(k *kinds.Kind) *kindMetrics {
+func newKindMetrics(k *kinds.Kind, sparseStatus bool) *kindMetrics {
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(k.Metric(name), help, append([]string{"account"}, labels...), nil)
 	}
@@ -160,7 +164,7 @@ func newKindMetrics(k *kinds.Kind) *kindMetrics {
 		kind:     k,
 		objects:  desc(k.Plural, upperFirst(k.Title)+" in each status."+cached, "status"),
 		codes:    desc(k.Singular+"_errors", upperFirst(codes)+cached, "code"),
-		families: objectFamilies(k),
+		families: objectFamilies(k, sparseStatus),
 	}
 	if k.Expires() {
 		m.expiring = desc(k.Plural+"_expiring", upperFirst(k.Title)+" whose valid_until is after now and at most within_days days ahead."+cached, "within_days")
@@ -199,7 +203,7 @@ func New(listings []Listing, o Options) *Exporter {
 	// Every declared kind is described, watched or not, so that Describe
 	// does not depend on the configuration.
 	for _, k := range kinds.All {
-		e.kinds = append(e.kinds, newKindMetrics(k))
+		e.kinds = append(e.kinds, newKindMetrics(k, o.SparseStatus))
 	}
 	e.v = newView(listings, nil)
 	return e

@@ -33,6 +33,9 @@ import (
 type reference struct {
 	account string
 	snaps   []*snapshot.Snapshot
+	// sparse writes only each object's current status, as
+	// per_profile_status: sparse asks.
+	sparse bool
 }
 
 func (r reference) Describe(chan<- *prometheus.Desc) {}
@@ -51,7 +54,7 @@ var referenceInfo = map[string][]string{
 func (r reference) Collect(ch chan<- prometheus.Metric) {
 	for _, snap := range r.snaps {
 		k := snap.Kind
-		for _, f := range objectFamilies(k) {
+		for _, f := range objectFamilies(k, r.sparse) {
 			var suffix string
 			for _, s := range []string{"_info", "_status", "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds",
 				"_updated_timestamp_seconds", "_score", "_error_info"} {
@@ -79,6 +82,10 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 				case "_info":
 					gauge(1, append([]string{p.SID}, p.Labels...)...)
 				case "_status":
+					if r.sparse {
+						gauge(1, p.SID, p.Status)
+						break
+					}
 					for _, st := range k.Statuses {
 						gauge(map[bool]float64{true: 1}[st == p.Status], p.SID, st)
 					}
@@ -142,7 +149,7 @@ func listed(t *testing.T, k *kinds.Kind, set func(*simulator.Server)) *snapshot.
 // served returns an Exporter whose listings serve the given snapshots, one
 // per listing, all of account: the collector as it sees the world, with no
 // client behind it.
-func served(t *testing.T, perObject bool, account string, snaps ...*snapshot.Snapshot) *Exporter {
+func served(t *testing.T, o Options, account string, snaps ...*snapshot.Snapshot) *Exporter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -156,7 +163,8 @@ func served(t *testing.T, perObject bool, account string, snaps ...*snapshot.Sna
 			Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
 		})
 	}
-	return New(listings, Options{PerObject: perObject, ExpiringDays: []int{7, 30}, Close: cancel})
+	o.ExpiringDays, o.Close = []int{7, 30}, cancel
+	return New(listings, o)
 }
 
 // sortedLines returns the lines of an exposition, sorted, so that two
@@ -167,7 +175,14 @@ func sortedLines(text string) []string {
 	return lines
 }
 
+// Every format, for per_profile_status full and sparse.
 func TestWriteProfilesMatchesClientGolang(t *testing.T) {
+	for _, sparse := range []bool{false, true} {
+		t.Run(map[bool]string{false: "full", true: "sparse"}[sparse], func(t *testing.T) { testWriteProfiles(t, sparse) })
+	}
+}
+
+func testWriteProfiles(t *testing.T, sparse bool) {
 	p := simulator.Ptr[string]
 	at := func(s string) *time.Time {
 		v, err := time.Parse(time.RFC3339Nano, s)
@@ -193,16 +208,37 @@ func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 		snapshotOf(t, kinds.CustomerProfiles, profiles), snapshotOf(t, kinds.TrustProducts, profiles[:3]),
 		listed(t, kinds.BrandRegistrations, set), listed(t, kinds.A2PCampaigns, set), listed(t, kinds.TollfreeVerifications, set),
 	}
-	s := served(t, true, `acc "one"`, snaps...).Scrape(context.Background())
+	s := served(t, Options{PerObject: true, SparseStatus: sparse}, `acc "one"`, snaps...).Scrape(context.Background())
 
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(reference{account: `acc "one"`, snaps: snaps})
+	reg.MustRegister(reference{account: `acc "one"`, snaps: snaps, sparse: sparse})
 	wantFamilies, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := strings.Join(issueFamilies, " "); strings.Join(familyNames(wantFamilies), " ") != want {
 		t.Fatalf("the reference has families %q, want the issue's %q", familyNames(wantFamilies), want)
+	}
+	// What sparse means, said apart from the reference: one series per
+	// object with a sid, all 1; full has the 0s too.
+	for _, mf := range wantFamilies {
+		if !strings.HasSuffix(mf.GetName(), "_status") {
+			continue
+		}
+		objects, zeros := 0, 0
+		for _, snap := range snaps {
+			if strings.HasSuffix(mf.GetName(), "_"+snap.Kind.Singular+"_status") {
+				objects += len(slices.DeleteFunc(slices.Clone(snap.Records), func(r snapshot.Record) bool { return r.SID == "" }))
+			}
+		}
+		for _, m := range mf.Metric {
+			if m.GetGauge().GetValue() == 0 {
+				zeros++
+			}
+		}
+		if sparse && (len(mf.Metric) != objects || zeros != 0) || !sparse && (len(mf.Metric) <= objects || zeros == 0) {
+			t.Errorf("%s: %d series of which %d are 0, for %d objects", mf.GetName(), len(mf.Metric), zeros, objects)
+		}
 	}
 	// encode is what expfmt writes for the reference families.
 	encode := func(enc func(io.Writer, *dto.MetricFamily) (int, error)) string {
@@ -380,7 +416,7 @@ func sortMetrics(mf *dto.MetricFamily) {
 // change it: the writers do not escape names.
 func TestProfileNamesAreLegacy(t *testing.T) {
 	for _, kd := range kinds.All {
-		families := objectFamilies(kd)
+		families := objectFamilies(kd, false)
 		for _, f := range families {
 			if !model.LegacyValidation.IsValidMetricName(f.name) {
 				t.Errorf("family %q is not a legacy metric name", f.name)

@@ -64,6 +64,7 @@ type Spec struct {
 	PageSize              int           `yaml:"page_size"`
 	ExpiringWithinDays    []int         `yaml:"expiring_within_days"`
 	PerProfileMetrics     bool          `yaml:"per_profile_metrics"`
+	PerProfileStatus      StatusSeries  `yaml:"per_profile_status"`
 	MaxConcurrentListings int           `yaml:"max_concurrent_listings"`
 	Resources             []Resource    `yaml:"resources"`
 	Accounts              []AccountSpec `yaml:"accounts"`
@@ -111,6 +112,38 @@ func resolveResources(key string, rs []Resource) ([]*kinds.Kind, error) {
 		out = append(out, k)
 	}
 	return out, nil
+}
+
+// StatusSeries says which series each kind's per-object ..._status
+// family writes (per_profile_status).
+type StatusSeries string
+
+const (
+	// StatusFull writes one series per documented status per object: 1
+	// for the current one, 0 for the others.
+	StatusFull StatusSeries = "full"
+	// StatusSparse writes only the current status's series, of value 1.
+	StatusSparse StatusSeries = "sparse"
+)
+
+// UnmarshalYAML checks the value as it is read, so that a wrong one is
+// refused with its line; the decoder adds the line and the key.
+func (s *StatusSeries) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("cannot decode %s as full or sparse", describe(n))
+	}
+	if err := StatusSeries(n.Value).check(); err != nil {
+		return err
+	}
+	*s = StatusSeries(n.Value)
+	return nil
+}
+
+func (s StatusSeries) check() error {
+	if s != StatusFull && s != StatusSparse {
+		return fmt.Errorf("%q is not one of %s, %s", string(s), StatusFull, StatusSparse)
+	}
+	return nil
 }
 
 // AccountSpec is one entry of accounts as written: a Twilio account (or
@@ -195,6 +228,7 @@ func Default() Spec {
 		PageSize:              DefaultPageSize,
 		ExpiringWithinDays:    []int{7, 30},
 		PerProfileMetrics:     true,
+		PerProfileStatus:      StatusFull,
 		MaxConcurrentListings: DefaultMaxConcurrentListings,
 		Resources:             defaultResources(),
 	}
@@ -222,6 +256,7 @@ type Config struct {
 	pageSize              int
 	expiringWithinDays    []int
 	perProfileMetrics     bool
+	perProfileStatus      StatusSeries
 	maxConcurrentListings int
 	resources             []*kinds.Kind
 	accounts              []Account
@@ -257,6 +292,10 @@ func (c *Config) ExpiringWithinDays() []int { return slices.Clone(c.expiringWith
 
 // PerProfileMetrics says whether the per-profile series are exported.
 func (c *Config) PerProfileMetrics() bool { return c.perProfileMetrics }
+
+// PerProfileStatus says which series the per-object status families
+// write, for every kind: full or sparse.
+func (c *Config) PerProfileStatus() StatusSeries { return c.perProfileStatus }
 
 // MaxConcurrentListings bounds the listings running at once, at least 1.
 func (c *Config) MaxConcurrentListings() int { return c.maxConcurrentListings }
@@ -447,6 +486,9 @@ func New(s Spec) (*Config, error) {
 	if s.PageSize < 1 || s.PageSize > 1000 {
 		return nil, fmt.Errorf("page_size: %d is outside 1..1000", s.PageSize)
 	}
+	if err := s.PerProfileStatus.check(); err != nil {
+		return nil, fmt.Errorf("per_profile_status: %w", err)
+	}
 	if s.MaxConcurrentListings < 1 {
 		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", s.MaxConcurrentListings)
 	}
@@ -478,6 +520,7 @@ func New(s Spec) (*Config, error) {
 		pageSize:              s.PageSize,
 		expiringWithinDays:    slices.Sorted(slices.Values(s.ExpiringWithinDays)),
 		perProfileMetrics:     s.PerProfileMetrics,
+		perProfileStatus:      s.PerProfileStatus,
 		maxConcurrentListings: s.MaxConcurrentListings,
 		resources:             resources,
 	}

@@ -29,8 +29,8 @@ func TestLoadGood(t *testing.T) {
 	if cfg.CacheTTL() != time.Minute || cfg.Timeout() != 30*time.Second || cfg.MaxStale() != time.Hour || cfg.FailureBackoff() != DefaultFailureBackoff {
 		t.Errorf("durations = %s %s %s %s", cfg.CacheTTL(), cfg.Timeout(), cfg.MaxStale(), cfg.FailureBackoff())
 	}
-	if cfg.PageSize() != 500 || cfg.PerProfileMetrics() {
-		t.Errorf("page_size = %d, per_profile_metrics = %v", cfg.PageSize(), cfg.PerProfileMetrics())
+	if cfg.PageSize() != 500 || cfg.PerProfileMetrics() || cfg.PerProfileStatus() != StatusSparse {
+		t.Errorf("page_size = %d, per_profile_metrics = %v, per_profile_status = %q", cfg.PageSize(), cfg.PerProfileMetrics(), cfg.PerProfileStatus())
 	}
 	if got := cfg.ExpiringWithinDays(); !slices.Equal(got, []int{7, 30, 90}) {
 		t.Errorf("expiring_within_days = %v, want sorted [7 30 90]", got)
@@ -103,6 +103,15 @@ func TestNew(t *testing.T) {
 	if spec.APIURL != "http://127.0.0.1:1/" || !slices.Equal(spec.ExpiringWithinDays, []int{30, 7}) || spec.Accounts[0].Name != "" {
 		t.Errorf("New changed its input: %q %v %q", spec.APIURL, spec.ExpiringWithinDays, spec.Accounts[0].Name)
 	}
+	// A value built in code is checked as one read from a file; the empty
+	// one is no default there.
+	for _, v := range []StatusSeries{"", "Sparse", "none"} {
+		bad := spec
+		bad.PerProfileStatus = v
+		if _, err := New(bad); err == nil || err.Error() != fmt.Sprintf("per_profile_status: %q is not one of full, sparse", string(v)) {
+			t.Errorf("per_profile_status %q: %v", v, err)
+		}
+	}
 	// A zero Spec is not a default one: New applies no defaults.
 	if _, err := New(Spec{}); err == nil || !strings.HasPrefix(err.Error(), "api_url:") {
 		t.Errorf("New(Spec{}) = %v, want the api_url refused", err)
@@ -116,7 +125,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.APIURL() != DefaultAPIURL || cfg.MessagingAPIURL() != DefaultMessagingAPIURL || cfg.CacheTTL() != DefaultCacheTTL || cfg.Timeout() != DefaultTimeout ||
 		cfg.MaxStale() != DefaultMaxStale || cfg.FailureBackoff() != DefaultFailureBackoff || cfg.PageSize() != 1000 || !cfg.PerProfileMetrics() ||
-		cfg.MaxConcurrentListings() != DefaultMaxConcurrentListings || !slices.Equal(cfg.ExpiringWithinDays(), []int{7, 30}) {
+		cfg.MaxConcurrentListings() != DefaultMaxConcurrentListings || !slices.Equal(cfg.ExpiringWithinDays(), []int{7, 30}) || cfg.PerProfileStatus() != StatusFull {
 		t.Errorf("defaults not applied: api_url %s, cache_ttl %s, timeout %s, max_stale %s, page_size %d, per_profile_metrics %v, expiring_within_days %v",
 			cfg.APIURL(), cfg.CacheTTL(), cfg.Timeout(), cfg.MaxStale(), cfg.PageSize(), cfg.PerProfileMetrics(), cfg.ExpiringWithinDays())
 	}
@@ -197,6 +206,8 @@ var invalid = map[string]string{
 	"invalid-not-mapping.yml":                 `line 1: cannot decode a list as a mapping of keys`,
 	"invalid-page-size-zero.yml":              `page_size: 0 is outside 1..1000`,
 	"invalid-page-size.yml":                   `page_size: 1001 is outside 1..1000`,
+	"invalid-per-profile-status.yml":          `line 1: per_profile_status: "minimal" is not one of full, sparse`,
+	"invalid-per-profile-status-list.yml":     `line 4: per_profile_status: cannot decode a list as full or sparse`,
 	"invalid-policy-sid.yml":                  `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
 	"invalid-resource-duplicate.yml":          `resources[2]: "trust_products" is listed twice`,
 	"invalid-resource-empty.yml":              `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
@@ -365,7 +376,8 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		if len(cfg.Accounts()) == 0 || cfg.PageSize() < 1 || cfg.PageSize() > 1000 || cfg.Timeout() <= 0 || cfg.MaxConcurrentListings() < 1 ||
-			!slices.IsSorted(cfg.ExpiringWithinDays()) || strings.HasSuffix(cfg.APIURL(), "/") {
+			!slices.IsSorted(cfg.ExpiringWithinDays()) || strings.HasSuffix(cfg.APIURL(), "/") ||
+			(cfg.PerProfileStatus() != StatusFull && cfg.PerProfileStatus() != StatusSparse) {
 			t.Fatalf("accepted an invalid config: %d accounts, page_size %d, timeout %s, windows %v, api_url %q",
 				len(cfg.Accounts()), cfg.PageSize(), cfg.Timeout(), cfg.ExpiringWithinDays(), cfg.APIURL())
 		}

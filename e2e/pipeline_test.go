@@ -89,25 +89,31 @@ func prometheusBinaries() []struct{ name, env, major string } {
 // The whole path a user sets up, with the exporter run as two replicas (as
 // in production): simulated TrustHub → two exporter processes → Prometheus
 // scraping both and evaluating the shipped rules → Alertmanager with the
-// example routing → a webhook. Run once per major Prometheus version.
+// example routing → a webhook. Run once per major Prometheus version and
+// per_profile_status (full, the default, and sparse): the shipped rules and
+// dashboard must hold with either.
 func TestPipeline(t *testing.T) {
 	for _, p := range prometheusBinaries() {
-		t.Run(p.name, func(t *testing.T) {
-			var bin string
-			if p.env == "" {
-				bin = tool(t, "prometheus")
-			} else {
-				bin = fromEnv(t, p.env)
-			}
-			if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
-				t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
-			}
-			pipeline(t, bin)
-		})
+		for _, status := range []string{"full", "sparse"} {
+			t.Run(p.name+"/"+status, func(t *testing.T) {
+				var bin string
+				if p.env == "" {
+					bin = tool(t, "prometheus")
+				} else {
+					bin = fromEnv(t, p.env)
+				}
+				if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
+					t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
+				}
+				pipeline(t, bin, status)
+			})
+		}
 	}
 }
 
-func pipeline(t *testing.T, promBin string) {
+// pipeline runs the path through promBin, the exporters set to
+// per_profile_status status.
+func pipeline(t *testing.T, promBin, status string) {
 	amBin := tool(t, "prometheus-alertmanager", "alertmanager")
 	promtool := tool(t, "promtool")
 	dir := t.TempDir()
@@ -141,7 +147,8 @@ func pipeline(t *testing.T, promBin string) {
 	// Two replicas of the exporter, configured alike, as a Deployment with
 	// two pods or an HA pair runs them.
 	writeFile(t, filepath.Join(dir, "exporter.yml"), fmt.Sprintf(
-		"api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 10s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n", api.URL, accountSID, authToken))
+		"api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 10s\nper_profile_status: %s\naccounts:\n  - name: main\n    account_sid: %s\n    auth_token: %s\n",
+		api.URL, status, accountSID, authToken))
 	var exporters []string
 	for i := range 2 {
 		addr := proctest.FreeAddr(t)
@@ -331,6 +338,24 @@ func pipeline(t *testing.T, promBin string) {
 	}
 	if bytes.Contains(body, []byte(authToken)) {
 		t.Error("the auth token appears in /metrics")
+	}
+
+	// The exporters serve what per_profile_status asks for, so that the
+	// assertions above held for that shape: sparse, one series of value 1
+	// per profile; full, one per documented status, 1 for one of them.
+	series := metricLines(t, "http://"+exporters[0]+"/metrics", "twilio_trusthub_customer_profile_status")
+	ones := 0
+	for _, v := range series {
+		if v == 1 {
+			ones++
+		}
+	}
+	want := len(profiles)
+	if status == "full" {
+		want *= len(kinds.CustomerProfiles.Statuses)
+	}
+	if len(series) != want || ones != len(profiles) {
+		t.Errorf("per_profile_status %s: %d customer_profile_status series, %d of them 1; want %d and %d", status, len(series), ones, want, len(profiles))
 	}
 
 	// One notification group for the rejected profile: every firing

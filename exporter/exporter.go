@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -63,8 +64,15 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// One pool of connections for every account, discovered ones
+	// included, each request carrying its account's credentials: as many
+	// idle connections per host as listings may have requests in flight,
+	// not a pool per account (a thousand subaccounts kept thousands of
+	// idle connections, each with two goroutines and its buffers).
+	transport := trusthub.NewTransport(cfg.MaxConcurrentListings() * trusthub.ParentFanOut)
+	context.AfterFunc(ctx, transport.CloseIdleConnections)
 	w := &wiring{
-		cfg: cfg, o: o, ctx: ctx,
+		cfg: cfg, o: o, ctx: ctx, transport: transport,
 		copts: cache.Options{
 			TTL:            cfg.CacheTTL(),
 			MaxStale:       cfg.MaxStale(),
@@ -79,7 +87,7 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 		watched: map[string]*watched{},
 	}
 	set, err := accounts.New(cfg, accounts.Options{
-		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry,
+		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport,
 		// update logs an account it cannot watch; the others are watched.
 		OnChange: func(m []accounts.Member) { _ = w.update(m) },
 	})
@@ -89,6 +97,7 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 	}
 	w.exp = collector.New(nil, collector.Options{
 		PerObject:    cfg.PerProfileMetrics(),
+		SparseStatus: cfg.PerProfileStatus() == config.StatusSparse,
 		ExpiringDays: cfg.ExpiringWithinDays(),
 		Now:          o.Now,
 		Close:        cancel,
@@ -119,6 +128,8 @@ type wiring struct {
 	ctx   context.Context
 	copts cache.Options
 	exp   *collector.Exporter
+	// transport is the connection pool of every account's client.
+	transport *http.Transport
 
 	mu      sync.Mutex
 	watched map[string]*watched // by account name
@@ -178,8 +189,8 @@ func (w *wiring) watch(a config.Account) (*watched, error) {
 		Auth:         a.BasicAuth(),
 		PageSize:     w.cfg.PageSize(),
 		UserAgent:    w.o.UserAgent,
-		Name:         a.Name(),
 		Retry:        w.o.Retry,
+		Transport:    w.transport,
 	})
 	if err != nil {
 		return nil, err
