@@ -67,6 +67,9 @@ type Exporter struct {
 	close        func()
 	discovery    func() []DiscoveryState
 	d            descs
+	// textBlock and openMetricsBlock are the per-object blocks of the
+	// last full scrape, in each text format (see blockCache).
+	textBlock, openMetricsBlock blockCache
 }
 
 // view is one immutable set of listings. It is replaced, never changed, so
@@ -290,7 +293,9 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 // and returns what one scrape reports: the aggregates as a
 // prometheus.Collector, the per-object series through WriteProfiles.
 func (e *Exporter) Scrape(ctx context.Context) *Scrape {
-	return e.scrape(ctx, e.view(), e.discovery())
+	s := e.scrape(ctx, e.view(), e.discovery())
+	s.full = true
+	return s
 }
 
 // ScrapeAccount is Scrape restricted to one account: all its kinds, its
@@ -339,6 +344,9 @@ type Scrape struct {
 	discovery []DiscoveryState
 	states    []cache.State
 	now       time.Time
+	// full is set for a scrape of every listing, whose per-object block
+	// is kept for the next one.
+	full bool
 }
 
 var _ prometheus.Collector = (*Scrape)(nil)

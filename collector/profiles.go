@@ -18,8 +18,9 @@ import (
 // Customer-Profiles. Built as const metrics and gathered by client_golang,
 // a scrape of them took over half a second and 64 MB of garbage (see the
 // benchmark). So in the two text formats they are written straight from
-// the snapshots, line by line into the response: nothing per series is
-// allocated, and nothing is kept between scrapes. Tests hold the output to
+// the snapshots, line by line: nothing per series is allocated. A full
+// scrape keeps its block until the snapshots change (block.go); a probe
+// writes its own straight into the response. Tests hold the output to
 // what expfmt's own encoders write for the same series, in both formats,
 // for every kind. For protobuf, which has no such shortcut,
 // ProfileFamilies builds the metric families for expfmt's encoder, still
@@ -154,6 +155,31 @@ func (s *Scrape) WriteProfilesOpenMetrics(w io.Writer) error {
 }
 
 func (s *Scrape) writeText(w io.Writer, openMetrics bool) error {
+	if !s.e.perObject {
+		return nil
+	}
+	if s.full {
+		c := &s.e.textBlock
+		if openMetrics {
+			c = &s.e.openMetricsBlock
+		}
+		_, err := w.Write(c.block(s, func(hint int) []byte { return s.renderText(openMetrics, hint) }))
+		return err
+	}
+	return s.streamText(w, openMetrics)
+}
+
+// renderText returns the whole per-object block in one text format, in
+// a buffer of sizeHint bytes to start with.
+func (s *Scrape) renderText(openMetrics bool, sizeHint int) []byte {
+	k := sink{openMetrics: openMetrics, b: make([]byte, 0, sizeHint)}
+	_ = s.eachProfile(&k, nil) // nothing to write, so no error
+	return slices.Clip(k.b)
+}
+
+// streamText writes the per-object block into w as it is formatted,
+// flushAt bytes at a time: nothing of it is kept.
+func (s *Scrape) streamText(w io.Writer, openMetrics bool) error {
 	k := sink{openMetrics: openMetrics, b: make([]byte, 0, flushAt+4<<10)}
 	err := s.eachProfile(&k, func() error {
 		if len(k.b) < flushAt {
