@@ -122,15 +122,20 @@ func TestSlowAPINoLeaks(t *testing.T) {
 	if _, body := scrapeBody(h, "10"); !strings.Contains(body, `twilio_trusthub_up{account="main"} 1`) {
 		t.Errorf("not up once the slow listing finished:\n%s", body)
 	}
-	// Goroutines settle back: none is kept per scrape.
+	// Goroutines settle back: none is kept per scrape. A listing may leave
+	// one more idle keep-alive connection than the baseline's (it asks for
+	// the next page while reading the current one), which is three
+	// goroutines: the client's read and write loops and the server's
+	// connection. A leak per scrape would be 30 times that.
+	const slack = 3
 	var now int
 	for range 100 {
-		if now = runtime.NumGoroutine(); now <= baseline+2 {
+		if now = runtime.NumGoroutine(); now <= baseline+slack {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if now > baseline+2 {
+	if now > baseline+slack {
 		buf := make([]byte, 1<<20)
 		n := runtime.Stack(buf, true)
 		t.Errorf("%d goroutines after 30 slow scrapes, %d before:\n%s", now, baseline, buf[:n])

@@ -323,12 +323,46 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Obj
 func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string, fn func(*Object) error) (int, error) {
 	next := first
 	seen := map[string]bool{}
+	// pending is the request for the next page, sent as soon as the
+	// current page's meta names it, so that its round trip overlaps
+	// decoding the current page. At most one is in flight, and its body is
+	// read only once the current page is done: a page or two in memory.
+	var pending *prefetch
+	defer func() {
+		if pending != nil {
+			pending.discard()
+		}
+	}()
 	for pages := 0; ; pages++ {
 		if pages == c.maxPages {
 			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_url never ended", c.maxPages)}
 		}
 		seen[next] = true
-		meta, err := c.page(ctx, k, decoded, next, fn)
+		var pre *prefetch
+		if pending != nil {
+			if pending.url == next {
+				pre = pending
+			} else {
+				// A retried page named another next page than its
+				// first try did.
+				pending.discard()
+			}
+			pending = nil
+		}
+		// onMeta sends the request for the next page only where the
+		// loop below would: not to another host, not for a page seen
+		// before, not past the runaway bound.
+		onMeta := func(m Meta) {
+			if pending != nil || m.NextPageURL == "" || pages+1 == c.maxPages {
+				return
+			}
+			u, err := c.sameOrigin(decoded.Host, m.NextPageURL)
+			if err != nil || seen[u] {
+				return
+			}
+			pending = c.startPrefetch(ctx, k.Name, u)
+		}
+		meta, err := c.page(ctx, k, decoded, next, pre, onMeta, fn)
 		if err != nil {
 			return pages, fmt.Errorf("page %d: %w", pages, err)
 		}
@@ -375,18 +409,64 @@ func (c *Client) sameOrigin(host kinds.Host, raw string) (string, error) {
 	return u.String(), nil
 }
 
-// page fetches one page, retrying what may succeed later.
-func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, fn func(*Object) error) (Meta, error) {
+// page fetches one page, retrying what may succeed later. Its first try is
+// pre's answer when pre is not nil. onMeta is passed to decodePage.
+func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, pre *prefetch, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
 	var meta Meta
 	err := c.retrying(ctx, func() error {
-		resp, err := c.get(ctx, k.Name, u) //nolint:bodyclose // decode closes it
+		var resp *http.Response
+		var err error
+		if pre != nil {
+			resp, err = pre.wait() //nolint:bodyclose // decode closes it
+			// The request's context ends once its body is read.
+			defer pre.cancel()
+			pre = nil
+		} else {
+			resp, err = c.get(ctx, k.Name, u) //nolint:bodyclose // decode closes it
+		}
 		if err != nil {
 			return err
 		}
-		meta, err = c.decode(resp, decoded, fn)
+		meta, err = c.decode(resp, decoded, onMeta, fn)
 		return err
 	})
 	return meta, err
+}
+
+// prefetch is a request for a page sent ahead of its turn.
+type prefetch struct {
+	url    string
+	cancel context.CancelFunc
+	done   chan struct{}
+	resp   *http.Response
+	err    error
+}
+
+// startPrefetch sends the request for u in the background.
+func (c *Client) startPrefetch(ctx context.Context, counted, u string) *prefetch {
+	pctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{url: u, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.resp, p.err = c.get(pctx, counted, u) //nolint:bodyclose // the reader of p closes it
+	}()
+	return p
+}
+
+// wait returns the answer; the caller closes its body and calls cancel.
+func (p *prefetch) wait() (*http.Response, error) {
+	<-p.done
+	return p.resp, p.err
+}
+
+// discard abandons a request no longer wanted: the listing failed or ended
+// before its turn. It returns once the request's goroutine has.
+func (p *prefetch) discard() {
+	p.cancel()
+	<-p.done
+	if p.resp != nil {
+		_ = p.resp.Body.Close()
+	}
 }
 
 // retrying calls try until it succeeds, fails with what will not succeed
@@ -444,10 +524,10 @@ func (c *Client) get(ctx context.Context, counted string, u string) (*http.Respo
 	return nil, apiErr
 }
 
-func (c *Client) decode(resp *http.Response, k *kinds.Kind, fn func(*Object) error) (Meta, error) {
+func (c *Client) decode(resp *http.Response, k *kinds.Kind, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
 	defer closeBody(resp)
 	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
-	meta, err := DecodePage(lr, k, fn)
+	meta, err := decodePage(lr, k, onMeta, fn)
 	if lr.N <= 0 {
 		return meta, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
 	}

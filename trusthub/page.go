@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
@@ -540,41 +542,55 @@ type Meta struct {
 // wrong shape is skipped and named in Object.Anomalies instead (see
 // wireObject): one odd field must not hide every other object.
 func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error) {
+	return decodePage(r, k, nil, fn)
+}
+
+// decodePage is DecodePage, calling onMeta (when not nil) with the meta as
+// soon as it is decoded, if it comes before the list as Twilio sends it: the
+// caller can then ask for the next page while this one is decoded. A meta
+// after the list is not passed on; the page is decoded by then.
+func decodePage(r io.Reader, k *kinds.Kind, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
 	var meta Meta
-	dec := json.NewDecoder(r)
+	// jsontext checks each value once as it reads it, where
+	// encoding/json's Decoder scans a value to find its end and again to
+	// decode it. Invalid UTF-8 and repeated keys are taken, as
+	// encoding/json takes them: one odd byte must not cost the page.
+	dec := jsontext.NewDecoder(r, jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 	if err := expectDelim(dec, '{', "the page"); err != nil {
 		return meta, err
 	}
 	var sawMeta, sawList bool
 	var p Object
 	wire := wireObject{keys: newKeyTable(k), single: k.Errors == kinds.ErrorCode}
-	for dec.More() {
-		tok, err := dec.Token()
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return meta, fmt.Errorf("decoding page: %w", err)
 		}
-		key, _ := tok.(string)
-		switch key {
+		switch tok.String() {
 		case "meta":
 			if err := decodeMeta(dec, &meta); err != nil {
 				return meta, err
 			}
 			sawMeta = true
+			if onMeta != nil && !sawList {
+				onMeta(meta)
+			}
 		case k.ListKey:
 			if err := expectDelim(dec, '[', k.ListKey); err != nil {
 				return meta, err
 			}
-			for i := 0; dec.More(); i++ {
-				// Decoding through a pointer to the reused wire value
-				// tells a null result (the pointer set to nil) from an
-				// object without allocating one per result.
-				wire.reset()
-				wp := &wire
-				if err := dec.Decode(&wp); err != nil {
+			for i := 0; dec.PeekKind() != ']'; i++ {
+				raw, err := dec.ReadValue()
+				if err != nil {
 					return meta, fmt.Errorf("decoding %s[%d]: %w", k.ListKey, i, err)
 				}
-				if wp == nil {
+				if raw.Kind() == 'n' {
 					return meta, fmt.Errorf("decoding %s[%d]: null instead of an object", k.ListKey, i)
+				}
+				wire.reset()
+				if err := wire.UnmarshalJSON(raw); err != nil {
+					return meta, fmt.Errorf("decoding %s[%d]: %w", k.ListKey, i, err)
 				}
 				labels := p.Labels[:0]
 				for _, f := range k.InfoLabels {
@@ -598,18 +614,17 @@ func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error
 					return meta, err
 				}
 			}
-			if _, err := dec.Token(); err != nil { // the closing ]
+			if _, err := dec.ReadToken(); err != nil { // the closing ]
 				return meta, fmt.Errorf("decoding %s: %w", k.ListKey, err)
 			}
 			sawList = true
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if err := dec.SkipValue(); err != nil {
 				return meta, fmt.Errorf("decoding page: %w", err)
 			}
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing }
+	if _, err := dec.ReadToken(); err != nil { // the closing }
 		return meta, fmt.Errorf("decoding page: %w", err)
 	}
 	switch {
@@ -621,12 +636,12 @@ func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error
 	return meta, nil
 }
 
-func decodeMeta(dec *json.Decoder, meta *Meta) error {
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
+func decodeMeta(dec *jsontext.Decoder, meta *Meta) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
 		return fmt.Errorf("decoding meta: %w", err)
 	}
-	if len(raw) == 0 || raw[0] != '{' {
+	if raw.Kind() != '{' {
 		return errors.New("decoding meta: not an object")
 	}
 	if err := json.Unmarshal(raw, meta); err != nil {
@@ -635,12 +650,12 @@ func decodeMeta(dec *json.Decoder, meta *Meta) error {
 	return nil
 }
 
-func expectDelim(dec *json.Decoder, want json.Delim, what string) error {
-	tok, err := dec.Token()
+func expectDelim(dec *jsontext.Decoder, want jsontext.Kind, what string) error {
+	tok, err := dec.ReadToken()
 	if err != nil {
 		return fmt.Errorf("decoding %s: %w", what, err)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
+	if tok.Kind() != want {
 		kind := "an object"
 		if want == '[' {
 			kind = "a list"

@@ -229,13 +229,13 @@ func TestDecodeOddProfileAmongOthers(t *testing.T) {
 var rejected = []struct {
 	name, body, want string
 }{
-	{"not json", `<html>oops</html>`, "decoding the page: invalid character"},
+	{"not json", `<html>oops</html>`, "decoding the page: jsontext: invalid character"},
 	{"a list", `[]`, "decoding the page: not an object"},
-	{"truncated", `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`, "decoding results[0]: unexpected EOF"},
-	{"truncated in an errors list", `{"meta": {}, "results": [{"errors": [18601, `, "decoding results[0]: unexpected EOF"},
-	{"truncated after results", `{"results": [], "meta": {`, "decoding meta: unexpected EOF"},
-	{"truncated before the end", `{"meta": {}, "results": []`, "decoding page: EOF"},
-	{"broken inside a profile", `{"meta": {}, "results": [{"errors": [18601,]}]}`, "decoding results[0]: invalid character"},
+	{"truncated", `{"meta": {"next_page_url": null}, "results": [{"sid": "BU1"`, "decoding results[0]: jsontext: unexpected EOF"},
+	{"truncated in an errors list", `{"meta": {}, "results": [{"errors": [18601, `, "decoding results[0]: jsontext: unexpected EOF"},
+	{"truncated after results", `{"results": [], "meta": {`, "decoding meta: jsontext: unexpected EOF"},
+	{"truncated before the end", `{"meta": {}, "results": []`, "decoding page: jsontext: unexpected EOF"},
+	{"broken inside a profile", `{"meta": {}, "results": [{"errors": [18601,]}]}`, "decoding results[0]: jsontext: invalid character"},
 	{"no meta", `{"results": []}`, "decoding page: no meta object"},
 	{"no results", `{"meta": {"next_page_url": null}}`, "decoding page: no results list"},
 	{"results not a list", `{"meta": {}, "results": {"sid": "BU1"}}`, "decoding results: not a list"},
