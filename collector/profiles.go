@@ -158,7 +158,7 @@ func (s *Scrape) writeText(w io.Writer, openMetrics bool) error {
 	if !s.e.perObject {
 		return nil
 	}
-	if s.full {
+	if s.full && s.objects() <= maxKeptObjects {
 		c := &s.e.textBlock
 		if openMetrics {
 			c = &s.e.openMetricsBlock
@@ -167,6 +167,25 @@ func (s *Scrape) writeText(w io.Writer, openMetrics bool) error {
 		return err
 	}
 	return s.streamText(w, openMetrics)
+}
+
+// maxKeptObjects bounds the per-object block kept between scrapes. The
+// block costs about 1 KB per object in each text format scraped, and it is
+// rendered whole before it is kept: at 100,000 objects that was 100 MB a
+// format and a peak RSS of 505 MiB against 116 MiB streamed. Past the
+// bound, a scrape streams the block as it did before it was kept (7 ms per
+// 10,000 objects), which costs a little CPU and no memory.
+const maxKeptObjects = 25_000
+
+// objects counts the per-object records the scrape serves.
+func (s *Scrape) objects() int {
+	n := 0
+	for _, st := range s.states {
+		if st.Snapshot != nil {
+			n += len(st.Snapshot.Records)
+		}
+	}
+	return n
 }
 
 // renderText returns the whole per-object block in one text format, in
