@@ -1,9 +1,12 @@
 // Command bench measures the exporter against a simulated TrustHub on
 // loopback and prints a table: listing time against a minimal client's (the
-// floor), peak memory, cached scrape latency and size, ten accounts against
-// one, and the heap across 1,000 listings.
+// floor), peak memory, cached scrape latency and size, a gzipped cached scrape
+// against the same bytes gzipped from memory (its floor), ten accounts against
+// one, the heap across 1,000 listings, and, when a Prometheus binary is found,
+// what the per-object series of 10,000 profiles cost it.
 //
 //	go run ./bench                      # the README's figures
+//	go run ./bench -no-series           # all but the Prometheus series figures (or -series 0)
 //	go run ./bench -latency 0 -runs 5   # no simulated network delay
 //	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
 //	go run ./bench -series 10000        # what the per-object series cost a real Prometheus
@@ -57,7 +60,8 @@ func main() {
 		subs       = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
 		subProfs   = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
 		subConc    = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
-		series     = flag.Int("series", 0, "when set, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_profile_status full and sparse")
+		series     = flag.Int("series", 0, "when set above 0, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_profile_status full and sparse; when 0, skip them in the default run, which otherwise measures 10,000")
+		noSeries   = flag.Bool("no-series", false, "skip the Prometheus series figures in the default run")
 		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
 		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
 		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing into this folder")
@@ -72,6 +76,8 @@ func main() {
 		fmt.Println(secs)
 		return
 	}
+	seriesSet := false
+	flag.Visit(func(f *flag.Flag) { seriesSet = seriesSet || f.Name == "series" })
 	if *series > 0 {
 		if err := runSeries(*series, *promBin, *exporterB, *settle); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -87,6 +93,19 @@ func main() {
 		return
 	}
 	if err := run(*sizes, *latency, *runs, *listings, *scrapes, *services, *exporterB); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if *noSeries || seriesSet {
+		return
+	}
+	fmt.Println()
+	if _, err := findPrometheus(*promBin); err != nil {
+		// The other figures stand without it: say what is missing, do not fail.
+		fmt.Println("series figures skipped:", err)
+		return
+	}
+	if err := runSeries(10000, *promBin, *exporterB, *settle); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -167,7 +186,7 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes, services 
 	if err != nil {
 		return err
 	}
-	cached, err := measureScrapes(bin, dir, sim, scrapes)
+	cached, floors, err := measureScrapes(bin, dir, sim, scrapes)
 	stop()
 	if err != nil {
 		return err
@@ -177,6 +196,8 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes, services 
 	for _, c := range cached {
 		fmt.Printf("| %s | %.1f ms | %.1f ms | %s |\n", c.name, c.median*1000, c.p90*1000, size(c.bytes))
 	}
+	fmt.Println()
+	printGzipFloor(floors)
 
 	// Ten accounts at once against one.
 	fmt.Println()
@@ -382,14 +403,16 @@ type scrapeStat struct {
 	bytes       int
 }
 
-func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, error) {
+// measureScrapes times n cached scrapes, plain and gzipped, then the
+// gzipped ones against their floor (measureGzipFloor).
+func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, []gzipFloor, error) {
 	addr, cmd, err := startExporter(bin, dir, sim, 1, true, "1h")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	if _, _, err := scrape(addr, false, false); err != nil { // the one listing
-		return nil, err
+		return nil, nil, err
 	}
 	var out []scrapeStat
 	for _, gz := range []bool{false, true} {
@@ -399,7 +422,7 @@ func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, error) {
 			start := time.Now()
 			_, b, err := scrape(addr, gz, false)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			times = append(times, time.Since(start).Seconds())
 			size = b
@@ -411,7 +434,8 @@ func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, error) {
 		}
 		out = append(out, scrapeStat{name: name, median: median(times), p90: times[len(times)*9/10], bytes: size})
 	}
-	return out, nil
+	floors, err := measureGzipFloor(addr, n)
+	return out, floors, err
 }
 
 // scrape GETs /metrics; it returns the body if keep (and not gzipped) and

@@ -13,6 +13,22 @@ import (
 	"time"
 )
 
+// findPrometheus returns the Prometheus binary to measure: promBin, else
+// PROMETHEUS3_BINARY, else prometheus on PATH.
+func findPrometheus(promBin string) (string, error) {
+	if promBin == "" {
+		promBin = os.Getenv("PROMETHEUS3_BINARY")
+	}
+	if promBin == "" {
+		p, err := exec.LookPath("prometheus")
+		if err != nil {
+			return "", errors.New("no Prometheus: pass -prometheus, set PROMETHEUS3_BINARY or put prometheus on PATH")
+		}
+		promBin = p
+	}
+	return promBin, nil
+}
+
 // seriesMode is one way of exporting the per-object series.
 type seriesMode struct {
 	name       string
@@ -34,15 +50,9 @@ var seriesModes = []seriesMode{
 // Prometheus server scrapes only the exporter, so its head holds nothing
 // else but the five series Prometheus adds per target.
 func runSeries(n int, promBin, bin string, settle int) error {
-	if promBin == "" {
-		promBin = os.Getenv("PROMETHEUS3_BINARY")
-	}
-	if promBin == "" {
-		p, err := exec.LookPath("prometheus")
-		if err != nil {
-			return errors.New("no Prometheus: pass -prometheus, set PROMETHEUS3_BINARY or put prometheus on PATH")
-		}
-		promBin = p
+	promBin, err := findPrometheus(promBin)
+	if err != nil {
+		return err
 	}
 	version, err := exec.Command(promBin, "--version").CombinedOutput() //nolint:gosec // the operator names the program to measure
 	if err != nil {
