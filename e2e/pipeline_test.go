@@ -255,30 +255,7 @@ func pipeline(t *testing.T, promBin, status string) {
 
 	// Every rule has been evaluated with both replicas' data in, and none
 	// failed: health "ok" in the rules API, and no evaluation failure counted.
-	waitFor(t, 30*time.Second, "every rule evaluated after both replicas' data arrived", func() (bool, error) {
-		rs, err := ruleHealth(promAddr)
-		if err != nil {
-			return false, err
-		}
-		for _, r := range rs {
-			if r.LastEvaluation.Before(bothIn.Add(2 * time.Second)) {
-				return false, nil
-			}
-		}
-		return len(rs) == nRules, nil
-	})
-	rs, err := ruleHealth(promAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if r.Health != "ok" || r.LastError != "" {
-			t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
-		}
-	}
-	if n := counterTotal(t, "http://"+promAddr+"/metrics", "prometheus_rule_evaluation_failures_total"); n != 0 {
-		t.Errorf("prometheus_rule_evaluation_failures_total = %v, want 0", n)
-	}
+	rulesHealthy(t, promAddr, nRules, bothIn.Add(2*time.Second), "both replicas' data arrived")
 
 	// Every dashboard query is valid PromQL against this Prometheus and
 	// returns data.
@@ -491,6 +468,37 @@ type ruleState struct {
 	Health         string    `json:"health"`
 	LastError      string    `json:"lastError"`
 	LastEvaluation time.Time `json:"lastEvaluation"`
+}
+
+// rulesHealthy waits until all nRules rules have been evaluated after
+// since (when what had arrived), then requires each to be healthy and
+// Prometheus to have counted no failed evaluation.
+func rulesHealthy(t *testing.T, promAddr string, nRules int, since time.Time, what string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "every rule evaluated after "+what, func() (bool, error) {
+		rs, err := ruleHealth(promAddr)
+		if err != nil {
+			return false, err
+		}
+		for _, r := range rs {
+			if r.LastEvaluation.Before(since) {
+				return false, nil
+			}
+		}
+		return len(rs) == nRules, nil
+	})
+	rs, err := ruleHealth(promAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Health != "ok" || r.LastError != "" {
+			t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
+		}
+	}
+	if n := counterTotal(t, "http://"+promAddr+"/metrics", "prometheus_rule_evaluation_failures_total"); n != 0 {
+		t.Errorf("prometheus_rule_evaluation_failures_total = %v, want 0", n)
+	}
 }
 
 // ruleHealth returns every rule's state from the rules API.

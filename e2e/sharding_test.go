@@ -314,28 +314,5 @@ accounts:
 		shares, counters[0].discoveryRequests(), counters[1].discoveryRequests())
 
 	// The shipped rules evaluate cleanly over the probed series.
-	waitFor(t, 30*time.Second, "every rule evaluated after all accounts arrived", func() (bool, error) {
-		rs, err := ruleHealth(promAddr)
-		if err != nil {
-			return false, err
-		}
-		for _, r := range rs {
-			if r.LastEvaluation.Before(allIn.Add(time.Second)) {
-				return false, nil
-			}
-		}
-		return len(rs) == nRules, nil
-	})
-	rs, err := ruleHealth(promAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if r.Health != "ok" || r.LastError != "" {
-			t.Errorf("rule %s: health %q: %s", r.Name, r.Health, r.LastError)
-		}
-	}
-	if n := counterTotal(t, "http://"+promAddr+"/metrics", "prometheus_rule_evaluation_failures_total"); n != 0 {
-		t.Errorf("prometheus_rule_evaluation_failures_total = %v, want 0", n)
-	}
+	rulesHealthy(t, promAddr, nRules, allIn.Add(time.Second), "all accounts arrived")
 }
