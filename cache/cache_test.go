@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +16,6 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 // clock is a settable time source.
@@ -57,7 +57,8 @@ func (l *lister) list(ctx context.Context) (*snapshot.Snapshot, error) {
 	b := snapshot.NewBuilder(kinds.CustomerProfiles, false)
 	// The profile count tells which listing a snapshot came from.
 	for range n {
-		_ = b.Add(&trusthub.Object{Status: "draft"})
+		p := objtest.New("status", "draft")
+		_ = b.Add(&p)
 	}
 	return b.Done(), nil
 }

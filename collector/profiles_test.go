@@ -46,9 +46,9 @@ func (r reference) Describe(chan<- *prometheus.Desc) {}
 var referenceInfo = map[string][]string{
 	"customer_profiles":      {"friendly_name", "policy_sid"},
 	"trust_products":         {"friendly_name", "policy_sid"},
-	"brand_registrations":    {"brand_type", "identity_status", "tcr_id", "a2p_profile_bundle_sid"},
+	"brand_registrations":    {"brand_type", "identity_status", "tcr_id", "a2p_profile_bundle_sid", "customer_profile_bundle_sid"},
 	"a2p_campaigns":          {"messaging_service_sid", "brand_registration_sid", "campaign_id", "usecase"},
-	"tollfree_verifications": {"tollfree_phone_number", "business_name", "trust_product_sid"},
+	"tollfree_verifications": {"tollfree_phone_number", "business_name", "trust_product_sid", "customer_profile_sid"},
 }
 
 func (r reference) Collect(ch chan<- prometheus.Metric) {
@@ -57,7 +57,7 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 		for _, f := range objectFamilies(k, r.sparse) {
 			var suffix string
 			for _, s := range []string{"_info", "_status", "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds",
-				"_updated_timestamp_seconds", "_score", "_error_info"} {
+				"_created_timestamp_seconds", "_updated_timestamp_seconds", "_score", "_error_info"} {
 				if strings.HasSuffix(f.name, s) {
 					suffix = s
 				}
@@ -92,21 +92,17 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 					if !slices.Contains(k.Statuses, p.Status) {
 						gauge(1, p.SID, p.Status)
 					}
-				case "_valid_until_timestamp_seconds":
-					if p.HasValidUntil {
-						gauge(p.ValidUntil, p.SID)
-					}
-				case "_edit_expiration_timestamp_seconds":
-					if p.HasEditExpiration {
-						gauge(p.EditExpiration, p.SID)
-					}
-				case "_updated_timestamp_seconds":
-					if p.HasUpdated {
-						gauge(p.Updated, p.SID)
-					}
-				case "_score":
-					if p.HasScore {
-						gauge(p.Score, p.SID)
+				case "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds", "_created_timestamp_seconds",
+					"_updated_timestamp_seconds", "_score":
+					field := map[string]kinds.Field{
+						"_valid_until_timestamp_seconds":     kinds.FieldValidUntil,
+						"_edit_expiration_timestamp_seconds": kinds.FieldEditExpiration,
+						"_created_timestamp_seconds":         kinds.FieldDateCreated,
+						"_updated_timestamp_seconds":         kinds.FieldDateUpdated,
+						"_score":                             kinds.FieldBrandScore,
+					}[suffix]
+					if v, ok := p.Value(field); ok {
+						gauge(v, p.SID)
 					}
 				case "_error_info":
 					for _, c := range p.ErrorCodes {
@@ -140,7 +136,7 @@ func listed(t *testing.T, k *kinds.Kind, set func(*simulator.Server)) *snapshot.
 		t.Fatal(err)
 	}
 	b := snapshot.NewBuilder(k, true)
-	if _, err := c.List(context.Background(), k, trusthub.Filter{}, b.Add); err != nil {
+	if _, err := c.List(context.Background(), k, kinds.Filters{}, b.Add); err != nil {
 		t.Fatal(err)
 	}
 	return b.Done()
@@ -193,7 +189,7 @@ func testWriteProfiles(t *testing.T, sparse bool) {
 	}
 	profiles := []simulator.ServedObject{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p(`Quote " and backslash \ and newline` + "\n" + `end`), PolicySID: p("RN1"),
-			ValidUntil: at("2027-01-01T00:00:00.5Z"), DateUpdated: at("1969-12-31T23:59:59Z")},
+			ValidUntil: at("2027-01-01T00:00:00.5Z"), DateCreated: at("1969-12-31T23:59:58Z"), DateUpdated: at("1969-12-31T23:59:59Z")},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: -1}, {Code: 0}}},
 		{SID: p("BU03"), Status: p("twilio-suspended"), ValidUntil: at("9999-12-31T23:59:59Z"), DateUpdated: at("2026-11-27T12:00:00.123456789Z")},
 		{SID: p("BU04")}, // a null status: "unknown"
@@ -322,24 +318,29 @@ func testWriteProfiles(t *testing.T, sparse bool) {
 // issueFamilies are the per-object families of the issue's table, sorted,
 // written out: alerts and dashboards are written from these names.
 var issueFamilies = []string{
+	"twilio_messaging_a2p_campaign_created_timestamp_seconds",
 	"twilio_messaging_a2p_campaign_error_info",
 	"twilio_messaging_a2p_campaign_info",
 	"twilio_messaging_a2p_campaign_status",
 	"twilio_messaging_a2p_campaign_updated_timestamp_seconds",
+	"twilio_messaging_brand_registration_created_timestamp_seconds",
 	"twilio_messaging_brand_registration_error_info",
 	"twilio_messaging_brand_registration_info",
 	"twilio_messaging_brand_registration_score",
 	"twilio_messaging_brand_registration_status",
 	"twilio_messaging_brand_registration_updated_timestamp_seconds",
+	"twilio_messaging_tollfree_verification_created_timestamp_seconds",
 	"twilio_messaging_tollfree_verification_edit_expiration_timestamp_seconds",
 	"twilio_messaging_tollfree_verification_info",
 	"twilio_messaging_tollfree_verification_status",
 	"twilio_messaging_tollfree_verification_updated_timestamp_seconds",
+	"twilio_trusthub_customer_profile_created_timestamp_seconds",
 	"twilio_trusthub_customer_profile_error_info",
 	"twilio_trusthub_customer_profile_info",
 	"twilio_trusthub_customer_profile_status",
 	"twilio_trusthub_customer_profile_updated_timestamp_seconds",
 	"twilio_trusthub_customer_profile_valid_until_timestamp_seconds",
+	"twilio_trusthub_trust_product_created_timestamp_seconds",
 	"twilio_trusthub_trust_product_error_info",
 	"twilio_trusthub_trust_product_info",
 	"twilio_trusthub_trust_product_status",
@@ -355,20 +356,22 @@ func messagingFixture(at func(string) *time.Time) simulator.Messaging {
 	return simulator.Messaging{
 		Brands: []simulator.ServedBrand{
 			simulator.SuspendedBrand("BN01", "BSUSP1", "BU01", *at("2026-11-27T12:00:00Z")),
-			{SID: p("BN02"), Status: p("FAILED"), BrandType: p(hostile), Errors: []simulator.ErrorCode{simulator.MessagingError(30701), {Raw: []byte(`"30702"`)}}},
+			{SID: p("BN02"), Status: p("FAILED"), BrandType: p(hostile), CustomerProfileBundleSID: p("BU02"), Errors: []simulator.ErrorCode{simulator.MessagingError(30701), {Raw: []byte(`"30702"`)}}},
 			{SID: p("BN03"), Status: p("APPROVED"), BrandScore: simulator.Ptr[int64](0), DateUpdated: at("2026-01-01T00:00:00.5Z")},
 			{SID: p("BN04"), Status: p("NEW_STATUS")},
 		},
 		Services: []simulator.ServedService{{SID: p("MG01")}, {SID: p("MG02")}, {SID: p("MG03")}},
 		Campaigns: []simulator.ServedCampaign{
 			{SID: p("QE01"), MessagingServiceSID: p("MG01"), BrandRegistrationSID: p("BN01"), CampaignID: p("C1"), USAppToPersonUsecase: p("MARKETING"),
-				CampaignStatus: p("FAILED"), Errors: []simulator.ErrorCode{simulator.MessagingError(30897)}, DateUpdated: at("2026-11-01T00:00:00Z")},
+				CampaignStatus: p("FAILED"), Errors: []simulator.ErrorCode{simulator.MessagingError(30897)}, DateCreated: at("2026-10-01T00:00:00Z"),
+				DateUpdated: at("2026-11-01T00:00:00Z")},
 			{SID: p("QE02"), MessagingServiceSID: p("MG01"), CampaignStatus: p("SUSPENDED"), CampaignID: p(hostile)},
 			{SID: p("QE03"), MessagingServiceSID: p("MG02"), CampaignStatus: p("VERIFIED"), BrandRegistrationSID: p("BN03")},
 		},
 		Verifications: []simulator.ServedVerification{
 			{SID: p("HH01"), Status: p("TWILIO_REJECTED"), ErrorCode: []byte(`30445`), EditExpiration: at("2026-12-10T00:00:00Z"),
-				TollfreePhoneNumber: p("+18335550100"), BusinessName: p("Ünïcode ☎ café"), TrustProductSID: p("BU01"), BusinessContactEmail: p("person@example.com")},
+				TollfreePhoneNumber: p("+18335550100"), BusinessName: p("Ünïcode ☎ café"), TrustProductSID: p("BU01"), CustomerProfileSID: p(hostile),
+				BusinessContactEmail: p("person@example.com"), DateCreated: at("2026-11-20T00:00:00Z")},
 			{SID: p("HH02"), Status: p("TWILIO_APPROVED"), DateUpdated: at("2026-11-27T12:00:00.123456789Z")},
 			{SID: p("HH03"), Status: p("IN_REVIEW"), ErrorCode: []byte(`"30446"`)},
 		},
@@ -423,8 +426,8 @@ func TestProfileNamesAreLegacy(t *testing.T) {
 			}
 		}
 		k := sink{protobuf: true}
-		p := snapshot.Record{SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, Labels: make([]string, len(kd.InfoLabels)),
-			HasValidUntil: true, HasEditExpiration: true, HasUpdated: true, HasScore: true}
+		p := snapshot.Record{Kind: kd, SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, Labels: make([]string, len(kd.InfoLabels)),
+			Values: make([]float64, len(kd.Values)), Has: 1<<len(kd.Values) - 1}
 		for i := range families {
 			k.start(&families[i])
 			families[i].series(&k, &families[i], "a", &p)

@@ -26,7 +26,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
 )
 
 var (
@@ -314,7 +313,7 @@ type Account struct {
 	// A pointer, so that no %v of an Account prints the secret in it.
 	auth   *promconfig.BasicAuth
 	apiKey bool
-	filter trusthub.Filter
+	filter kinds.Filters
 	// resources are the kinds watched: the account's own list, or the
 	// top-level one.
 	resources []*kinds.Kind
@@ -378,7 +377,7 @@ func (a Account) UsesAPIKey() bool { return a.apiKey }
 
 // Filter is the listing filter (status, friendly_name, policy_sid). Each
 // kind is sent the filters it takes.
-func (a Account) Filter() trusthub.Filter { return a.filter }
+func (a Account) Filter() kinds.Filters { return a.filter }
 
 // Resources returns the kinds watched in the account: at least one, each
 // once.
@@ -555,7 +554,7 @@ func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {
 	a := Account{
 		name:       cmp.Or(s.Name, s.AccountSID),
 		accountSID: s.AccountSID,
-		filter:     trusthub.Filter{Status: s.Status, FriendlyName: s.FriendlyName, PolicySID: s.PolicySID},
+		filter:     kinds.Filters{kinds.FilterStatus: s.Status, kinds.FilterFriendlyName: s.FriendlyName, kinds.FilterPolicySID: s.PolicySID},
 		resources:  resources,
 	}
 	if s.Resources != nil {

@@ -59,7 +59,7 @@ func TestLoadGood(t *testing.T) {
 	if got, want := resourceNames(second.Resources()), "trust_products"; got != want {
 		t.Errorf("second account's resources = %q, want its own %q", got, want)
 	}
-	if f := second.Filter(); f.Status != "twilio-rejected" || f.PolicySID != "RN0123456789abcdef0123456789abcdef" || f.FriendlyName != "" {
+	if f := second.Filter(); f[kinds.FilterStatus] != "twilio-rejected" || f[kinds.FilterPolicySID] != "RN0123456789abcdef0123456789abcdef" || f[kinds.FilterFriendlyName] != "" {
 		t.Errorf("filter = %+v", f)
 	}
 }

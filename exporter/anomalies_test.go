@@ -89,7 +89,7 @@ func anomaliesWant(odd map[string]int, garbled int) string {
 # TYPE twilio_trusthub_decode_anomalies_total counter
 `)
 	for _, account := range []string{"clean", "garbled", "odd"} {
-		for _, field := range []string{"date_updated", "errors", "friendly_name", "policy_sid", "sid", "status", "valid_until"} {
+		for _, field := range []string{"date_created", "date_updated", "errors", "friendly_name", "policy_sid", "sid", "status", "valid_until"} {
 			n := 0
 			switch {
 			case account == "odd":

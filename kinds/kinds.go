@@ -32,12 +32,16 @@ func (h Host) ConfigKey() string {
 	return "api_url"
 }
 
-// Field is a field of an object that the decoder reads and may skip.
+// Field is a field of an object that the decoder reads and may skip. What
+// is fixed about a field (its JSON key, label, type and family suffix) is
+// declared once, in fieldInfos; a kind lists which fields it has. Objects
+// carry their values in arrays indexed by Field (trusthub.Object) or by
+// the kind's lists (snapshot.Record), read and written by the field's
+// Type: adding a field is a line here and its place in a kind's lists.
 type Field uint8
 
-// The fields the decoder knows, in the order of AllFields: the strings
-// first (up to FieldTrustProductSID), then the dates, the numbers, and the
-// errors.
+// The fields the decoder knows, in the order of AllFields. The order is
+// the order of a kind's per-object families and of anomaly series.
 const (
 	FieldSID Field = iota
 	FieldFriendlyName
@@ -47,6 +51,7 @@ const (
 	FieldIdentityStatus
 	FieldTCRID
 	FieldA2PProfileBundleSID
+	FieldCustomerProfileBundleSID
 	FieldMessagingServiceSID
 	FieldBrandRegistrationSID
 	FieldCampaignID
@@ -54,8 +59,11 @@ const (
 	FieldTollfreePhoneNumber
 	FieldBusinessName
 	FieldTrustProductSID
+	FieldCustomerProfileSID
+	FieldChannelEndpointType
 	FieldValidUntil
 	FieldEditExpiration
+	FieldDateCreated
 	FieldDateUpdated
 	FieldBrandScore
 	FieldErrors
@@ -63,6 +71,18 @@ const (
 	// [NumFields]T array can be indexed by Field.
 	NumFields
 )
+
+// FieldSet is a set of fields.
+type FieldSet uint32
+
+// The set must hold every field.
+var _ = [32 - NumFields]struct{}{}
+
+// Add puts f in the set.
+func (s *FieldSet) Add(f Field) { *s |= 1 << f }
+
+// Has says whether f is in the set.
+func (s FieldSet) Has(f Field) bool { return s&(1<<f) != 0 }
 
 // Type is the shape of a field's value.
 type Type uint8
@@ -97,24 +117,30 @@ type fieldInfo struct {
 }
 
 var fieldInfos = [NumFields]fieldInfo{
-	FieldSID:                  {key: "sid"},
-	FieldFriendlyName:         {key: "friendly_name"},
-	FieldPolicySID:            {key: "policy_sid"},
-	FieldStatus:               {key: "status"},
-	FieldBrandType:            {key: "brand_type"},
-	FieldIdentityStatus:       {key: "identity_status"},
-	FieldTCRID:                {key: "tcr_id"},
-	FieldA2PProfileBundleSID:  {key: "a2p_profile_bundle_sid"},
-	FieldMessagingServiceSID:  {key: "messaging_service_sid"},
-	FieldBrandRegistrationSID: {key: "brand_registration_sid"},
-	FieldCampaignID:           {key: "campaign_id"},
+	FieldSID:                 {key: "sid"},
+	FieldFriendlyName:        {key: "friendly_name"},
+	FieldPolicySID:           {key: "policy_sid"},
+	FieldStatus:              {key: "status"},
+	FieldBrandType:           {key: "brand_type"},
+	FieldIdentityStatus:      {key: "identity_status"},
+	FieldTCRID:               {key: "tcr_id"},
+	FieldA2PProfileBundleSID: {key: "a2p_profile_bundle_sid"},
+	// The Customer-Profile a brand is built on.
+	FieldCustomerProfileBundleSID: {key: "customer_profile_bundle_sid"},
+	FieldMessagingServiceSID:      {key: "messaging_service_sid"},
+	FieldBrandRegistrationSID:     {key: "brand_registration_sid"},
+	FieldCampaignID:               {key: "campaign_id"},
 	// The label is shorter than Twilio's key, as the table names it.
 	FieldUsecase:             {key: "us_app_to_person_usecase", label: "usecase"},
 	FieldTollfreePhoneNumber: {key: "tollfree_phone_number"},
 	FieldBusinessName:        {key: "business_name"},
 	FieldTrustProductSID:     {key: "trust_product_sid"},
+	FieldCustomerProfileSID:  {key: "customer_profile_sid"},
+	// What a channel endpoint assignment assigns ("phone-number").
+	FieldChannelEndpointType: {key: "channel_endpoint_type", label: "type"},
 	FieldValidUntil:          {key: "valid_until", typ: Time, suffix: "_valid_until_timestamp_seconds"},
 	FieldEditExpiration:      {key: "edit_expiration", typ: Time, suffix: "_edit_expiration_timestamp_seconds"},
+	FieldDateCreated:         {key: "date_created", typ: Time, suffix: "_created_timestamp_seconds"},
 	FieldDateUpdated:         {key: "date_updated", typ: Time, suffix: "_updated_timestamp_seconds"},
 	FieldBrandScore:          {key: "brand_score", typ: Integer, suffix: "_score"},
 	FieldErrors:              {key: "errors", typ: Codes},
@@ -180,6 +206,10 @@ func (f Filter) Param() string { return filterParams[f] }
 // Key is the filter's configuration key.
 func (f Filter) Key() string { return filterKeys[f] }
 
+// Filters are the values a listing is narrowed by, indexed by Filter; an
+// empty one is not sent, nor one the kind listed does not take.
+type Filters [NumFilters]string
+
 // ParentSID is the placeholder in a ListPath for the sid of the parent
 // object the list is under (see Kind.Parent).
 const ParentSID = "{sid}"
@@ -230,44 +260,117 @@ type Kind struct {
 	Namespace, Plural, Singular string
 	// Filters are the filters the kind's listing takes.
 	Filters []Filter
+	// Approved is the status of an object that passed review and is in
+	// force; any other status, or an approval about to lapse, is a
+	// problem for whatever uses the object.
+	Approved string
+	// KnownGood, when set, are the only statuses that are no problem:
+	// every other one (but the unknown) counts as rejected, documented or
+	// not. It is for a kind whose statuses Twilio gives only as examples.
+	KnownGood []string
+	// Uses, when set, is what uses the kind's objects, listed for each
+	// object with a problem (see Usage).
+	Uses *Usage
 }
+
+// Usage declares a list of what uses an object, fetched per object for
+// the objects that are not Approved (or expire within the largest expiry
+// window) and counted: the channel endpoints (phone numbers) assigned to
+// a Customer-Profile or Trust Product, the phone numbers of the Messaging
+// Service an A2P campaign registers. What stops when the object has a
+// problem is what its alerts say, and whether they page.
+type Usage struct {
+	// List is the sub-resource listed, with ParentSID in its ListPath
+	// standing for the subject's sid.
+	List *Kind
+	// Subject is the object's field whose value is the sid listed under:
+	// FieldSID for the object itself, FieldMessagingServiceSID for an A2P
+	// campaign's service.
+	Subject Field
+	// By is the field of the listed items counted by (each value a series
+	// of Metric); without it (FieldSID) the items are counted together.
+	By Field
+	// Metric is the family of the counts, labelled account, SubjectLabel
+	// and, with By, By's label.
+	Metric, SubjectLabel string
+	// Help describes Metric.
+	Help string
+}
+
+// CountsBy says whether the usage is counted by the value of a field.
+func (u *Usage) CountsBy() bool { return u.By != FieldSID }
 
 // reviewStatuses are TrustHub's statuses, shared by Customer-Profiles and
 // Trust Products.
 var reviewStatuses = []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"}
 
 // trustHubValues are the dates of TrustHub's objects.
-var trustHubValues = []Field{FieldValidUntil, FieldDateUpdated}
+var trustHubValues = []Field{FieldValidUntil, FieldDateCreated, FieldDateUpdated}
+
+// The lists of what uses an object (see Usage). They are kinds only so
+// that the client pages and decodes them as any list; they are not
+// watched on their own.
+var (
+	CustomerProfileEndpoints = &Kind{
+		Name: "customer_profile_channel_endpoint_assignments", Title: "channel endpoint assignments",
+		Object: "channel endpoint assignment", Short: "assignment",
+		Host: TrustHub, ListPath: "/v1/CustomerProfiles/" + ParentSID + "/ChannelEndpointAssignments", ListKey: "results",
+		InfoLabels: []Field{FieldChannelEndpointType},
+	}
+	TrustProductEndpoints = &Kind{
+		Name: "trust_product_channel_endpoint_assignments", Title: "channel endpoint assignments",
+		Object: "channel endpoint assignment", Short: "assignment",
+		Host: TrustHub, ListPath: "/v1/TrustProducts/" + ParentSID + "/ChannelEndpointAssignments", ListKey: "results",
+		InfoLabels: []Field{FieldChannelEndpointType},
+	}
+	ServicePhoneNumbers = &Kind{
+		Name: "messaging_service_phone_numbers", Title: "phone numbers", Object: "phone number", Short: "number",
+		Host: Messaging, ListPath: "/v1/Services/" + ParentSID + "/PhoneNumbers", ListKey: "phone_numbers",
+	}
+)
 
 // The kinds declared.
 var (
 	CustomerProfiles = &Kind{
 		Name: "customer_profiles", Title: "Customer-Profiles", Object: "Customer-Profile", Short: "profile",
 		Host: TrustHub, ListPath: "/v1/CustomerProfiles", ListKey: "results",
-		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"},
+		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"}, Approved: "twilio-approved",
 		Values: trustHubValues, Errors: ErrorList,
 		InfoLabels: []Field{FieldFriendlyName, FieldPolicySID}, NameField: FieldFriendlyName,
 		Namespace: "twilio_trusthub", Plural: "customer_profiles", Singular: "customer_profile",
 		Filters: AllFilters,
+		Uses: &Usage{
+			List: CustomerProfileEndpoints, Subject: FieldSID, By: FieldChannelEndpointType,
+			Metric: "twilio_trusthub_customer_profile_channel_endpoints", SubjectLabel: "sid",
+			Help: "Channel endpoints (phone numbers) assigned to the Customer-Profile, by type; " +
+				"only for a profile that is not twilio-approved or expires within the largest expiring_within_days.",
+		},
 	}
 	TrustProducts = &Kind{
 		Name: "trust_products", Title: "Trust Products", Object: "Trust Product", Short: "Trust Product",
 		Host: TrustHub, ListPath: "/v1/TrustProducts", ListKey: "results",
-		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"},
+		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"}, Approved: "twilio-approved",
 		Values: trustHubValues, Errors: ErrorList,
 		InfoLabels: []Field{FieldFriendlyName, FieldPolicySID}, NameField: FieldFriendlyName,
 		Namespace: "twilio_trusthub", Plural: "trust_products", Singular: "trust_product",
 		Filters: AllFilters,
+		Uses: &Usage{
+			List: TrustProductEndpoints, Subject: FieldSID, By: FieldChannelEndpointType,
+			Metric: "twilio_trusthub_trust_product_channel_endpoints", SubjectLabel: "sid",
+			Help: "Channel endpoints (phone numbers) assigned to the Trust Product, by type; " +
+				"only for a Trust Product that is not twilio-approved or expires within the largest expiring_within_days.",
+		},
 	}
 	BrandRegistrations = &Kind{
 		Name: "brand_registrations", Title: "A2P brand registrations", Object: "A2P brand registration", Short: "brand",
 		Host: Messaging, ListPath: "/v1/a2p/BrandRegistrations", ListKey: "data",
 		StatusField: "status",
 		Statuses:    []string{"PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED", "DELETION_PENDING", "DELETION_FAILED"},
-		Rejected:    []string{"SUSPENDED", "FAILED"},
-		Values:      []Field{FieldDateUpdated, FieldBrandScore}, Errors: ErrorList,
-		InfoLabels: []Field{FieldBrandType, FieldIdentityStatus, FieldTCRID, FieldA2PProfileBundleSID}, NameField: FieldTCRID,
-		Namespace: "twilio_messaging", Plural: "brand_registrations", Singular: "brand_registration",
+		Rejected:    []string{"SUSPENDED", "FAILED"}, Approved: "APPROVED",
+		Values: []Field{FieldDateCreated, FieldDateUpdated, FieldBrandScore}, Errors: ErrorList,
+		InfoLabels: []Field{FieldBrandType, FieldIdentityStatus, FieldTCRID, FieldA2PProfileBundleSID, FieldCustomerProfileBundleSID},
+		NameField:  FieldTCRID,
+		Namespace:  "twilio_messaging", Plural: "brand_registrations", Singular: "brand_registration",
 	}
 	// MessagingServices are listed only as the parents of A2P campaigns.
 	MessagingServices = &Kind{
@@ -280,20 +383,30 @@ var (
 		Host: Messaging, ListPath: "/v1/Services/" + ParentSID + "/Compliance/Usa2p", ListKey: "compliance",
 		Parent:      MessagingServices,
 		StatusField: "campaign_status", Statuses: []string{"IN_PROGRESS", "VERIFIED", "FAILED"},
-		Rejected: []string{"FAILED"},
-		Values:   []Field{FieldDateUpdated}, Errors: ErrorList,
+		// Twilio gives the statuses only as examples: suspended and
+		// expired campaigns occur, and a status added later is no less
+		// a stop. Anything but these two is a problem.
+		Rejected: []string{"FAILED"}, Approved: "VERIFIED", KnownGood: []string{"IN_PROGRESS", "VERIFIED"},
+		Values: []Field{FieldDateCreated, FieldDateUpdated}, Errors: ErrorList,
 		InfoLabels: []Field{FieldMessagingServiceSID, FieldBrandRegistrationSID, FieldCampaignID, FieldUsecase}, NameField: FieldCampaignID,
 		Namespace: "twilio_messaging", Plural: "a2p_campaigns", Singular: "a2p_campaign",
+		Uses: &Usage{
+			List: ServicePhoneNumbers, Subject: FieldMessagingServiceSID,
+			Metric: "twilio_messaging_service_phone_numbers", SubjectLabel: "messaging_service_sid",
+			Help: "Phone numbers in the Messaging Service; only for a service with an A2P campaign that is not VERIFIED, " +
+				"whose numbers cannot send A2P traffic in the US.",
+		},
 	}
 	TollfreeVerifications = &Kind{
 		Name: "tollfree_verifications", Title: "toll-free verifications", Object: "toll-free verification", Short: "verification",
 		Host: Messaging, ListPath: "/v1/Tollfree/Verifications", ListKey: "verifications",
 		StatusField: "status", Statuses: []string{"PENDING_REVIEW", "IN_REVIEW", "TWILIO_APPROVED", "TWILIO_REJECTED"},
-		Rejected: []string{"TWILIO_REJECTED"},
-		Values:   []Field{FieldEditExpiration, FieldDateUpdated}, Errors: ErrorCode,
+		Rejected: []string{"TWILIO_REJECTED"}, Approved: "TWILIO_APPROVED",
+		Values: []Field{FieldEditExpiration, FieldDateCreated, FieldDateUpdated}, Errors: ErrorCode,
 		// The business's number and name; never the contact person's.
-		InfoLabels: []Field{FieldTollfreePhoneNumber, FieldBusinessName, FieldTrustProductSID}, NameField: FieldBusinessName,
-		Namespace: "twilio_messaging", Plural: "tollfree_verifications", Singular: "tollfree_verification",
+		InfoLabels: []Field{FieldTollfreePhoneNumber, FieldBusinessName, FieldTrustProductSID, FieldCustomerProfileSID},
+		NameField:  FieldBusinessName,
+		Namespace:  "twilio_messaging", Plural: "tollfree_verifications", Singular: "tollfree_verification",
 	}
 )
 
@@ -344,14 +457,22 @@ func (k *Kind) Fields() []Field {
 	return out
 }
 
-// Has says whether the kind's objects have field f.
+// Has says whether the kind's objects have field f: the sid, status and
+// errors, the info labels and values, and the field naming what a Usage
+// is listed under.
 func (k *Kind) Has(f Field) bool {
 	switch f {
 	case FieldSID, FieldStatus, FieldErrors:
 		return true
 	}
-	return slices.Contains(k.InfoLabels, f) || slices.Contains(k.Values, f)
+	return slices.Contains(k.InfoLabels, f) || slices.Contains(k.Values, f) || k.Uses != nil && k.Uses.Subject == f
 }
+
+// ValueIndex is the index of f in the kind's Values, or -1.
+func (k *Kind) ValueIndex(f Field) int { return slices.Index(k.Values, f) }
+
+// LabelIndex is the index of f in the kind's InfoLabels, or -1.
+func (k *Kind) LabelIndex(f Field) int { return slices.Index(k.InfoLabels, f) }
 
 // Takes says whether the kind's listing takes filter f.
 func (k *Kind) Takes(f Filter) bool { return slices.Contains(k.Filters, f) }
@@ -359,8 +480,18 @@ func (k *Kind) Takes(f Filter) bool { return slices.Contains(k.Filters, f) }
 // Documented says whether s is one of the kind's documented statuses.
 func (k *Kind) Documented(s string) bool { return slices.Contains(k.Statuses, s) }
 
-// IsRejected says whether s is one of the kind's Rejected statuses.
-func (k *Kind) IsRejected(s string) bool { return slices.Contains(k.Rejected, s) }
+// IsRejected says whether s, a canonical status (see UnknownStatus), is
+// one of the kind's Rejected statuses, or with KnownGood, any status but
+// those and the unknown.
+func (k *Kind) IsRejected(s string) bool {
+	if len(k.KnownGood) > 0 {
+		return s != UnknownStatus && !slices.Contains(k.KnownGood, s)
+	}
+	return slices.Contains(k.Rejected, s)
+}
+
+// UnknownStatus is the status of an object whose status is null or empty.
+const UnknownStatus = "unknown"
 
 // Expires says whether the kind's objects have a valid_until, and so
 // expiry counts.

@@ -15,6 +15,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
@@ -240,9 +241,9 @@ func listingOf(a collector.ListingStatus, statuses []string, now time.Time, wind
 }
 
 func actionView(account, resource string, r *snapshot.Record, now time.Time) actionRow {
-	v := actionRow{Account: account, Resource: resource, FriendlyName: r.FriendlyName, SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
-	if r.HasValidUntil {
-		until := fromUnix(r.ValidUntil)
+	v := actionRow{Account: account, Resource: resource, FriendlyName: r.Name(), SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
+	if validUntil, ok := r.Value(kinds.FieldValidUntil); ok {
+		until := fromUnix(validUntil)
 		v.ValidUntil = until.UTC().Format(stamp)
 		if left := until.Sub(now); left > 0 {
 			v.Expiry = "in " + age(left)
@@ -250,8 +251,8 @@ func actionView(account, resource string, r *snapshot.Record, now time.Time) act
 			v.Expiry, v.Expired = age(-left)+" ago", true
 		}
 	}
-	if r.HasUpdated {
-		v.Updated = age(now.Sub(fromUnix(r.Updated))) + " ago"
+	if updated, ok := r.Value(kinds.FieldDateUpdated); ok {
+		v.Updated = age(now.Sub(fromUnix(updated))) + " ago"
 	}
 	return v
 }

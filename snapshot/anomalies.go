@@ -36,7 +36,7 @@ func (a *Anomalies) add(p *trusthub.Object) {
 		a.ByField[f]++
 		a.Total++
 		if len(a.Examples) < MaxAnomalyExamples {
-			a.Examples = append(a.Examples, Anomaly{SID: p.SID, Field: f})
+			a.Examples = append(a.Examples, Anomaly{SID: p.SID(), Field: f})
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
 	"slices"
 	"testing"
 
@@ -19,12 +20,12 @@ func TestAnomalies(t *testing.T) {
 		byField  map[kinds.Field]int
 		examples []Anomaly
 	}{
-		{name: "none", profiles: []trusthub.Object{{SID: "BU1"}, {SID: "BU2"}}},
+		{name: "none", profiles: []trusthub.Object{objtest.New("sid", "BU1"), objtest.New("sid", "BU2")}},
 		{
 			name: "one profile, two fields",
 			profiles: []trusthub.Object{
-				{SID: "BU1"},
-				{SID: "BU2", Anomalies: []kinds.Field{until, errs, errs}},
+				objtest.New("sid", "BU1"),
+				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, errs, errs}),
 			},
 			byField:  map[kinds.Field]int{until: 1, errs: 2},
 			examples: []Anomaly{{"BU2", until}, {"BU2", errs}, {"BU2", errs}},
@@ -32,10 +33,10 @@ func TestAnomalies(t *testing.T) {
 		{
 			name: "a repeated sid counts once; a missing sid counts each time",
 			profiles: []trusthub.Object{
-				{SID: "BU1", Anomalies: []kinds.Field{errs}},
-				{SID: "BU1", Anomalies: []kinds.Field{errs}},
-				{Anomalies: []kinds.Field{kinds.FieldSID}},
-				{Anomalies: []kinds.Field{kinds.FieldSID}},
+				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
+				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
+				objtest.New("anomalies", []kinds.Field{kinds.FieldSID}),
+				objtest.New("anomalies", []kinds.Field{kinds.FieldSID}),
 			},
 			byField:  map[kinds.Field]int{errs: 1, kinds.FieldSID: 2},
 			examples: []Anomaly{{"BU1", errs}, {"", kinds.FieldSID}, {"", kinds.FieldSID}},
@@ -43,8 +44,8 @@ func TestAnomalies(t *testing.T) {
 		{
 			name: "examples are bounded, counts are not",
 			profiles: []trusthub.Object{
-				{SID: "BU1", Anomalies: []kinds.Field{errs, errs, errs, errs}},
-				{SID: "BU2", Anomalies: []kinds.Field{until, until, until}},
+				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs, errs, errs, errs}),
+				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, until, until}),
 			},
 			byField:  map[kinds.Field]int{errs: 4, until: 3},
 			examples: []Anomaly{{"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU1", errs}, {"BU2", until}},
@@ -81,10 +82,12 @@ func TestAnomalies(t *testing.T) {
 // What Anomalies returns does not change when the builder goes on.
 func TestAnomaliesCopy(t *testing.T) {
 	b := NewBuilder(kinds.CustomerProfiles, false)
-	_ = b.Add(&trusthub.Object{SID: "BU1", Anomalies: []kinds.Field{kinds.FieldStatus}})
+	p1 := objtest.New("sid", "BU1", "anomalies", []kinds.Field{kinds.FieldStatus})
+	_ = b.Add(&p1)
 	first := b.Anomalies()
 	first.Examples[0].SID = "changed"
-	_ = b.Add(&trusthub.Object{SID: "BU2", Anomalies: []kinds.Field{kinds.FieldErrors}})
+	p2 := objtest.New("sid", "BU2", "anomalies", []kinds.Field{kinds.FieldErrors})
+	_ = b.Add(&p2)
 	if got := b.Anomalies(); got.Examples[0].SID != "BU1" || got.Total != 2 || first.Total != 1 {
 		t.Errorf("anomalies = %+v after a copy was changed; the copy = %+v", got, first)
 	}

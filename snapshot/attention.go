@@ -24,7 +24,10 @@ const AttentionLimit = 100
 // window at any moment are a prefix of the order by valid_until. A snapshot
 // of 100,000 objects thus holds 200 records here rather than 100,000.
 type attention struct {
-	kind               *kinds.Kind
+	kind *kinds.Kind
+	// labels and values are scratch for the record offered.
+	labels             []string
+	values             []float64
 	rejected, byExpiry bounded
 	// rejectedValidUntil is the sorted valid_until of rejected objects,
 	// which Snapshot.validUntil also holds: subtracted so that no object
@@ -46,11 +49,12 @@ func (b *bounded) offer(rec *Record) {
 	if b.cut && CompareUrgency(rec, &b.worst) >= 0 {
 		return
 	}
-	// The decoder reuses both.
+	// The decoder reuses the codes; the labels and values are the
+	// caller's scratch.
 	if len(rec.ErrorCodes) > 0 {
 		rec.ErrorCodes = slices.Clone(rec.ErrorCodes)
 	}
-	rec.Labels = slices.Clone(rec.Labels)
+	rec.Labels, rec.Values = slices.Clone(rec.Labels), slices.Clone(rec.Values)
 	b.recs = append(b.recs, *rec)
 	// Cutting once per AttentionLimit additions keeps the memory at twice
 	// the limit and the sorting rare.
@@ -70,21 +74,26 @@ func (b *bounded) seal() {
 // rejected object or one with a valid_until is offered.
 func (a *attention) add(p *trusthub.Object, status string) {
 	rejected := a.kind.IsRejected(status)
-	if !rejected && p.ValidUntil.IsZero() {
+	validUntil, expires := p.Value(kinds.FieldValidUntil)
+	if !rejected && !expires {
 		return
 	}
-	rec := newRecord(a.kind, p, status)
+	if a.labels == nil {
+		a.labels, a.values = make([]string, len(a.kind.InfoLabels)), make([]float64, len(a.kind.Values))
+	}
+	rec := newRecord(a.kind, p, status, a.labels, a.values)
 	if !rejected {
 		a.byExpiry.offer(&rec)
 		return
 	}
-	if rec.HasValidUntil {
-		a.rejectedValidUntil = append(a.rejectedValidUntil, rec.ValidUntil)
+	if expires {
+		a.rejectedValidUntil = append(a.rejectedValidUntil, validUntil)
 	}
 	a.rejected.offer(&rec)
 }
 
 func (a *attention) seal() {
+	a.labels, a.values = nil, nil
 	a.rejected.seal()
 	a.byExpiry.seal()
 	slices.Sort(a.rejectedValidUntil)
@@ -113,11 +122,15 @@ func CompareUrgency(a, b *Record) int {
 	case br && !ar:
 		return 1
 	case ar:
-		if c := compareTimes(b.Updated, b.HasUpdated, a.Updated, a.HasUpdated); c != 0 {
+		bu, hasBU := b.Value(kinds.FieldDateUpdated)
+		au, hasAU := a.Value(kinds.FieldDateUpdated)
+		if c := compareTimes(bu, hasBU, au, hasAU); c != 0 {
 			return c // later first
 		}
 	default:
-		if c := compareTimes(a.ValidUntil, a.HasValidUntil, b.ValidUntil, b.HasValidUntil); c != 0 {
+		av, hasAV := a.Value(kinds.FieldValidUntil)
+		bv, hasBV := b.Value(kinds.FieldValidUntil)
+		if c := compareTimes(av, hasAV, bv, hasBV); c != 0 {
 			return c
 		}
 	}
@@ -174,7 +187,7 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	rejected := s.attention.rejected.recs
 	n.Rows = append(n.Rows, rejected[:min(limit, len(rejected))]...)
 	for _, p := range s.attention.byExpiry.recs {
-		if len(n.Rows) == limit || p.ValidUntil > end {
+		if v, _ := p.Value(kinds.FieldValidUntil); len(n.Rows) == limit || v > end {
 			break
 		}
 		n.Rows = append(n.Rows, p)

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"fmt"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -32,10 +33,10 @@ func sids(rows []Record) []string {
 func TestNeedingAction(t *testing.T) {
 	day := 24 * time.Hour
 	rejected := func(sid string, updated time.Time, codes ...int64) trusthub.Object {
-		return trusthub.Object{SID: sid, Status: "twilio-rejected", DateUpdated: updated, ErrorCodes: codes}
+		return objtest.New("sid", sid, "status", "twilio-rejected", "date_updated", updated, "errors", codes)
 	}
 	approved := func(sid string, until time.Time) trusthub.Object {
-		return trusthub.Object{SID: sid, Status: "twilio-approved", ValidUntil: until}
+		return objtest.New("sid", sid, "status", "twilio-approved", "valid_until", until)
 	}
 	for _, tc := range []struct {
 		name     string
@@ -55,7 +56,7 @@ func TestNeedingAction(t *testing.T) {
 				approved("BUfar", attNow.Add(300*day)), // outside the window
 				rejected("BUnew", attNow.Add(-time.Hour), 22216, 22217),
 				approved("BUjust-expired", attNow),
-				{SID: "BUdraft", Status: "draft"}, // needs nothing
+				objtest.New("sid", "BUdraft", "status", "draft"), // needs nothing
 				approved("BUedge", attNow.Add(30*day)),
 			},
 			within: 30 * day, limit: 100,
@@ -75,7 +76,7 @@ func TestNeedingAction(t *testing.T) {
 		{
 			name: "a rejected profile with a valid_until counts once, as rejected",
 			profiles: []trusthub.Object{
-				{SID: "BUrv", Status: "twilio-rejected", ValidUntil: attNow.Add(-day), DateUpdated: attNow.Add(-day)},
+				objtest.New("sid", "BUrv", "status", "twilio-rejected", "valid_until", attNow.Add(-day), "date_updated", attNow.Add(-day)),
 				approved("BUe", attNow.Add(-2*day)),
 			},
 			within: 7 * day, limit: 10,
@@ -84,7 +85,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name:     "nothing needs action",
-			profiles: []trusthub.Object{approved("BUfar", attNow.Add(90*day)), {SID: "BUd", Status: "draft"}},
+			profiles: []trusthub.Object{approved("BUfar", attNow.Add(90*day)), objtest.New("sid", "BUd", "status", "draft")},
 			within:   30 * day, limit: 10,
 			want:   []string{},
 			counts: [3]int{0, 0, 0},
@@ -120,20 +121,20 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	day := 24 * time.Hour
 	var profiles []trusthub.Object
 	for i := range 3000 {
-		p := trusthub.Object{SID: fmt.Sprintf("BU%05d", i), Status: "twilio-approved"}
+		p := objtest.New("sid", fmt.Sprintf("BU%05d", i), "status", "twilio-approved")
 		switch r := rng.IntN(10); {
 		case r < 3:
-			p.Status = "twilio-rejected"
+			objtest.Set(&p, "status", "twilio-rejected")
 			if rng.IntN(20) > 0 {
-				p.DateUpdated = attNow.Add(-time.Duration(rng.IntN(400*24)) * time.Hour)
+				objtest.Set(&p, "date_updated", attNow.Add(-time.Duration(rng.IntN(400*24))*time.Hour))
 			}
 			if rng.IntN(10) == 0 {
-				p.ValidUntil = attNow.Add(time.Duration(rng.IntN(80*24)-40*24) * time.Hour)
+				objtest.Set(&p, "valid_until", attNow.Add(time.Duration(rng.IntN(80*24)-40*24)*time.Hour))
 			}
 		case r < 9:
-			p.ValidUntil = attNow.Add(time.Duration(rng.IntN(200*24)-100*24) * time.Hour)
+			objtest.Set(&p, "valid_until", attNow.Add(time.Duration(rng.IntN(200*24)-100*24)*time.Hour))
 		default:
-			p.Status = "draft"
+			objtest.Set(&p, "status", "draft")
 		}
 		profiles = append(profiles, p)
 	}
@@ -154,12 +155,13 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 		var all []Record
 		var want [3]int
 		for _, p := range s.Records {
+			validUntil, expires := p.Value(kinds.FieldValidUntil)
 			switch {
 			case p.Status == "twilio-rejected":
 				want[0]++
-			case p.HasValidUntil && p.ValidUntil <= nowSecs:
+			case expires && validUntil <= nowSecs:
 				want[1]++
-			case p.HasValidUntil && p.ValidUntil <= end:
+			case expires && validUntil <= end:
 				want[2]++
 			default:
 				continue
@@ -181,7 +183,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 
 func TestStatusCounts(t *testing.T) {
 	s := snapshotOf(false, []trusthub.Object{
-		{SID: "BU1", Status: "twilio-approved"}, {SID: "BU2", Status: "zz-new"}, {SID: "BU3", Status: "aa-new"}, {SID: "BU4"},
+		objtest.New("sid", "BU1", "status", "twilio-approved"), objtest.New("sid", "BU2", "status", "zz-new"), objtest.New("sid", "BU3", "status", "aa-new"), objtest.New("sid", "BU4"),
 	})
 	var got []string
 	for _, c := range s.StatusCounts() {

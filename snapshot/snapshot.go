@@ -6,6 +6,7 @@ package snapshot
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
@@ -13,61 +14,72 @@ import (
 )
 
 // UnknownStatus counts objects whose status is null or empty.
-const UnknownStatus = "unknown"
+const UnknownStatus = kinds.UnknownStatus
 
-// Record is the per-object record kept for per-object series.
+// Record is the per-object record kept for per-object series and the
+// status page. Its values are indexed by its kind's lists, so that a field
+// added to a kind reaches every reader of a record without code here.
 type Record struct {
-	SID string
-	// FriendlyName names the object for people: the value of the kind's
-	// NameField.
-	FriendlyName string
+	Kind   *kinds.Kind
+	SID    string
+	Status string
 	// Labels are the values of the kind's InfoLabels, in their order.
 	Labels []string
-	Status string
+	// Values are the values of the kind's Values (dates as Unix seconds),
+	// in their order; Values[i] is valid only when Has bit i is set.
+	Values []float64
+	Has    uint16
 	// ErrorCodes holds each code of the object's errors once; nil when none.
 	ErrorCodes []int64
-	// The dates are Unix seconds and Score a number, each valid only when
-	// its Has flag says so.
-	ValidUntil, EditExpiration, Updated, Score             float64
-	HasValidUntil, HasEditExpiration, HasUpdated, HasScore bool
-	// Rejected: Status is one of the kind's Rejected statuses.
+	// Rejected: Status is rejected (kinds.Kind.IsRejected).
 	Rejected bool
 }
+
+// A kind has at most as many values as Record.Has has bits.
+var _ = func() int {
+	for _, k := range kinds.All {
+		if len(k.Values) > 16 {
+			panic(k.Name + ": more values than a record holds")
+		}
+	}
+	return 0
+}()
 
 // Value is the record's value of a date or number field, and whether it
 // has one.
 func (r *Record) Value(f kinds.Field) (float64, bool) {
-	switch f {
-	case kinds.FieldValidUntil:
-		return r.ValidUntil, r.HasValidUntil
-	case kinds.FieldEditExpiration:
-		return r.EditExpiration, r.HasEditExpiration
-	case kinds.FieldDateUpdated:
-		return r.Updated, r.HasUpdated
-	case kinds.FieldBrandScore:
-		return r.Score, r.HasScore
+	i := r.Kind.ValueIndex(f)
+	if i < 0 || r.Has&(1<<i) == 0 {
+		return 0, false
 	}
-	return 0, false
+	return r.Values[i], true
 }
 
-// newRecord is the record of p, status being its canonical status. It
-// shares p's Labels and ErrorCodes, which the caller copies to keep.
-func newRecord(k *kinds.Kind, p *trusthub.Object, status string) Record {
-	rec := Record{SID: p.SID, Labels: p.Labels, Status: status, ErrorCodes: p.ErrorCodes, Rejected: k.IsRejected(status)}
-	if i := slices.Index(k.InfoLabels, k.NameField); i >= 0 && i < len(p.Labels) {
-		rec.FriendlyName = p.Labels[i]
+// Label is the record's value of an info label field; "" when it has none.
+func (r *Record) Label(f kinds.Field) string {
+	if i := r.Kind.LabelIndex(f); i >= 0 && i < len(r.Labels) {
+		return r.Labels[i]
 	}
-	if !p.ValidUntil.IsZero() {
-		rec.ValidUntil, rec.HasValidUntil = unix(p.ValidUntil), true
+	return ""
+}
+
+// Name names the object for people: the value of the kind's NameField.
+func (r *Record) Name() string { return r.Label(r.Kind.NameField) }
+
+// newRecord is the record of p, status being its canonical status, its
+// labels and values written into the slices given (each of the kind's
+// length), which it keeps. Its ErrorCodes are p's, which the caller
+// copies to keep.
+func newRecord(k *kinds.Kind, p *trusthub.Object, status string, labels []string, values []float64) Record {
+	rec := Record{Kind: k, SID: p.SID(), Status: status, Labels: labels, Values: values, ErrorCodes: p.ErrorCodes, Rejected: k.IsRejected(status)}
+	for i, f := range k.InfoLabels {
+		labels[i] = p.Strings[f]
 	}
-	if !p.EditExpiration.IsZero() {
-		rec.EditExpiration, rec.HasEditExpiration = unix(p.EditExpiration), true
-	}
-	if !p.DateUpdated.IsZero() {
-		rec.Updated, rec.HasUpdated = unix(p.DateUpdated), true
-	}
-	if p.HasScore {
-		rec.Score, rec.HasScore = float64(p.Score), true
+	for i, f := range k.Values {
+		if v, ok := p.Value(f); ok {
+			values[i] = v
+			rec.Has |= 1 << i
+		}
 	}
 	return rec
 }
@@ -92,6 +104,9 @@ type Snapshot struct {
 	validUntil []float64
 	// Records is nil unless the builder kept them.
 	Records []Record
+	// Usage is what uses each subject of the kind's Usage, by the sid
+	// listed under; nil for a kind without one (see Builder.SetUsage).
+	Usage map[string]Usage
 	// attention holds the status page's few records (see attention.go).
 	attention attention
 }
@@ -121,9 +136,33 @@ type Builder struct {
 	// anomalies outlives s: a failed listing has no snapshot, but what it
 	// skipped was still seen (see Anomalies).
 	anomalies Anomalies
-	// labels is where kept records' Labels are cut from, a slab at a
-	// time: one allocation per thousands of records, not one per record.
-	labels []string
+	// labels and values are where kept records' Labels and Values are cut
+	// from: one allocation per thousands of records, not one per record.
+	labels slab[string]
+	values slab[float64]
+	// usageUntil, when not zero, collects the subjects of the kind's Usage:
+	// objects not approved, or whose valid_until is at or before it.
+	usageUntil float64
+	subjects   map[string]float64
+}
+
+// slab hands out short slices of long ones.
+type slab[T any] []T
+
+// take returns a new slice of n elements.
+func (s *slab[T]) take(n int) []T {
+	if n == 0 {
+		return nil
+	}
+	if cap(*s)-len(*s) < n {
+		// Slabs double from small: a snapshot of a few objects keeps
+		// no 4,096-element slab it never fills, which with 1,000 small
+		// subaccounts held 63 MB.
+		*s = make([]T, 0, max(n, min(4096, max(64, 2*cap(*s)))))
+	}
+	start := len(*s)
+	*s = (*s)[:start+n]
+	return (*s)[start : start+n : start+n]
 }
 
 // NewBuilder starts a snapshot of objects of kind k; keepRecords keeps a
@@ -136,60 +175,103 @@ func NewBuilder(k *kinds.Kind, keepRecords bool) *Builder {
 	return &Builder{keepRecords: keepRecords, s: s, seen: map[string]struct{}{}}
 }
 
+// CollectSubjects has the builder note the subjects of the kind's Usage
+// (see Subjects): every object that is not approved, or whose valid_until
+// is within window of now. A kind without a Usage has none.
+func (b *Builder) CollectSubjects(now time.Time, window time.Duration) {
+	if b.s.Kind.Uses != nil {
+		b.usageUntil, b.subjects = unix(now.Add(window)), map[string]float64{}
+	}
+}
+
 // Add counts one object. It copies what it keeps, so p may be reused.
 func (b *Builder) Add(p *trusthub.Object) error {
 	s := b.s
-	if p.SID != "" {
-		if _, dup := b.seen[p.SID]; dup {
+	sid := p.SID()
+	if sid != "" {
+		if _, dup := b.seen[sid]; dup {
 			s.Duplicates++
 			return nil
 		}
-		b.seen[p.SID] = struct{}{}
+		b.seen[sid] = struct{}{}
 	}
 	s.Total++
 	b.anomalies.add(p)
-	status := canonicalStatus(s.Kind, p.Status)
+	status := canonicalStatus(s.Kind, p.Strings[kinds.FieldStatus])
 	s.Statuses[status]++
 	s.attention.add(p, status)
 	for _, c := range p.ErrorCodes {
 		s.ErrorCodes[c]++
 	}
-	if !p.ValidUntil.IsZero() {
-		s.validUntil = append(s.validUntil, unix(p.ValidUntil))
+	validUntil, expires := p.Value(kinds.FieldValidUntil)
+	if expires {
+		s.validUntil = append(s.validUntil, validUntil)
+	}
+	if b.subjects != nil && (status != s.Kind.Approved || expires && validUntil <= b.usageUntil) {
+		if subject := p.Strings[s.Kind.Uses.Subject]; subject != "" {
+			updated, _ := p.Value(kinds.FieldDateUpdated)
+			b.subjects[subject] = max(b.subjects[subject], updated)
+		}
 	}
 	if b.keepRecords {
-		rec := newRecord(s.Kind, p, status)
+		rec := newRecord(s.Kind, p, status, b.labels.take(len(s.Kind.InfoLabels)), b.values.take(len(s.Kind.Values)))
 		rec.ErrorCodes = nil
 		if len(p.ErrorCodes) > 0 {
 			rec.ErrorCodes = slices.Clone(p.ErrorCodes)
 		}
-		rec.Labels = b.keepLabels(p.Labels)
 		s.Records = append(s.Records, rec)
 	}
 	return nil
 }
 
-// keepLabels copies labels into the builder's slab.
-func (b *Builder) keepLabels(labels []string) []string {
-	n := len(labels)
-	if n == 0 {
-		return nil
-	}
-	if cap(b.labels)-len(b.labels) < n {
-		// Slabs double from small: a snapshot of a few objects keeps
-		// no 4,096-string slab (64 KiB) it never fills, which with 1,000
-		// small subaccounts held 63 MB.
-		b.labels = make([]string, 0, max(n, min(4096, max(64, 2*cap(b.labels)))))
-	}
-	start := len(b.labels)
-	b.labels = append(b.labels, labels...)
-	return b.labels[start : start+n : start+n]
+// Subject is an object whose usage is to be listed (see kinds.Usage).
+type Subject struct {
+	// SID is the sid listed under.
+	SID string
+	// Updated is the latest date_updated of the objects that named it, as
+	// Unix seconds (0 when none had one): a count made since it changed
+	// can be reused.
+	Updated float64
 }
+
+// Subjects returns the subjects collected (see CollectSubjects), by sid.
+func (b *Builder) Subjects() []Subject {
+	out := make([]Subject, 0, len(b.subjects))
+	for sid, updated := range b.subjects {
+		out = append(out, Subject{sid, updated})
+	}
+	slices.SortFunc(out, func(a, b Subject) int { return strings.Compare(a.SID, b.SID) })
+	return out
+}
+
+// Usage is what uses one subject, as its last listing counted it: one
+// count per value of the usage's By field (one count, By "", without
+// one), in order of By.
+type Usage []UsageCount
+
+// UsageCount is one count of a Usage.
+type UsageCount struct {
+	By string
+	N  int
+}
+
+// Total is the sum of the counts.
+func (u Usage) Total() int {
+	n := 0
+	for _, c := range u {
+		n += c.N
+	}
+	return n
+}
+
+// SetUsage records what uses the subjects, by sid: the figures known for
+// the subjects collected, however old. It must come before Done.
+func (b *Builder) SetUsage(usage map[string]Usage) { b.s.Usage = usage }
 
 // Done seals the snapshot; the builder must not be used afterwards.
 func (b *Builder) Done() *Snapshot {
 	s := b.s
-	b.s, b.seen, b.labels = nil, nil, nil
+	b.s, b.seen, b.labels, b.values, b.subjects = nil, nil, nil, nil, nil
 	slices.Sort(s.validUntil)
 	s.validUntil = slices.Clip(s.validUntil)
 	s.Records = slices.Clip(s.Records)

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
 	"testing"
 	"time"
 
@@ -21,13 +22,13 @@ func build(keep bool, profiles ...trusthub.Object) *Snapshot {
 func TestExpiryBoundaries(t *testing.T) {
 	day := 24 * time.Hour
 	s := build(false,
-		trusthub.Object{SID: "BU1", ValidUntil: now.Add(-day)},                        // expired
-		trusthub.Object{SID: "BU2", ValidUntil: now},                                  // expired: at now counts as expired
-		trusthub.Object{SID: "BU3", ValidUntil: now.Add(time.Second)},                 // within 1 day
-		trusthub.Object{SID: "BU4", ValidUntil: now.Add(7 * day)},                     // within 7 days: the boundary is included
-		trusthub.Object{SID: "BU5", ValidUntil: now.Add(7*day + time.Nanosecond*1e6)}, // just past 7 days
-		trusthub.Object{SID: "BU6", ValidUntil: now.Add(30 * day)},                    // within 30
-		trusthub.Object{SID: "BU7"},                                                   // null: never expires, never counts
+		objtest.New("sid", "BU1", "valid_until", now.Add(-day)),                      // expired
+		objtest.New("sid", "BU2", "valid_until", now),                                // expired: at now counts as expired
+		objtest.New("sid", "BU3", "valid_until", now.Add(time.Second)),               // within 1 day
+		objtest.New("sid", "BU4", "valid_until", now.Add(7*day)),                     // within 7 days: the boundary is included
+		objtest.New("sid", "BU5", "valid_until", now.Add(7*day+time.Nanosecond*1e6)), // just past 7 days
+		objtest.New("sid", "BU6", "valid_until", now.Add(30*day)),                    // within 30
+		objtest.New("sid", "BU7"),                                                    // null: never expires, never counts
 	)
 	if got := s.Expired(now); got != 2 {
 		t.Errorf("expired = %d, want 2", got)
@@ -49,12 +50,12 @@ func TestExpiryBoundaries(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	s := build(true,
-		trusthub.Object{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{1, 2}},
-		trusthub.Object{SID: "BU2", Status: "twilio-rejected", ErrorCodes: []int64{2}},
-		trusthub.Object{SID: "BU1", Status: "draft"}, // a repeat of BU1: skipped
-		trusthub.Object{SID: "BU3", Status: "twilio-suspended"},
-		trusthub.Object{SID: "", Status: ""},
-		trusthub.Object{SID: "", Status: "draft"}, // no sid: cannot be a repeat
+		objtest.New("sid", "BU1", "status", "twilio-rejected", "errors", []int64{1, 2}),
+		objtest.New("sid", "BU2", "status", "twilio-rejected", "errors", []int64{2}),
+		objtest.New("sid", "BU1", "status", "draft"), // a repeat of BU1: skipped
+		objtest.New("sid", "BU3", "status", "twilio-suspended"),
+		objtest.New("sid", "", "status", ""),
+		objtest.New("sid", "", "status", "draft"), // no sid: cannot be a repeat
 	)
 	want := map[string]int{"draft": 1, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 2, "twilio-suspended": 1, UnknownStatus: 1}
 	if len(s.Statuses) != len(want) {
@@ -77,7 +78,7 @@ func TestCounts(t *testing.T) {
 }
 
 func TestProfilesOnlyWhenKept(t *testing.T) {
-	s := build(false, trusthub.Object{SID: "BU1", Status: "draft"})
+	s := build(false, objtest.New("sid", "BU1", "status", "draft"))
 	if s.Records != nil {
 		t.Errorf("profiles kept without per-profile metrics: %v", s.Records)
 	}
@@ -86,12 +87,18 @@ func TestProfilesOnlyWhenKept(t *testing.T) {
 // The decoder reuses the profile it hands over; the builder must copy.
 func TestAddCopies(t *testing.T) {
 	b := NewBuilder(kinds.CustomerProfiles, true)
-	p := trusthub.Object{SID: "BU1", Status: "draft", ErrorCodes: []int64{7}}
+	day1 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := objtest.New("sid", "BU1", "status", "draft", "errors", []int64{7}, "friendly_name", "One", "valid_until", day1)
 	_ = b.Add(&p)
-	p.SID, p.ErrorCodes[0] = "BU2", 8
+	objtest.Set(&p, "sid", "BU2", "friendly_name", "Two", "valid_until", day1.Add(time.Hour))
+	p.ErrorCodes[0] = 8
 	_ = b.Add(&p)
 	s := b.Done()
 	if s.Records[0].SID != "BU1" || s.ErrorCodes[7] != 1 || s.ErrorCodes[8] != 1 {
 		t.Errorf("profiles %v, codes %v", s.Records, s.ErrorCodes)
+	}
+	r := &s.Records[0]
+	if v, ok := r.Value(kinds.FieldValidUntil); r.Name() != "One" || !ok || v != float64(day1.Unix()) || r.ErrorCodes[0] != 7 {
+		t.Errorf("the first record changed with the object: %+v", r)
 	}
 }

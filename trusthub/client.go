@@ -41,27 +41,6 @@ const (
 	ParentFanOut = 4
 )
 
-// Filter narrows a listing; empty fields are not sent, nor those the kind
-// listed does not take.
-type Filter struct {
-	Status       string
-	FriendlyName string
-	PolicySID    string
-}
-
-// Value is the filter's value for f.
-func (f Filter) Value(which kinds.Filter) string {
-	switch which {
-	case kinds.FilterStatus:
-		return f.Status
-	case kinds.FilterFriendlyName:
-		return f.FriendlyName
-	case kinds.FilterPolicySID:
-		return f.PolicySID
-	}
-	return ""
-}
-
 // Options configure a Client.
 type Options struct {
 	// BaseURL is the TrustHub API's scheme and host, e.g.
@@ -277,7 +256,7 @@ func (e *APIError) Error() string {
 // then every page of the kind under each parent, ParentFanOut parents at
 // a time. It is one listing: the first failure of any page fails it, and
 // each object still reaches fn one at a time, though not in a fixed order.
-func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Object) error) (int, error) {
+func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn func(*Object) error) (int, error) {
 	if int(k.Host) >= len(c.bases) || c.bases[k.Host] == nil {
 		return 0, fmt.Errorf("no %s for %s", k.Host.ConfigKey(), k.Name)
 	}
@@ -286,9 +265,9 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Obj
 		return c.list(ctx, k, k, c.firstPageURL(base, k, k.ListPath, f), fn)
 	}
 	var parents []string
-	pages, err := c.list(ctx, k, k.Parent, c.firstPageURL(base, k.Parent, k.Parent.ListPath, Filter{}), func(o *Object) error {
-		if o.SID != "" && !slices.Contains(parents, o.SID) {
-			parents = append(parents, o.SID)
+	pages, err := c.list(ctx, k, k.Parent, c.firstPageURL(base, k.Parent, k.Parent.ListPath, kinds.Filters{}), func(o *Object) error {
+		if sid := o.SID(); sid != "" && !slices.Contains(parents, sid) {
+			parents = append(parents, sid)
 		}
 		return nil
 	})
@@ -316,6 +295,17 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f Filter, fn func(*Obj
 	}
 	err = g.Wait()
 	return pages, err
+}
+
+// ListUnder fetches every page of kind sub listed under the object sid
+// (sub's ListPath holds kinds.ParentSID), calling fn for each item, the
+// requests counted as listing kind counted. It is how what uses an object
+// is listed (see kinds.Usage), within the listing of counted.
+func (c *Client) ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*Object) error) (int, error) {
+	if int(sub.Host) >= len(c.bases) || c.bases[sub.Host] == nil {
+		return 0, fmt.Errorf("no %s for %s", sub.Host.ConfigKey(), sub.Name)
+	}
+	return c.list(ctx, counted, sub, c.firstPageURL(c.bases[sub.Host], sub, sub.Path(url.PathEscape(sid)), kinds.Filters{}), fn)
 }
 
 // list fetches every page from first on, of objects of kind decoded, the
@@ -380,11 +370,11 @@ func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string,
 	}
 }
 
-func (c *Client) firstPageURL(base *url.URL, k *kinds.Kind, path string, f Filter) string {
+func (c *Client) firstPageURL(base *url.URL, k *kinds.Kind, path string, f kinds.Filters) string {
 	q := url.Values{}
 	q.Set("PageSize", strconv.Itoa(c.pageSize))
 	for _, which := range k.Filters {
-		if v := f.Value(which); v != "" {
+		if v := f[which]; v != "" {
 			q.Set(which.Param(), v)
 		}
 	}

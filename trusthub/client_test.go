@@ -45,16 +45,16 @@ func tokenAuth() *promconfig.BasicAuth {
 	return &promconfig.BasicAuth{Username: accountSID, Password: token}
 }
 
-func collectSIDs(t *testing.T, c *trusthub.Client, f trusthub.Filter) ([]string, int) {
+func collectSIDs(t *testing.T, c *trusthub.Client, f kinds.Filters) ([]string, int) {
 	t.Helper()
 	return collectKind(t, c, kinds.CustomerProfiles, f)
 }
 
-func collectKind(t *testing.T, c *trusthub.Client, k *kinds.Kind, f trusthub.Filter) ([]string, int) {
+func collectKind(t *testing.T, c *trusthub.Client, k *kinds.Kind, f kinds.Filters) ([]string, int) {
 	t.Helper()
 	var sids []string
 	pages, err := c.List(context.Background(), k, f, func(p *trusthub.Object) error {
-		sids = append(sids, p.SID)
+		sids = append(sids, p.SID())
 		return nil
 	})
 	if err != nil {
@@ -95,7 +95,7 @@ func listFollowsPages(t *testing.T, k *kinds.Kind, n, pageSize, wantPages int) {
 	defer srv.Close()
 
 	c := newClient(t, srv.URL, tokenAuth(), pageSize)
-	sids, pages := collectKind(t, c, k, trusthub.Filter{})
+	sids, pages := collectKind(t, c, k, kinds.Filters{})
 	if pages != wantPages || sim.Requests() != int64(wantPages) {
 		t.Errorf("pages = %d, simulator saw %d requests; want %d", pages, sim.Requests(), wantPages)
 	}
@@ -142,13 +142,13 @@ func TestListFilters(t *testing.T) {
 	name := *profiles[3].FriendlyName
 	for _, tc := range []struct {
 		name   string
-		filter trusthub.Filter
+		filter kinds.Filters
 		keep   func(simulator.ServedObject) bool
 	}{
-		{"status", trusthub.Filter{Status: "twilio-rejected"}, func(p simulator.ServedObject) bool { return deref(p.Status) == "twilio-rejected" }},
-		{"policy", trusthub.Filter{PolicySID: policy}, func(p simulator.ServedObject) bool { return deref(p.PolicySID) == policy }},
-		{"friendly name", trusthub.Filter{FriendlyName: name}, func(p simulator.ServedObject) bool { return deref(p.FriendlyName) == name }},
-		{"status and policy", trusthub.Filter{Status: "draft", PolicySID: policy}, func(p simulator.ServedObject) bool {
+		{"status", kinds.Filters{kinds.FilterStatus: "twilio-rejected"}, func(p simulator.ServedObject) bool { return deref(p.Status) == "twilio-rejected" }},
+		{"policy", kinds.Filters{kinds.FilterPolicySID: policy}, func(p simulator.ServedObject) bool { return deref(p.PolicySID) == policy }},
+		{"friendly name", kinds.Filters{kinds.FilterFriendlyName: name}, func(p simulator.ServedObject) bool { return deref(p.FriendlyName) == name }},
+		{"status and policy", kinds.Filters{kinds.FilterStatus: "draft", kinds.FilterPolicySID: policy}, func(p simulator.ServedObject) bool {
 			return deref(p.Status) == "draft" && deref(p.PolicySID) == policy
 		}},
 	} {
@@ -173,7 +173,7 @@ func TestListAPIKeyAndUserAgent(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: "SK0123456789abcdef0123456789abcdef", Password: "api-secret"}, 1000)
-	if sids, _ := collectSIDs(t, c, trusthub.Filter{}); len(sids) != 3 {
+	if sids, _ := collectSIDs(t, c, kinds.Filters{}); len(sids) != 3 {
 		t.Errorf("listed %d, want 3", len(sids))
 	}
 	if got := ua.Load(); got != "twilio_trusthub_exporter/test" {
@@ -187,7 +187,7 @@ func TestListAuthFailure(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 	var apiErr *trusthub.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !trusthub.IsAuth(err) {
 		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
@@ -215,7 +215,7 @@ func TestTokenFileRotation(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
 	list := func() error {
-		_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+		_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 		return err
 	}
 	if err := list(); !trusthub.IsAuth(err) {
@@ -277,7 +277,7 @@ func TestListUnderParents(t *testing.T) {
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			c := newClient(t, srv.URL, tokenAuth(), tc.pageSize)
-			sids, pages := collectKind(t, c, kinds.A2PCampaigns, trusthub.Filter{})
+			sids, pages := collectKind(t, c, kinds.A2PCampaigns, kinds.Filters{})
 			got := map[string]bool{}
 			for _, sid := range sids {
 				if got[sid] {
@@ -323,7 +323,7 @@ func TestListUnderParentsFails(t *testing.T) {
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			c := newClient(t, srv.URL, tokenAuth(), 1000)
-			_, err := c.List(context.Background(), kinds.A2PCampaigns, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+			_, err := c.List(context.Background(), kinds.A2PCampaigns, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || trusthub.Reason(err) != failure.Auth {
 				t.Errorf("error %v (reason %s), want %q", err, trusthub.Reason(err), tc.want)
 			}
@@ -347,7 +347,7 @@ func TestListHostSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range kinds.All {
-		if _, err := c.List(context.Background(), k, trusthub.Filter{}, func(*trusthub.Object) error { return nil }); err != nil {
+		if _, err := c.List(context.Background(), k, kinds.Filters{}, func(*trusthub.Object) error { return nil }); err != nil {
 			t.Fatalf("%s: %v", k.Name, err)
 		}
 	}
@@ -365,7 +365,7 @@ func TestListHostSplit(t *testing.T) {
 	} {
 		before := trustHub.Requests() + messaging.Requests()
 		tc.sim.SetFault(simulator.Fault{NextPageURL: tc.next, Times: 1})
-		_, err := c.List(context.Background(), tc.k, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+		_, err := c.List(context.Background(), tc.k, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "not following it with the credentials") {
 			t.Errorf("%s: error %v, want a refusal naming %q", tc.k.Name, err, tc.want)
 		}
@@ -378,7 +378,7 @@ func TestListHostSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.List(context.Background(), kinds.BrandRegistrations, trusthub.Filter{}, func(*trusthub.Object) error { return nil }); err == nil {
+	if _, err := c.List(context.Background(), kinds.BrandRegistrations, kinds.Filters{}, func(*trusthub.Object) error { return nil }); err == nil {
 		t.Error("listed a Messaging kind without its URL")
 	}
 }
@@ -389,7 +389,7 @@ func TestListRefusesOtherHost(t *testing.T) {
 	defer other.Close()
 	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
 		t.Fatalf("error = %v, want a refusal to follow", err)
 	}
@@ -404,7 +404,7 @@ func TestListStopsAtRepeatedPage(t *testing.T) {
 		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
 	})
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	pages, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
 		t.Fatalf("error = %v, want a repeat to be detected", err)
 	}
@@ -419,7 +419,7 @@ func TestListNonJSONError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 	if want := "page 0: Twilio answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
@@ -438,7 +438,7 @@ func TestListHonoursContext(t *testing.T) {
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.List(ctx, kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}

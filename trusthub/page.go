@@ -18,23 +18,18 @@ import (
 )
 
 // Object is what the exporter needs of one listed object (a
-// Customer-Profile, a Trust Product, ...), as decoded from a list page. A
+// Customer-Profile, a Trust Product, ...), as decoded from a list page:
+// each field's value indexed by kinds.Field, read by the field's type. A
 // null in the API answer, a field the kind does not have, or a value the
-// decoder skipped (see Anomalies), leaves the zero value: "" for strings,
-// the zero time.
+// decoder skipped (see Anomalies), leaves the field empty: "" for a
+// string, absent from Has for a date or a number.
 type Object struct {
-	SID          string
-	FriendlyName string
-	PolicySID    string
-	Status       string
-	// Labels are the values of the kind's InfoLabels, in their order.
-	Labels         []string
-	ValidUntil     time.Time
-	EditExpiration time.Time
-	DateUpdated    time.Time
-	// Score is brand_score, when HasScore.
-	Score    int64
-	HasScore bool
+	// Strings are the String fields' values.
+	Strings [kinds.NumFields]string
+	// Numbers are the Time fields' values as Unix seconds and the Integer
+	// fields' values, each valid only when in Has.
+	Numbers [kinds.NumFields]float64
+	Has     kinds.FieldSet
 	// ErrorCodes holds each code of the object's errors once.
 	ErrorCodes []int64
 	// Anomalies names the field of each value the decoder skipped because
@@ -43,6 +38,12 @@ type Object struct {
 	// a well-formed object.
 	Anomalies []kinds.Field
 }
+
+// SID is the object's sid; "" when it had none.
+func (o *Object) SID() string { return o.Strings[kinds.FieldSID] }
+
+// Value is a date's or a number's value, and whether the object has one.
+func (o *Object) Value(f kinds.Field) (float64, bool) { return o.Numbers[f], o.Has.Has(f) }
 
 // MaxErrorCode bounds an error code. Twilio's codes have five digits; the
 // bound leaves them room to grow while keeping numbers like 1e300, which
@@ -55,20 +56,20 @@ const MaxErrorCode = math.MaxInt32
 //
 // Each field accepts any JSON value and never fails, so that one odd value
 // costs that value, not the page: Twilio documents errors only as "an
-// array" and any field may be null. The rule per field:
-//   - sid, friendly_name, policy_sid, status: a string, or null. Any other
-//     type is skipped as if it were null, with an anomaly. So a status of 5
-//     counts the object as unknown, and an object whose sid is skipped is
-//     counted but gets no per-object series, as one with a null sid.
-//     The other string fields (the labels) alike.
-//   - valid_until, edit_expiration, date_updated: an RFC 3339 string, or
-//     null. Another type or a string that does not parse is skipped as if
-//     null, with an anomaly: the object then neither expires nor counts as
-//     expiring.
-//   - brand_score: a whole number, or null. Anything else is skipped as if
-//     null, with an anomaly.
-//   - errors: a list, or null. Another type is skipped as an empty list,
-//     with one anomaly. Each item gives a code (see errorCode) or is
+// array" and any field may be null. The rule per field type:
+//   - String (sid, status, the names and labels): a string, or null. Any
+//     other type is skipped as if it were null, with an anomaly. So a
+//     status of 5 counts the object as unknown, and an object whose sid is
+//     skipped is counted but gets no per-object series, as one with a
+//     null sid.
+//   - Time (valid_until, edit_expiration, date_created, date_updated): an
+//     RFC 3339 string, or null. Another type or a string that does not
+//     parse is skipped as if null, with an anomaly: an object whose
+//     valid_until is skipped then neither expires nor counts as expiring.
+//   - Integer (brand_score): a whole number, or null. Anything else is
+//     skipped as if null, with an anomaly.
+//   - Codes (errors): a list, or null. Another type is skipped as an empty
+//     list, with one anomaly. Each item gives a code (see errorCode) or is
 //     skipped with one anomaly. A kind with a single error_code reads it
 //     as one such item, null being none.
 //
@@ -78,12 +79,9 @@ const MaxErrorCode = math.MaxInt32
 type wireObject struct {
 	keys *keyTable
 
-	strings    [kinds.FieldTrustProductSID + 1]wireString // the String fields
-	validUntil wireTime
-	editExpiry wireTime
-	updated    wireTime
-	score      wireInt
-	errors     wireErrors
+	strings [kinds.NumFields]wireString
+	numbers [kinds.NumFields]wireNumber
+	errors  wireErrors
 	// single says the errors are one error_code rather than a list.
 	single bool
 }
@@ -145,23 +143,19 @@ func (w *wireObject) UnmarshalJSON(b []byte) error {
 		if !ok {
 			return
 		}
-		switch f {
-		case kinds.FieldValidUntil:
-			w.validUntil.set(v)
-		case kinds.FieldEditExpiration:
-			w.editExpiry.set(v)
-		case kinds.FieldDateUpdated:
-			w.updated.set(v)
-		case kinds.FieldBrandScore:
-			w.score.set(v)
-		case kinds.FieldErrors:
+		switch f.Type() {
+		case kinds.String:
+			w.strings[f].set(v)
+		case kinds.Time:
+			w.numbers[f].setTime(v)
+		case kinds.Integer:
+			w.numbers[f].setInteger(v)
+		case kinds.Codes:
 			if w.single {
 				w.errors.setOne(v)
 			} else {
 				w.errors.set(v)
 			}
-		default:
-			w.strings[f].set(v)
 		}
 	})
 	return nil
@@ -188,27 +182,30 @@ func jsonType(b []byte) string {
 // anomalies appends to dst the field of each value skipped in w, in field
 // order.
 func (w *wireObject) anomalies(dst []kinds.Field) []kinds.Field {
-	for f, s := range w.strings {
-		if s.odd {
-			dst = append(dst, kinds.Field(f))
+	for _, f := range kinds.AllFields {
+		switch {
+		case f.Type() == kinds.Codes:
+			for range w.errors.odd {
+				dst = append(dst, f)
+			}
+		case w.strings[f].odd, w.numbers[f].odd:
+			dst = append(dst, f)
 		}
 	}
-	if w.validUntil.odd {
-		dst = append(dst, kinds.FieldValidUntil)
-	}
-	if w.editExpiry.odd {
-		dst = append(dst, kinds.FieldEditExpiration)
-	}
-	if w.updated.odd {
-		dst = append(dst, kinds.FieldDateUpdated)
-	}
-	if w.score.odd {
-		dst = append(dst, kinds.FieldBrandScore)
-	}
-	for range w.errors.odd {
-		dst = append(dst, kinds.FieldErrors)
-	}
 	return dst
+}
+
+// object writes what w decoded into o, reusing o's lists.
+func (w *wireObject) object(o *Object) {
+	o.Has = 0
+	for f := range kinds.NumFields {
+		o.Strings[f], o.Numbers[f] = w.strings[f].s, w.numbers[f].n
+		if w.numbers[f].has {
+			o.Has.Add(f)
+		}
+	}
+	o.ErrorCodes = uniqueCodes(o.ErrorCodes[:0], w.errors.codes)
+	o.Anomalies = w.anomalies(o.Anomalies[:0])
 }
 
 // wireString is a string field: odd when the value was neither a string nor
@@ -251,34 +248,30 @@ func unquote(b []byte) (string, bool) {
 	return s, true
 }
 
-// wireTime is a date field: odd when the value was neither an RFC 3339
-// string nor null.
-type wireTime struct {
-	t   time.Time
-	odd bool
-}
-
-// set reads the field's value.
-func (w *wireTime) set(b []byte) {
-	*w = wireTime{}
-	if string(b) == "null" {
-		return
-	}
-	if err := w.t.UnmarshalJSON(b); err != nil {
-		w.t, w.odd = time.Time{}, true
-	}
-}
-
-// wireInt is a whole-number field: odd when the value was neither a whole
-// number nor null.
-type wireInt struct {
-	n        int64
+// wireNumber is a date or number field: has when it held one, odd when
+// the value was neither one nor null.
+type wireNumber struct {
+	n        float64
 	has, odd bool
 }
 
-// set reads the field's value.
-func (w *wireInt) set(b []byte) {
-	*w = wireInt{}
+// setTime reads an RFC 3339 date, as Unix seconds.
+func (w *wireNumber) setTime(b []byte) {
+	*w = wireNumber{}
+	if string(b) == "null" {
+		return
+	}
+	var t time.Time
+	if err := t.UnmarshalJSON(b); err != nil {
+		w.odd = true
+		return
+	}
+	w.n, w.has = float64(t.Unix())+float64(t.Nanosecond())/1e9, true
+}
+
+// setInteger reads a whole number.
+func (w *wireNumber) setInteger(b []byte) {
+	*w = wireNumber{}
 	switch {
 	case string(b) == "null":
 	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
@@ -288,7 +281,7 @@ func (w *wireInt) set(b []byte) {
 			w.odd = true
 			return
 		}
-		w.n, w.has = int64(f), true
+		w.n, w.has = f, true
 	default:
 		w.odd = true
 	}
@@ -592,24 +585,7 @@ func decodePage(r io.Reader, k *kinds.Kind, onMeta func(Meta), fn func(*Object) 
 				if err := wire.UnmarshalJSON(raw); err != nil {
 					return meta, fmt.Errorf("decoding %s[%d]: %w", k.ListKey, i, err)
 				}
-				labels := p.Labels[:0]
-				for _, f := range k.InfoLabels {
-					labels = append(labels, wire.strings[f].s)
-				}
-				p = Object{
-					SID:            wire.strings[kinds.FieldSID].s,
-					FriendlyName:   wire.strings[kinds.FieldFriendlyName].s,
-					PolicySID:      wire.strings[kinds.FieldPolicySID].s,
-					Status:         wire.strings[kinds.FieldStatus].s,
-					Labels:         labels,
-					ValidUntil:     wire.validUntil.t,
-					EditExpiration: wire.editExpiry.t,
-					DateUpdated:    wire.updated.t,
-					Score:          wire.score.n,
-					HasScore:       wire.score.has,
-					ErrorCodes:     uniqueCodes(p.ErrorCodes[:0], wire.errors.codes),
-					Anomalies:      wire.anomalies(p.Anomalies[:0]),
-				}
+				wire.object(&p)
 				if err := fn(&p); err != nil {
 					return meta, err
 				}

@@ -42,23 +42,48 @@ func decodeAll(r io.Reader) ([]Object, Meta, error) {
 }
 
 func sameProfile(a, b Object) bool {
-	return a.SID == b.SID && a.FriendlyName == b.FriendlyName && a.PolicySID == b.PolicySID && a.Status == b.Status &&
-		a.ValidUntil.Equal(b.ValidUntil) && a.DateUpdated.Equal(b.DateUpdated) &&
-		slices.Equal(a.ErrorCodes, b.ErrorCodes) && slices.Equal(a.Anomalies, b.Anomalies)
+	if a.Strings != b.Strings || a.Has != b.Has {
+		return false
+	}
+	for _, f := range kinds.AllFields {
+		if a.Has.Has(f) && a.Numbers[f] != b.Numbers[f] {
+			return false
+		}
+	}
+	return slices.Equal(a.ErrorCodes, b.ErrorCodes) && slices.Equal(a.Anomalies, b.Anomalies)
+}
+
+// with sets fields of o from field, value pairs: a string for a String
+// field, a time.Time for a Time one, an int for an Integer one.
+func with(o Object, pairs ...any) Object {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		f := pairs[i].(kinds.Field)
+		switch v := pairs[i+1].(type) {
+		case string:
+			o.Strings[f] = v
+		case time.Time:
+			o.Numbers[f] = float64(v.Unix()) + float64(v.Nanosecond())/1e9
+			o.Has.Add(f)
+		case int:
+			o.Numbers[f] = float64(v)
+			o.Has.Add(f)
+		}
+	}
+	return o
 }
 
 // The example answer of the API reference.
 func TestDecodeReferencePage(t *testing.T) {
 	got, meta := decodeFile(t, "testdata/page-reference.json")
-	want := Object{
-		SID:          "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		FriendlyName: "friendly_name",
-		PolicySID:    "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		Status:       "twilio-approved",
-		ValidUntil:   time.Date(2020, 7, 31, 1, 0, 0, 0, time.UTC),
-		DateUpdated:  time.Date(2019, 7, 31, 1, 9, 0, 0, time.UTC),
-		ErrorCodes:   []int64{18601},
-	}
+	want := with(Object{ErrorCodes: []int64{18601}},
+		kinds.FieldSID, "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		kinds.FieldFriendlyName, "friendly_name",
+		kinds.FieldPolicySID, "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		kinds.FieldStatus, "twilio-approved",
+		kinds.FieldValidUntil, time.Date(2020, 7, 31, 1, 0, 0, 0, time.UTC),
+		kinds.FieldDateCreated, time.Date(2019, 7, 30, 22, 29, 24, 0, time.UTC),
+		kinds.FieldDateUpdated, time.Date(2019, 7, 31, 1, 9, 0, 0, time.UTC),
+	)
 	if len(got) != 1 {
 		t.Fatalf("%d profiles, want 1", len(got))
 	}
@@ -84,11 +109,11 @@ func TestDecodeNulls(t *testing.T) {
 		t.Errorf("error codes = %v, anomalies = %v; want each code once: [22215 22216], two skipped items", p.ErrorCodes, p.Anomalies)
 	}
 	p := got[2]
-	if p.Status != "twilio-suspended" || p.FriendlyName != "Ünïcode ☎ \"quoted\"" || len(p.Anomalies) != 0 {
+	if p.Strings[kinds.FieldStatus] != "twilio-suspended" || p.Strings[kinds.FieldFriendlyName] != "Ünïcode ☎ \"quoted\"" || len(p.Anomalies) != 0 {
 		t.Errorf("profile 3 = %+v", p)
 	}
-	if want := time.Date(2027, 1, 1, 0, 0, 0, 5e8, time.UTC); !p.ValidUntil.Equal(want) {
-		t.Errorf("valid_until = %s, want %s", p.ValidUntil, want)
+	if want := with(Object{}, kinds.FieldValidUntil, time.Date(2027, 1, 1, 0, 0, 0, 5e8, time.UTC)); p.Numbers[kinds.FieldValidUntil] != want.Numbers[kinds.FieldValidUntil] {
+		t.Errorf("valid_until = %f, want %f", p.Numbers[kinds.FieldValidUntil], want.Numbers[kinds.FieldValidUntil])
 	}
 }
 
@@ -158,7 +183,7 @@ var tolerated = []struct {
 	{"errors false", `{"errors": false}`, Object{Anomalies: []kinds.Field{errItem}}},
 
 	// Dates: RFC 3339 or null; anything else leaves the date absent.
-	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, Object{ValidUntil: day1}},
+	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, with(Object{}, kinds.FieldValidUntil, day1)},
 	{"valid_until a word", `{"valid_until": "tomorrow"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
 	{"valid_until empty", `{"valid_until": ""}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
 	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
@@ -167,14 +192,14 @@ var tolerated = []struct {
 	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
 
 	// Strings: a string or null; anything else is skipped as null.
-	{"status a number", `{"sid": "BU1", "status": 5}`, Object{SID: "BU1", Anomalies: []kinds.Field{kinds.FieldStatus}}},
+	{"status a number", `{"sid": "BU1", "status": 5}`, with(Object{Anomalies: []kinds.Field{kinds.FieldStatus}}, kinds.FieldSID, "BU1")},
 	{"status a list", `{"status": ["draft"]}`, Object{Anomalies: []kinds.Field{kinds.FieldStatus}}},
-	{"sid a number", `{"sid": 1, "status": "draft"}`, Object{Status: "draft", Anomalies: []kinds.Field{kinds.FieldSID}}},
+	{"sid a number", `{"sid": 1, "status": "draft"}`, with(Object{Anomalies: []kinds.Field{kinds.FieldSID}}, kinds.FieldStatus, "draft")},
 	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, Object{Anomalies: []kinds.Field{kinds.FieldFriendlyName}}},
 	{"policy_sid true", `{"policy_sid": true}`, Object{Anomalies: []kinds.Field{kinds.FieldPolicySID}}},
-	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, Object{FriendlyName: "Über \"Q\"\n"}},
-	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", Object{FriendlyName: "a\ufffdb"}},
-	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, Object{Status: "draft"}},
+	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, with(Object{}, kinds.FieldFriendlyName, "Über \"Q\"\n")},
+	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", with(Object{}, kinds.FieldFriendlyName, "a\ufffdb")},
+	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, with(Object{}, kinds.FieldStatus, "draft")},
 
 	// Everything odd at once: anomalies in field order, the profile still counts.
 	{"every field odd", `{"errors": [null, {}], "date_updated": 1, "valid_until": "x", "status": {}, "policy_sid": 2, "friendly_name": [], "sid": false}`,
@@ -211,9 +236,9 @@ func TestDecodeOddProfileAmongOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Object{
-		{SID: "BU1", Status: "twilio-rejected", ErrorCodes: []int64{18601, 18602}, ValidUntil: day1},
-		{SID: "BU2", ErrorCodes: []int64{18603}, Anomalies: []kinds.Field{kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldErrors}},
-		{SID: "BU3", Status: "draft"},
+		with(Object{ErrorCodes: []int64{18601, 18602}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-rejected", kinds.FieldValidUntil, day1),
+		with(Object{ErrorCodes: []int64{18603}, Anomalies: []kinds.Field{kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldErrors}}, kinds.FieldSID, "BU2"),
+		with(Object{}, kinds.FieldSID, "BU3", kinds.FieldStatus, "draft"),
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d profiles, want %d", len(got), len(want))
@@ -362,18 +387,18 @@ func TestDecodeFollowsTheKind(t *testing.T) {
 		err        string
 	}{
 		{"trust products", `{"meta": {}, "results": [{"sid": "BU1", "status": "twilio-approved", "errors": [{"error_code": 30701}]}]}`, kinds.TrustProducts,
-			[]Object{{SID: "BU1", Status: "twilio-approved", ErrorCodes: []int64{30701}}}, ""},
+			[]Object{with(Object{ErrorCodes: []int64{30701}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-approved")}, ""},
 		{"another list key", `{"data": [{"sid": "BN1", "campaign_status": "FAILED", "status": "x"}], "meta": {}}`, &other,
-			[]Object{{SID: "BN1", Status: "FAILED"}}, ""},
+			[]Object{with(Object{}, kinds.FieldSID, "BN1", kinds.FieldStatus, "FAILED")}, ""},
 		{"the list under another key is not read", `{"meta": {}, "results": [], "data": [{"sid": "BN1"}]}`, kinds.CustomerProfiles, nil, ""},
 		{"no list under the kind's key", `{"meta": {}, "results": []}`, &other, nil, "decoding page: no data list"},
 		{"keys fold as in encoding/json", `{"meta": {}, "results": [{"SID": "BU1", "Status": "draft", "st\u0061tus": "in-review"}]}`, kinds.CustomerProfiles,
-			[]Object{{SID: "BU1", Status: "in-review"}}, ""},
+			[]Object{with(Object{}, kinds.FieldSID, "BU1", kinds.FieldStatus, "in-review")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []Object
 			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
-				got = append(got, Object{SID: p.SID, Status: p.Status, ErrorCodes: slices.Clone(p.ErrorCodes)})
+				got = append(got, with(Object{ErrorCodes: slices.Clone(p.ErrorCodes)}, kinds.FieldSID, p.SID(), kinds.FieldStatus, p.Strings[kinds.FieldStatus]))
 				return nil
 			})
 			if tc.err != "" {
@@ -420,36 +445,45 @@ func TestDecodeMessaging(t *testing.T) {
 			"tcr_id": "BXXXX", "a2p_profile_bundle_sid": "BU1", "customer_profile_bundle_sid": "BU2", "brand_score": 42,
 			"errors": [{"error_code": 30990, "description": "halted", "url": "u", "fields": []}, {"code": "30701"}, 30702, "x"]}]}`,
 			kinds.BrandRegistrations,
-			[]obj{{"BN1", "SUSPENDED", []string{"STANDARD", "VERIFIED", "BXXXX", "BU1"}, []int64{30990, 30701, 30702}, 42, true, time.Time{}, []kinds.Field{kinds.FieldErrors}}}},
+			[]obj{{"BN1", "SUSPENDED", []string{"STANDARD", "VERIFIED", "BXXXX", "BU1", "BU2"}, []int64{30990, 30701, 30702}, 42, true, time.Time{}, []kinds.Field{kinds.FieldErrors}}}},
 		{"brand score null, zero, odd", `{"meta": {}, "data": [{"sid": "BN1", "brand_score": null}, {"sid": "BN2", "brand_score": 0}, {"sid": "BN3", "brand_score": "42"}, {"sid": "BN4", "brand_score": 4.5}]}`,
 			kinds.BrandRegistrations,
-			[]obj{{sid: "BN1", labels: make([]string, 4)}, {sid: "BN2", labels: make([]string, 4), hasScore: true},
-				{sid: "BN3", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldBrandScore}},
-				{sid: "BN4", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldBrandScore}}}},
+			[]obj{{sid: "BN1", labels: make([]string, 5)}, {sid: "BN2", labels: make([]string, 5), hasScore: true},
+				{sid: "BN3", labels: make([]string, 5), anomalies: []kinds.Field{kinds.FieldBrandScore}},
+				{sid: "BN4", labels: make([]string, 5), anomalies: []kinds.Field{kinds.FieldBrandScore}}}},
 		{"campaign", `{"compliance": [{"sid": "QE1", "campaign_status": "FAILED", "status": "ignored", "messaging_service_sid": "MG1", "brand_registration_sid": "BN1",
 			"campaign_id": "CX", "us_app_to_person_usecase": "MARKETING", "errors": [{"error_code": 30897}]}], "meta": {}}`,
 			kinds.A2PCampaigns,
 			[]obj{{"QE1", "FAILED", []string{"MG1", "BN1", "CX", "MARKETING"}, []int64{30897}, 0, false, time.Time{}, nil}}},
 		{"toll-free", `{"meta": {}, "verifications": [
 			{"sid": "HH1", "status": "TWILIO_REJECTED", "error_code": 30445, "edit_expiration": "2026-12-10T00:00:00Z", "tollfree_phone_number": "+18335550100",
-			 "business_name": "Acme", "trust_product_sid": "BU1", "business_contact_email": "a@example.com", "errors": [{"code": 1}]},
+			 "business_name": "Acme", "trust_product_sid": "BU1", "customer_profile_sid": "BU2", "business_contact_email": "a@example.com", "errors": [{"code": 1}]},
 			{"sid": "HH2", "error_code": "30446", "edit_expiration": null},
 			{"sid": "HH3", "error_code": null},
 			{"sid": "HH4", "error_code": [30445]},
 			{"sid": "HH5", "error_code": "soon", "edit_expiration": "tomorrow"}]}`,
 			kinds.TollfreeVerifications,
 			[]obj{
-				{"HH1", "TWILIO_REJECTED", []string{"+18335550100", "Acme", "BU1"}, []int64{30445}, 0, false, at, nil},
-				{sid: "HH2", labels: make([]string, 3), codes: []int64{30446}},
-				{sid: "HH3", labels: make([]string, 3)},
-				{sid: "HH4", labels: make([]string, 3), anomalies: []kinds.Field{kinds.FieldErrors}},
-				{sid: "HH5", labels: make([]string, 3), anomalies: []kinds.Field{kinds.FieldEditExpiration, kinds.FieldErrors}},
+				{"HH1", "TWILIO_REJECTED", []string{"+18335550100", "Acme", "BU1", "BU2"}, []int64{30445}, 0, false, at, nil},
+				{sid: "HH2", labels: make([]string, 4), codes: []int64{30446}},
+				{sid: "HH3", labels: make([]string, 4)},
+				{sid: "HH4", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldErrors}},
+				{sid: "HH5", labels: make([]string, 4), anomalies: []kinds.Field{kinds.FieldEditExpiration, kinds.FieldErrors}},
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []obj
 			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
-				got = append(got, obj{p.SID, p.Status, slices.Clone(p.Labels), slices.Clone(p.ErrorCodes), p.Score, p.HasScore, p.EditExpiration, slices.Clone(p.Anomalies)})
+				var labels []string
+				for _, f := range tc.kind.InfoLabels {
+					labels = append(labels, p.Strings[f])
+				}
+				score, hasScore := p.Value(kinds.FieldBrandScore)
+				var edit time.Time
+				if secs, ok := p.Value(kinds.FieldEditExpiration); ok {
+					edit = time.Unix(int64(secs), 0)
+				}
+				got = append(got, obj{p.SID(), p.Strings[kinds.FieldStatus], labels, slices.Clone(p.ErrorCodes), int64(score), hasScore, edit, slices.Clone(p.Anomalies)})
 				return nil
 			})
 			if err != nil {

@@ -75,7 +75,7 @@ func TestListAsksForNextPageEarly(t *testing.T) {
 			second: func(w http.ResponseWriter, _ *http.Request) { _, _ = fmt.Fprint(w, last) },
 		}
 		c := newTwoPages(t, s)
-		sids, pages := collectSIDs(t, c, trusthub.Filter{})
+		sids, pages := collectSIDs(t, c, kinds.Filters{})
 		if want := []string{"BU1", "BU2", "BU3"}; !slices.Equal(sids, want) || pages != 2 {
 			t.Errorf("listed %v in %d pages, want %v in 2", sids, pages, want)
 		}
@@ -98,7 +98,7 @@ func TestListAsksForNextPageEarly(t *testing.T) {
 		}))
 		defer srv.Close()
 		c := newClient(t, srv.URL, tokenAuth(), 1000)
-		sids, pages := collectSIDs(t, c, trusthub.Filter{})
+		sids, pages := collectSIDs(t, c, kinds.Filters{})
 		if want := []string{"BU1", "BU2", "BU3"}; !slices.Equal(sids, want) || pages != 2 || requests.Load() != 2 {
 			t.Errorf("listed %v in %d pages, %d requests, want %v in 2 pages and 2 requests", sids, pages, requests.Load(), want)
 		}
@@ -144,7 +144,7 @@ func TestListEndsTheEarlyRequest(t *testing.T) {
 			c := newTwoPages(t, s)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.List(ctx, kinds.CustomerProfiles, trusthub.Filter{}, func(*trusthub.Object) error { return tc.fn(cancel) })
+			_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return tc.fn(cancel) })
 			if err == nil || !tc.want(err) {
 				t.Fatalf("error = %v", err)
 			}
@@ -176,7 +176,7 @@ func TestListRetriesTheEarlyRequest(t *testing.T) {
 		},
 	}
 	c := newTwoPages(t, s)
-	sids, pages := collectSIDs(t, c, trusthub.Filter{})
+	sids, pages := collectSIDs(t, c, kinds.Filters{})
 	if want := []string{"BU1", "BU2"}; !slices.Equal(sids, want) || pages != 2 {
 		t.Errorf("listed %v in %d pages, want %v in 2", sids, pages, want)
 	}
