@@ -145,12 +145,16 @@ func TestScrape2345Profiles(t *testing.T) {
 
 	// Each kind is listed once: ceil(2345/1000) and ceil(1234/1000) pages,
 	// and one page each of the empty Messaging kinds (brands, services,
-	// toll-free verifications; no service, so no campaigns' page).
+	// toll-free verifications; no service, so no campaigns' page). Then
+	// one page of channel endpoint assignments for each profile and Trust
+	// Product that is not approved or expires within 30 days.
+	cpSubjects, tpSubjects := usageSubjects(profiles, now, 30), usageSubjects(trustProducts, now, 30)
+	wantAll := int64(8 + cpSubjects + tpSubjects)
 	requests := func() (int64, int64) {
 		return sim.RequestsTo("/v1/CustomerProfiles"), sim.RequestsTo("/v1/TrustProducts")
 	}
-	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 8 {
-		t.Errorf("the listings took %d + %d requests (%d in all), want 3 + 2 (8 in all)", cp, tp, sim.Requests())
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != wantAll {
+		t.Errorf("the listings took %d + %d requests (%d in all), want 3 + 2 (%d in all)", cp, tp, sim.Requests(), wantAll)
 	}
 	// What the exporter must report, counted here from the profiles served.
 	statuses := map[string]int{"draft": 0, "pending-review": 0, "in-review": 0, "twilio-approved": 0, "twilio-rejected": 0}
@@ -203,7 +207,7 @@ func TestScrape2345Profiles(t *testing.T) {
 		"twilio_trusthub_customer_profiles_expired":  {account, expired},
 		"twilio_trusthub_customer_profiles_expiring": {with("within_days", "7"), within7},
 		"twilio_trusthub_up":                         {account, 1},
-		"twilio_trusthub_api_requests_total":         {map[string]string{"account": "main", "resource": "customer_profiles", "code": "200"}, 3},
+		"twilio_trusthub_api_requests_total":         {map[string]string{"account": "main", "resource": "customer_profiles", "code": "200"}, 3 + cpSubjects},
 	} {
 		if got := value(t, mfs, name, want.labels); got != float64(want.n) {
 			t.Errorf("%s%v = %v, want %d", name, want.labels, got, want.n)
@@ -230,8 +234,8 @@ func TestScrape2345Profiles(t *testing.T) {
 			t.Errorf("resource_up{resource=%q} = %v, want 1", resource, got)
 		}
 	}
-	if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"account": "main", "resource": "trust_products", "code": "200"}); got != 2 {
-		t.Errorf("Trust Product requests = %v, want 2", got)
+	if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"account": "main", "resource": "trust_products", "code": "200"}); got != float64(2+tpSubjects) {
+		t.Errorf("Trust Product requests = %v, want %d", got, 2+tpSubjects)
 	}
 	if got := len(mfs["twilio_trusthub_customer_profile_info"].Metric); got != len(profiles) {
 		t.Errorf("%d info series, want one per profile (%d)", got, len(profiles))
@@ -244,8 +248,8 @@ func TestScrape2345Profiles(t *testing.T) {
 
 	// A second scrape is served from the cache.
 	e.scrape(t)
-	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != 8 {
-		t.Errorf("after a second scrape the API saw %d + %d requests (%d in all), want still 3 + 2 (8 in all)", cp, tp, sim.Requests())
+	if cp, tp := requests(); cp != 3 || tp != 2 || sim.Requests() != wantAll {
+		t.Errorf("after a second scrape the API saw %d + %d requests (%d in all), want still 3 + 2 (%d in all)", cp, tp, sim.Requests(), wantAll)
 	}
 	for where, text := range map[string]string{"/metrics": body, "debug logs": e.Logs.String()} {
 		if strings.Contains(text, testToken) {
@@ -257,15 +261,29 @@ func TestScrape2345Profiles(t *testing.T) {
 	}
 }
 
+// usageSubjects counts the objects whose usage a listing at now counts:
+// those not approved, or whose valid_until is within days.
+func usageSubjects(objects []simulator.ServedObject, now time.Time, days int) int {
+	n := 0
+	for _, o := range objects {
+		if *o.Status != "twilio-approved" || o.ValidUntil != nil && o.ValidUntil.Sub(now) <= time.Duration(days)*24*time.Hour {
+			n++
+		}
+	}
+	return n
+}
+
 // The other kinds cost their requests, no more: N Customer-Profiles with
 // every other kind empty take ceil(N/1000) requests, plus one per other
 // kind (Trust Products, brands, the Messaging Services, toll-free
-// verifications), plus one per Messaging Service (its campaigns).
+// verifications), plus one per Messaging Service (its campaigns), plus one
+// per profile whose usage is counted.
 func TestRequestsOfEveryKind(t *testing.T) {
 	for _, tc := range []struct{ profiles, services int }{{2345, 0}, {2345, 4}, {1000, 1}, {0, 3}} {
 		t.Run(fmt.Sprintf("%d profiles, %d services", tc.profiles, tc.services), func(t *testing.T) {
 			sim := simulator.New()
-			sim.AddAccount(testSID, testToken, simulator.Generate(testSID, tc.profiles, time.Now(), 42))
+			profiles := simulator.Generate(testSID, tc.profiles, time.Now(), 42)
+			sim.AddAccount(testSID, testToken, profiles)
 			var m simulator.Messaging
 			for i := range tc.services {
 				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(fmt.Sprintf("MG%032x", i))})
@@ -283,7 +301,7 @@ func TestRequestsOfEveryKind(t *testing.T) {
 			if got := value(t, mfs, "twilio_trusthub_up", map[string]string{"account": "main"}); got != 1 {
 				t.Fatalf("up = %v", got)
 			}
-			want := int64(max(1, (tc.profiles+999)/1000) + 4 + tc.services)
+			want := int64(max(1, (tc.profiles+999)/1000) + 4 + tc.services + usageSubjects(profiles, time.Now(), 30))
 			if got := sim.Requests(); got != want {
 				t.Errorf("%d requests, want %d", got, want)
 			}

@@ -31,6 +31,9 @@ type Listing struct {
 	// Requests returns the requests that got an answer, by HTTP status.
 	Requests  func() map[int]uint64
 	Anomalies *AnomalyCounter
+	// UsageErrors returns how many counts of what uses an object failed;
+	// nil for a kind without a Usage.
+	UsageErrors func() uint64
 }
 
 // Options configure an Exporter.
@@ -123,7 +126,7 @@ type kindMetrics struct {
 
 type descs struct {
 	up, resourceUp, duration, lastSuccess, requests, listingErrors *prometheus.Desc
-	anomalies                                                      *prometheus.Desc
+	anomalies, usageErrors                                         *prometheus.Desc
 	accountInfo, discoveryUp, discovered, discoveryErrors          *prometheus.Desc
 }
 
@@ -145,6 +148,9 @@ func newDescs() descs {
 		anomalies: desc("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
 			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
 			"and an object that stays malformed counts again in every listing.", "resource", "field"),
+		usageErrors: desc("usage_listing_errors_total", "Failed listings of what uses one of the resource's objects (the channel endpoints "+
+			"assigned to a Customer-Profile or Trust Product, the phone numbers of an A2P campaign's Messaging Service); "+
+			"the object keeps its last known figure, and the listing of the resource is not failed.", "resource"),
 		accountInfo: desc("account_info", "Always 1: one series per listed account, configured or discovered, naming it. "+
 			"friendly_name is Twilio's for a discovered subaccount and the configured name otherwise; parent is the account it was discovered under, "+
 			"empty for a configured one; status is Twilio's account status, empty for a configured one.", "friendly_name", "parent", "status"),
@@ -282,7 +288,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 		}
 	}
 	for _, d := range []*prometheus.Desc{
-		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies,
+		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies, e.d.usageErrors,
 		e.d.accountInfo, e.d.discoveryUp, e.d.discovered, e.d.discoveryErrors,
 	} {
 		ch <- d
@@ -401,6 +407,9 @@ func (e *Exporter) collectListing(ch chan<- prometheus.Metric, l Listing, st cac
 	anomalies := l.Anomalies.counts()
 	for _, f := range l.Kind.Fields() {
 		counter(e.d.anomalies, anomalies[f], l.Kind.Key(f))
+	}
+	if l.UsageErrors != nil {
+		counter(e.d.usageErrors, float64(l.UsageErrors()))
 	}
 	snap := st.Snapshot
 	if snap == nil {

@@ -40,6 +40,9 @@ type objectFamily struct {
 	info []infoLabel
 	// series adds the family's series for one object to k.
 	series func(k *sink, f *objectFamily, account string, p *snapshot.Record)
+	// whole, set instead of series for a family not of each object,
+	// adds the family's series for one snapshot to k.
+	whole func(k *sink, account string, snap *snapshot.Snapshot)
 }
 
 // infoLabel is a label of the info series: the account, the sid, or the
@@ -90,7 +93,7 @@ func objectFamilies(k *kinds.Kind, sparseStatus bool) []objectFamily {
 					k.labels = append(k.labels, l.name, v)
 				}
 				k.add(1, k.labels...)
-			}},
+			}, nil},
 		{prefix + statusSuffix, statusHelp + cached, k, nil,
 			func(k *sink, f *objectFamily, account string, p *snapshot.Record) {
 				if sparseStatus {
@@ -111,7 +114,7 @@ func objectFamilies(k *kinds.Kind, sparseStatus bool) []objectFamily {
 				if !documented {
 					k.add(1, "account", account, "sid", p.SID, "status", p.Status)
 				}
-			}},
+			}, nil},
 	}
 	for _, field := range k.Values {
 		what := "The " + k.Object + "'s " + k.Key(field)
@@ -123,17 +126,38 @@ func objectFamilies(k *kinds.Kind, sparseStatus bool) []objectFamily {
 				if v, ok := p.Value(field); ok {
 					k.add(v, "account", account, "sid", p.SID)
 				}
+			}, nil})
+	}
+	if k.ErrorInfo() {
+		fams = append(fams, objectFamily{prefix + errorInfoSuffix, "Always 1: one series per code in the " + k.Object + "'s errors list." + cached, k, nil,
+			func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
+				for _, c := range p.ErrorCodes {
+					k.add(1, "account", account, "code", k.code(c), "sid", p.SID)
+				}
+			}, nil})
+	}
+	if u := k.Uses; u != nil {
+		// What uses each object with a problem: one series per subject
+		// (and value of By), labels in name order: account, then the
+		// subject's and By's labels, whichever sorts first.
+		byLabel := u.By.Label()
+		fams = append(fams, objectFamily{name: u.Metric, help: u.Help + cached, kind: k,
+			whole: func(k *sink, account string, snap *snapshot.Snapshot) {
+				snap.EachUsage(func(sid string, use snapshot.Usage) {
+					for _, c := range use {
+						switch {
+						case !u.CountsBy():
+							k.add(float64(c.N), "account", account, u.SubjectLabel, sid)
+						case u.SubjectLabel < byLabel:
+							k.add(float64(c.N), "account", account, u.SubjectLabel, sid, byLabel, c.By)
+						default:
+							k.add(float64(c.N), "account", account, byLabel, c.By, u.SubjectLabel, sid)
+						}
+					}
+				})
 			}})
 	}
-	if !k.ErrorInfo() {
-		return fams
-	}
-	return append(fams, objectFamily{prefix + errorInfoSuffix, "Always 1: one series per code in the " + k.Object + "'s errors list." + cached, k, nil,
-		func(k *sink, _ *objectFamily, account string, p *snapshot.Record) {
-			for _, c := range p.ErrorCodes {
-				k.add(1, "account", account, "code", k.code(c), "sid", p.SID)
-			}
-		}})
+	return fams
 }
 
 // flushAt is how much is gathered before it is written out.
@@ -239,6 +263,15 @@ func (s *Scrape) eachProfile(k *sink, after func() error) error {
 			for j, l := range s.v.listings {
 				snap := s.states[j].Snapshot
 				if snap == nil || l.Kind != m.kind {
+					continue
+				}
+				if f.whole != nil {
+					f.whole(k, l.Account, snap)
+					if after != nil {
+						if err := after(); err != nil {
+							return err
+						}
+					}
 					continue
 				}
 				for n := range snap.Records {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/usage"
 )
 
 // reference builds the per-object series the plain client_golang way, as
@@ -40,6 +42,14 @@ type reference struct {
 
 func (r reference) Describe(chan<- *prometheus.Desc) {}
 
+// referenceUsage are the labels of each kind's usage family, after the
+// account, written out.
+var referenceUsage = map[string][]string{
+	"customer_profiles": {"sid", "type"},
+	"trust_products":    {"sid", "type"},
+	"a2p_campaigns":     {"messaging_service_sid"},
+}
+
 // referenceInfo are the info series' labels of each kind, after the
 // account and the sid, in the order of the kind's InfoLabels: the issue's
 // table, written out.
@@ -54,7 +64,22 @@ var referenceInfo = map[string][]string{
 func (r reference) Collect(ch chan<- prometheus.Metric) {
 	for _, snap := range r.snaps {
 		k := snap.Kind
+		if k.Uses != nil {
+			d := prometheus.NewDesc(k.Uses.Metric, k.Uses.Help+cached, append([]string{"account"}, referenceUsage[k.Name]...), nil)
+			snap.EachUsage(func(sid string, u snapshot.Usage) {
+				for _, c := range u {
+					values := []string{r.account, sid}
+					if k.Uses.CountsBy() {
+						values = append(values, c.By)
+					}
+					ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(c.N), values...)
+				}
+			})
+		}
 		for _, f := range objectFamilies(k, r.sparse) {
+			if f.whole != nil {
+				continue
+			}
 			var suffix string
 			for _, s := range []string{"_info", "_status", "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds",
 				"_created_timestamp_seconds", "_updated_timestamp_seconds", "_score", "_error_info"} {
@@ -136,8 +161,14 @@ func listed(t *testing.T, k *kinds.Kind, set func(*simulator.Server)) *snapshot.
 		t.Fatal(err)
 	}
 	b := snapshot.NewBuilder(k, true)
+	if k.Uses != nil {
+		b.CollectSubjects(time.Now(), 30*24*time.Hour)
+	}
 	if _, err := c.List(context.Background(), k, kinds.Filters{}, b.Add); err != nil {
 		t.Fatal(err)
+	}
+	if k.Uses != nil {
+		b.SetUsage(usage.New(c, k, usage.Options{MaxAge: time.Hour}).Count(context.Background(), b.Subjects()))
 	}
 	return b.Done()
 }
@@ -200,8 +231,21 @@ func testWriteProfiles(t *testing.T, sparse bool) {
 	// kinds' objects carry hostile labels, nulls and every value family.
 	msg := messagingFixture(at)
 	set := func(sim *simulator.Server) { sim.SetMessaging(sidMain, msg) }
+	// What uses the rejected profile: two numbers and an endpoint of a
+	// hostile type; the approved one's numbers are not asked for.
+	assigned := func(sim *simulator.Server) {
+		sim.SetObjects(sidMain, kinds.CustomerProfiles, profiles)
+		var as []simulator.ServedAssignment
+		for i, a := range []struct{ bundle, typ string }{{"BU02", "phone-number"}, {"BU02", "phone-number"}, {"BU02", `odd "type"` + "\n"}, {"BU01", "phone-number"}} {
+			as = append(as, simulator.ServedAssignment{SID: p(fmt.Sprintf("RA%d", i)), CustomerProfileSID: p(a.bundle), ChannelEndpointType: p(a.typ)})
+		}
+		sim.SetAssignments(sidMain, kinds.CustomerProfiles, as)
+	}
 	snaps := []*snapshot.Snapshot{
-		snapshotOf(t, kinds.CustomerProfiles, profiles), snapshotOf(t, kinds.TrustProducts, profiles[:3]),
+		listed(t, kinds.CustomerProfiles, assigned), listed(t, kinds.TrustProducts, func(sim *simulator.Server) {
+			sim.SetObjects(sidMain, kinds.TrustProducts, profiles[:3])
+			sim.SetAssignments(sidMain, kinds.TrustProducts, []simulator.ServedAssignment{{SID: p("RA9"), TrustProductSID: p("BU02"), ChannelEndpointType: p("phone-number")}})
+		}),
 		listed(t, kinds.BrandRegistrations, set), listed(t, kinds.A2PCampaigns, set), listed(t, kinds.TollfreeVerifications, set),
 	}
 	s := served(t, Options{PerObject: true, SparseStatus: sparse}, `acc "one"`, snaps...).Scrape(context.Background())
@@ -329,17 +373,20 @@ var issueFamilies = []string{
 	"twilio_messaging_brand_registration_score",
 	"twilio_messaging_brand_registration_status",
 	"twilio_messaging_brand_registration_updated_timestamp_seconds",
+	"twilio_messaging_service_phone_numbers",
 	"twilio_messaging_tollfree_verification_created_timestamp_seconds",
 	"twilio_messaging_tollfree_verification_edit_expiration_timestamp_seconds",
 	"twilio_messaging_tollfree_verification_info",
 	"twilio_messaging_tollfree_verification_status",
 	"twilio_messaging_tollfree_verification_updated_timestamp_seconds",
+	"twilio_trusthub_customer_profile_channel_endpoints",
 	"twilio_trusthub_customer_profile_created_timestamp_seconds",
 	"twilio_trusthub_customer_profile_error_info",
 	"twilio_trusthub_customer_profile_info",
 	"twilio_trusthub_customer_profile_status",
 	"twilio_trusthub_customer_profile_updated_timestamp_seconds",
 	"twilio_trusthub_customer_profile_valid_until_timestamp_seconds",
+	"twilio_trusthub_trust_product_channel_endpoints",
 	"twilio_trusthub_trust_product_created_timestamp_seconds",
 	"twilio_trusthub_trust_product_error_info",
 	"twilio_trusthub_trust_product_info",
@@ -361,6 +408,9 @@ func messagingFixture(at func(string) *time.Time) simulator.Messaging {
 			{SID: p("BN04"), Status: p("NEW_STATUS")},
 		},
 		Services: []simulator.ServedService{{SID: p("MG01")}, {SID: p("MG02")}, {SID: p("MG03")}},
+		// MG01's campaigns failed: its numbers are counted; MG02's
+		// campaign is verified: its numbers are not asked for.
+		PhoneNumbers: []simulator.ServedPhoneNumber{{SID: p("PN1"), ServiceSID: p("MG01")}, {SID: p("PN2"), ServiceSID: p("MG01")}, {SID: p("PN3"), ServiceSID: p("MG02")}},
 		Campaigns: []simulator.ServedCampaign{
 			{SID: p("QE01"), MessagingServiceSID: p("MG01"), BrandRegistrationSID: p("BN01"), CampaignID: p("C1"), USAppToPersonUsecase: p("MARKETING"),
 				CampaignStatus: p("FAILED"), Errors: []simulator.ErrorCode{simulator.MessagingError(30897)}, DateCreated: at("2026-10-01T00:00:00Z"),
@@ -428,8 +478,15 @@ func TestProfileNamesAreLegacy(t *testing.T) {
 		k := sink{protobuf: true}
 		p := snapshot.Record{Kind: kd, SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, Labels: make([]string, len(kd.InfoLabels)),
 			Values: make([]float64, len(kd.Values)), Has: 1<<len(kd.Values) - 1}
+		b := snapshot.NewBuilder(kd, false)
+		b.SetUsage(map[string]snapshot.Usage{"BU1": {{By: "x", N: 1}}})
+		snap := b.Done()
 		for i := range families {
 			k.start(&families[i])
+			if families[i].whole != nil {
+				families[i].whole(&k, "a", snap)
+				continue
+			}
 			families[i].series(&k, &families[i], "a", &p)
 		}
 		for _, mf := range k.families {

@@ -44,6 +44,7 @@ const (
 	DefaultTimeout               = 2 * time.Minute
 	DefaultMaxStale              = 30 * time.Minute
 	DefaultFailureBackoff        = 10 * time.Second
+	DefaultUsageMaxAge           = time.Hour
 	DefaultPageSize              = 1000
 	DefaultMaxConcurrentListings = 10
 	maxExpiringWithinDays        = 3650
@@ -60,6 +61,7 @@ type Spec struct {
 	Timeout               Duration      `yaml:"timeout"`
 	MaxStale              Duration      `yaml:"max_stale"`
 	FailureBackoff        Duration      `yaml:"failure_backoff"`
+	UsageMaxAge           Duration      `yaml:"usage_max_age"`
 	PageSize              int           `yaml:"page_size"`
 	ExpiringWithinDays    []int         `yaml:"expiring_within_days"`
 	PerProfileMetrics     bool          `yaml:"per_profile_metrics"`
@@ -224,6 +226,7 @@ func Default() Spec {
 		Timeout:               Duration(DefaultTimeout),
 		MaxStale:              Duration(DefaultMaxStale),
 		FailureBackoff:        Duration(DefaultFailureBackoff),
+		UsageMaxAge:           Duration(DefaultUsageMaxAge),
 		PageSize:              DefaultPageSize,
 		ExpiringWithinDays:    []int{7, 30},
 		PerProfileMetrics:     true,
@@ -252,6 +255,7 @@ type Config struct {
 	timeout               time.Duration
 	maxStale              time.Duration
 	failureBackoff        time.Duration
+	usageMaxAge           time.Duration
 	pageSize              int
 	expiringWithinDays    []int
 	perProfileMetrics     bool
@@ -282,6 +286,10 @@ func (c *Config) MaxStale() time.Duration { return c.maxStale }
 
 // FailureBackoff is the first wait after a failed listing.
 func (c *Config) FailureBackoff() time.Duration { return c.failureBackoff }
+
+// UsageMaxAge is the longest a count of what uses an object (see package
+// usage) is kept while the object does not change.
+func (c *Config) UsageMaxAge() time.Duration { return c.usageMaxAge }
 
 // PageSize is the number of profiles asked for per request, 1..1000.
 func (c *Config) PageSize() int { return c.pageSize }
@@ -482,6 +490,9 @@ func New(s Spec) (*Config, error) {
 	if s.FailureBackoff < 0 {
 		return nil, fmt.Errorf("failure_backoff: %s must not be negative", s.FailureBackoff)
 	}
+	if s.UsageMaxAge < 0 {
+		return nil, fmt.Errorf("usage_max_age: %s must not be negative", s.UsageMaxAge)
+	}
 	if s.PageSize < 1 || s.PageSize > 1000 {
 		return nil, fmt.Errorf("page_size: %d is outside 1..1000", s.PageSize)
 	}
@@ -516,6 +527,7 @@ func New(s Spec) (*Config, error) {
 		timeout:               time.Duration(s.Timeout),
 		maxStale:              time.Duration(s.MaxStale),
 		failureBackoff:        time.Duration(s.FailureBackoff),
+		usageMaxAge:           time.Duration(s.UsageMaxAge),
 		pageSize:              s.PageSize,
 		expiringWithinDays:    slices.Sorted(slices.Values(s.ExpiringWithinDays)),
 		perProfileMetrics:     s.PerProfileMetrics,

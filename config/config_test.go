@@ -218,6 +218,7 @@ var invalid = map[string]string{
 	"invalid-timeout.yml":                     `timeout: 0s must be greater than 0`,
 	"invalid-token-and-file.yml":              `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
 	"invalid-token-and-key.yml":               `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
+	"invalid-usage-max-age.yml":               `line 1: usage_max_age: not a valid duration string: "-1h"`,
 	"invalid-two-documents.yml":               `the file must hold exactly one document`,
 	"invalid-type-bool.yml":                   `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
 	"invalid-type-int.yml":                    `line 5: page_size: cannot decode "abc" as an integer`,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/usage"
 )
 
 // Options configure the exporter beyond the config file.
@@ -202,33 +204,59 @@ func (w *wiring) watch(a config.Account) (*watched, error) {
 		opts := w.copts
 		// The cache logs the account; the resource comes with the logger.
 		opts.Logger = log.With(w.o.Logger, "resource", k.Name)
-		wa.listings = append(wa.listings, collector.Listing{
+		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerProfileMetrics(), anomalies: anomalies, now: w.o.Now}
+		cl := collector.Listing{
 			Account:   a.Name(),
 			Kind:      k,
-			Entry:     cache.NewEntry(ctx, a.Name(), lister(client, a, k, w.cfg.PerProfileMetrics(), anomalies), opts),
 			Requests:  func() map[int]uint64 { return client.Requests(k) },
 			Anomalies: anomalies,
-		})
+		}
+		if k.Uses != nil {
+			l.usage = usage.New(client, k, usage.Options{MaxAge: w.cfg.UsageMaxAge(), Now: w.o.Now, Logger: log.With(w.o.Logger, "account", a.Name())})
+			l.usageWindow = time.Duration(slices.Max(append(w.cfg.ExpiringWithinDays(), 0))) * 24 * time.Hour
+			cl.UsageErrors = l.usage.Errors
+		}
+		cl.Entry = cache.NewEntry(ctx, a.Name(), l.list, opts)
+		wa.listings = append(wa.listings, cl)
 	}
 	return wa, nil
 }
 
-// lister lists kind k in account a and reduces the listing to a snapshot,
-// counting what the decoder skipped whether or not the listing completes.
-func lister(client *trusthub.Client, a config.Account, k *kinds.Kind, keepRecords bool, anomalies *collector.AnomalyCounter) cache.ListFunc {
-	filter := a.Filter()
-	return func(ctx context.Context) (*snapshot.Snapshot, error) {
-		b := snapshot.NewBuilder(k, keepRecords)
-		_, err := client.List(ctx, k, filter, b.Add)
-		anomalies.Seen(b.Anomalies())
-		if err != nil {
-			if trusthub.IsAuth(err) {
-				return nil, fmt.Errorf("authentication failed for account %s: check the %s, and that it may read %s: %w", a.Name(), credential(a), k.Title, err)
-			}
-			return nil, err
-		}
-		return b.Done(), nil
+// listing lists one kind in one account.
+type listing struct {
+	client      *trusthub.Client
+	account     config.Account
+	kind        *kinds.Kind
+	keepRecords bool
+	anomalies   *collector.AnomalyCounter
+	now         func() time.Time
+	// usage, for a kind with a Usage, counts what uses its objects with a
+	// problem: those not approved or expiring within usageWindow.
+	usage       *usage.Counter
+	usageWindow time.Duration
+}
+
+// list lists the kind and reduces the listing to a snapshot, counting
+// what the decoder skipped whether or not the listing completes; then,
+// within the same slot and timeout, what uses the objects with a problem.
+func (l *listing) list(ctx context.Context) (*snapshot.Snapshot, error) {
+	b := snapshot.NewBuilder(l.kind, l.keepRecords)
+	if l.usage != nil {
+		b.CollectSubjects(l.now(), l.usageWindow)
 	}
+	_, err := l.client.List(ctx, l.kind, l.account.Filter(), b.Add)
+	l.anomalies.Seen(b.Anomalies())
+	if err != nil {
+		if trusthub.IsAuth(err) {
+			return nil, fmt.Errorf("authentication failed for account %s: check the %s, and that it may read %s: %w",
+				l.account.Name(), credential(l.account), l.kind.Title, err)
+		}
+		return nil, err
+	}
+	if l.usage != nil {
+		b.SetUsage(l.usage.Count(ctx, b.Subjects()))
+	}
+	return b.Done(), nil
 }
 
 // credential names the kind of credential the account uses, for a message.

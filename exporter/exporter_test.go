@@ -76,6 +76,8 @@ func messaging() simulator.Messaging {
 				Errors:                   []simulator.ErrorCode{simulator.MessagingError(30701), {Raw: []byte(`"soon"`)}}},
 		},
 		Services: []simulator.ServedService{{SID: p("MG01")}, {SID: p("MG02")}},
+		PhoneNumbers: []simulator.ServedPhoneNumber{{SID: p("PN11"), ServiceSID: p("MG01")}, {SID: p("PN12"), ServiceSID: p("MG01")},
+			{SID: p("PN13"), ServiceSID: p("MG01")}, {SID: p("PN21"), ServiceSID: p("MG02")}},
 		Campaigns: []simulator.ServedCampaign{
 			{SID: p("QE01"), MessagingServiceSID: p("MG01"), BrandRegistrationSID: p("BN01"), CampaignID: p("CABC"), USAppToPersonUsecase: p("MARKETING"),
 				CampaignStatus: p("VERIFIED"), DateCreated: simulator.Ptr(now.Add(-90 * 24 * time.Hour)), DateUpdated: simulator.Ptr(now.Add(-48 * time.Hour))},
@@ -99,6 +101,16 @@ func newExporter(t *testing.T, perProfile bool) *collector.Exporter {
 	sim.AddAccount(sidMain, "main-token", fixture())
 	sim.SetObjects(sidMain, kinds.TrustProducts, trustProducts())
 	sim.SetMessaging(sidMain, messaging())
+	// What uses the profiles with a problem: the rejected BU02 two
+	// numbers, the expired BU03 one, BU01 (expiring in 3 days) one. The
+	// in-review BU04 has none, the draft-less and approved others are not
+	// asked for.
+	var as []simulator.ServedAssignment
+	for i, bundle := range []string{"BU02", "BU02", "BU03", "BU01"} {
+		as = append(as, simulator.ServedAssignment{SID: simulator.Ptr(fmt.Sprintf("RA%02d", i)), CustomerProfileSID: simulator.Ptr(bundle),
+			ChannelEndpointType: simulator.Ptr("phone-number"), ChannelEndpointSID: simulator.Ptr(fmt.Sprintf("PN%02d", i))})
+	}
+	sim.SetAssignments(sidMain, kinds.CustomerProfiles, as)
 	sim.AddAccount(sidBroken, "other-token", nil)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -303,7 +315,8 @@ func labelValue(m *dto.Metric, name string) string {
 
 // A kind the credentials may not read (403 on Trust Products, as a
 // restricted API key gets) fails alone: its resource_up is 0 and its
-// families are absent, the other kind is served in full, and up says that
+// families are absent, the other kind is served in full (one page, and
+// the assignments of its five profiles with a problem), and up says that
 // not everything could be listed.
 func TestOneKindFailingLeavesTheOtherUp(t *testing.T) {
 	sim := simulator.New()
@@ -324,7 +337,7 @@ twilio_trusthub_resource_up{account="main",resource="customer_profiles"} 1
 twilio_trusthub_resource_up{account="main",resource="trust_products"} 0
 # HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code.
 # TYPE twilio_trusthub_api_requests_total counter
-twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 1
+twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
 twilio_trusthub_api_requests_total{account="main",code="403",resource="trust_products"} 1
 `
 	if err := testutil.GatherAndCompare(g, strings.NewReader(want), "twilio_trusthub_up", "twilio_trusthub_resource_up", "twilio_trusthub_api_requests_total"); err != nil {
@@ -380,8 +393,8 @@ twilio_trusthub_resource_up{account="main",resource="tollfree_verifications"} 0
 twilio_trusthub_resource_up{account="main",resource="trust_products"} 1
 # HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code.
 # TYPE twilio_trusthub_api_requests_total counter
-twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 1
-twilio_trusthub_api_requests_total{account="main",code="200",resource="trust_products"} 1
+twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
+twilio_trusthub_api_requests_total{account="main",code="200",resource="trust_products"} 2
 twilio_trusthub_api_requests_total{account="main",code="403",resource="a2p_campaigns"} 1
 twilio_trusthub_api_requests_total{account="main",code="403",resource="brand_registrations"} 1
 twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_verifications"} 1
@@ -404,8 +417,10 @@ twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_
 			t.Errorf("%s: %d series (%v), want %d", tc.name, n, err, tc.want)
 		}
 	}
-	if trustHub.Requests() != 2 || messagingSim.RequestsTo("/v1/Services") != 1 || messagingSim.Requests() != 3 {
-		t.Errorf("TrustHub saw %d requests, Messaging %d; want 2 and 3", trustHub.Requests(), messagingSim.Requests())
+	// TrustHub: one page of each kind, and the assignments of the five
+	// profiles and the one Trust Product with a problem.
+	if trustHub.Requests() != 8 || messagingSim.RequestsTo("/v1/Services") != 1 || messagingSim.Requests() != 3 {
+		t.Errorf("TrustHub saw %d requests, Messaging %d; want 8 and 3", trustHub.Requests(), messagingSim.Requests())
 	}
 	for _, st := range e.Scrape(context.Background()).Status() {
 		if st.Kind.Host == kinds.Messaging && !strings.Contains(st.State.LastError, "may read "+st.Kind.Title) {

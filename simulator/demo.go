@@ -58,9 +58,13 @@ func StartDemo(now time.Time) (*Demo, error) {
 			plantHostileName(profiles, now)
 		}
 		sim.AddAccount(sid, token, profiles)
+		sim.SetAssignments(sid, kinds.CustomerProfiles, GenerateAssignments(kinds.CustomerProfiles, profiles, now, uint64(i+1)))
 		trustProducts := GenerateTrustProducts(sid, a.TrustProducts, now, uint64(i+1))
 		sim.SetObjects(sid, kinds.TrustProducts, trustProducts)
-		sim.SetMessaging(sid, GenerateMessaging(a.Brands, now, uint64(i+1), trustProducts))
+		sim.SetAssignments(sid, kinds.TrustProducts, GenerateAssignments(kinds.TrustProducts, trustProducts, now, uint64(i+1)))
+		m := GenerateMessaging(a.Brands, now, uint64(i+1), trustProducts)
+		LinkProfiles(&m, profiles)
+		sim.SetMessaging(sid, m)
 		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
 	isv := fmt.Sprintf("AC%032x", 0xde30+len(DemoAccounts))
@@ -69,7 +73,9 @@ func StartDemo(now time.Time) (*Demo, error) {
 	for i := range DemoSubaccounts {
 		sub := DemoSubaccountSID(i)
 		sim.AddSubaccount(isv, sub, fmt.Sprintf("demo-customer-%d", i+1), rand.Text())
-		sim.SetObjects(sub, kinds.CustomerProfiles, Generate(sub, DemoSubaccountProfiles, now, uint64(100+i)))
+		subProfiles := Generate(sub, DemoSubaccountProfiles, now, uint64(100+i))
+		sim.SetObjects(sub, kinds.CustomerProfiles, subProfiles)
+		sim.SetAssignments(sub, kinds.CustomerProfiles, GenerateAssignments(kinds.CustomerProfiles, subProfiles, now, uint64(100+i)))
 	}
 	accounts = append(accounts, config.AccountSpec{Name: DemoISV, AccountSID: isv, AuthToken: promconfig.Secret(isvToken),
 		Subaccounts: &config.SubaccountsSpec{Discover: true, FriendlyName: "demo-customer-*"}})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 // DemoErrorCodes are the error codes Generate gives rejected profiles. They
@@ -104,6 +106,53 @@ func GenerateTrustProducts(accountSID string, n int, now time.Time, seed uint64)
 			p.Errors = append(p.Errors, ErrorCode{Raw: []byte(odd[rejected/3%len(odd)])})
 		}
 		rejected++
+	}
+	return out
+}
+
+// GenerateAssignments makes the channel endpoint assignments of bundles
+// of kind k (Customer-Profiles or Trust Products), the same for the same
+// seed: what uses each bundle, as an estate would have it. Most approved
+// bundles carry phone numbers (fewer of those long expired: someone
+// moved them); a few rejected or in review do, having been approved
+// before; drafts carry none. So most rejections stop nothing, and some
+// stop numbers in use.
+func GenerateAssignments(k *kinds.Kind, bundles []ServedObject, now time.Time, seed uint64) []ServedAssignment {
+	rng := rand.New(rand.NewPCG(seed, 0x617373696e676e21)) //nolint:gosec // G404: seeded on purpose
+	var out []ServedAssignment
+	for i, b := range bundles {
+		if b.SID == nil || b.Status == nil {
+			continue
+		}
+		var share int // in percent
+		switch *b.Status {
+		case "twilio-approved":
+			share = 70
+			if b.ValidUntil != nil && b.ValidUntil.Before(now) {
+				share = 25
+			}
+		case "twilio-rejected":
+			share = 4
+		case "in-review", "pending-review":
+			share = 10
+		}
+		if rng.IntN(100) >= share {
+			continue
+		}
+		for j := range 1 + rng.IntN(5) {
+			a := ServedAssignment{
+				SID:                 Ptr(fmt.Sprintf("RA%016x%08x%08x", seed, uint32(i), uint32(j))),
+				ChannelEndpointType: Ptr("phone-number"),
+				ChannelEndpointSID:  Ptr(fmt.Sprintf("PN%016x%08x%08x", seed, uint32(i), uint32(j))),
+				DateCreated:         b.DateCreated,
+			}
+			if k == kinds.TrustProducts {
+				a.TrustProductSID = b.SID
+			} else {
+				a.CustomerProfileSID = b.SID
+			}
+			out = append(out, a)
+		}
 	}
 	return out
 }

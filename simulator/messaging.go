@@ -121,12 +121,33 @@ func (v ServedVerification) stored(accountSID, base string) stored {
 	return stored{status: deref(v.Status), friendlyName: deref(v.BusinessName), json: encode(v)}
 }
 
+// ServedPhoneNumber is a phone number of a Messaging Service, listed under
+// the service.
+type ServedPhoneNumber struct {
+	SID         *string    `json:"sid"`
+	AccountSID  *string    `json:"account_sid"`
+	ServiceSID  *string    `json:"service_sid"`
+	PhoneNumber *string    `json:"phone_number"`
+	CountryCode *string    `json:"country_code"`
+	DateCreated *time.Time `json:"date_created"`
+	DateUpdated *time.Time `json:"date_updated"`
+	URL         *string    `json:"url"`
+}
+
+func (n ServedPhoneNumber) stored(accountSID, base string) stored {
+	fill(&n.AccountSID, &n.URL, n.SID, accountSID, base)
+	return stored{parent: deref(n.ServiceSID), json: encode(n)}
+}
+
 // Messaging is an account's Messaging data.
 type Messaging struct {
 	Brands        []ServedBrand
 	Services      []ServedService
 	Campaigns     []ServedCampaign
 	Verifications []ServedVerification
+	// PhoneNumbers are the services' numbers, each listed under its
+	// ServiceSID.
+	PhoneNumbers []ServedPhoneNumber
 }
 
 // SetMessaging replaces the account's brands, Messaging Services, A2P
@@ -136,6 +157,29 @@ func (s *Server) SetMessaging(accountSID string, m Messaging) {
 	Set(s, accountSID, kinds.MessagingServices, m.Services)
 	Set(s, accountSID, kinds.A2PCampaigns, m.Campaigns)
 	Set(s, accountSID, kinds.TollfreeVerifications, m.Verifications)
+	Set(s, accountSID, kinds.ServicePhoneNumbers, m.PhoneNumbers)
+}
+
+// LinkProfiles builds m's brands and toll-free verifications on
+// profiles, as Twilio has them: each brand's customer_profile_bundle_sid
+// and each verification's customer_profile_sid name an approved profile
+// (some of them expiring or expired), in turn.
+func LinkProfiles(m *Messaging, profiles []ServedObject) {
+	var approved []*string
+	for _, p := range profiles {
+		if p.SID != nil && p.Status != nil && *p.Status == "twilio-approved" {
+			approved = append(approved, p.SID)
+		}
+	}
+	if len(approved) == 0 {
+		return
+	}
+	for i := range m.Brands {
+		m.Brands[i].CustomerProfileBundleSID = approved[i%len(approved)]
+	}
+	for i := range m.Verifications {
+		m.Verifications[i].CustomerProfileSID = approved[(len(m.Brands)+i)%len(approved)]
+	}
 }
 
 // Demo error codes of the Messaging kinds, as Twilio documents them.
@@ -230,7 +274,9 @@ func GenerateMessaging(n int, now time.Time, seed uint64, trustProducts []Served
 	}
 
 	usecases := []string{"MARKETING", "CUSTOMER_CARE", "2FA", "ACCOUNT_NOTIFICATION", "MIXED"}
-	campaignStatuses := append(append([]string(nil), kinds.A2PCampaigns.Statuses...), "PENDING", "SUSPENDED")
+	// Twilio gives campaign statuses only as examples; suspended and
+	// expired campaigns occur.
+	campaignStatuses := append(append([]string(nil), kinds.A2PCampaigns.Statuses...), "SUSPENDED", "EXPIRED")
 	services := n/2 + 1
 	for i := range services {
 		m.Services = append(m.Services, ServedService{
@@ -262,18 +308,43 @@ func GenerateMessaging(n int, now time.Time, seed uint64, trustProducts []Served
 			DateCreated:          at(400),
 			DateUpdated:          at(60),
 		}
-		switch st {
+		// A suspended brand suspends every campaign under it.
+		if len(m.Brands) > 0 && *m.Brands[i%len(m.Brands)].Status == "SUSPENDED" {
+			c.CampaignStatus = Ptr("SUSPENDED")
+		}
+		switch *c.CampaignStatus {
 		case "FAILED":
 			c.Errors = []ErrorCode{MessagingError(ErrorCampaignRejected)}
 		case "SUSPENDED":
 			c.Errors = []ErrorCode{MessagingError(ErrorBrandSuspended)}
-		case "IN_PROGRESS", "PENDING":
+		case "IN_PROGRESS":
 			c.CampaignID = nil // none until TCR accepts it
 		}
 		if i == 1 {
 			c.Errors = nil // Twilio may send null
 		}
+		if i == 5 {
+			c.CampaignStatus = nil // the spec allows it: exported as unknown
+		}
 		m.Campaigns = append(m.Campaigns, c)
+	}
+	// Each service's numbers: many have some, some none (a campaign
+	// registered ahead of its numbers, or one whose numbers moved).
+	for i, svc := range m.Services[:services-1] {
+		n := 0
+		if rng.IntN(10) >= 4 {
+			n = 1 + rng.IntN(30)
+		}
+		for j := range n {
+			m.PhoneNumbers = append(m.PhoneNumbers, ServedPhoneNumber{
+				SID:         Ptr(fmt.Sprintf("PN%016x%08x%08x", seed, uint32(i), uint32(j))),
+				ServiceSID:  svc.SID,
+				PhoneNumber: Ptr(fmt.Sprintf("+1555%03d%04d", i%1000, j)),
+				CountryCode: Ptr("US"),
+				DateCreated: svc.DateCreated,
+				DateUpdated: svc.DateCreated,
+			})
+		}
 	}
 
 	tfStatuses := kinds.TollfreeVerifications.Statuses

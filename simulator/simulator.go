@@ -58,6 +58,35 @@ type ServedObject struct {
 	Errors         []ErrorCode `json:"errors"`
 }
 
+// ServedAssignment is a channel endpoint assignment of a Customer-Profile
+// or a Trust Product: what the bundle is used by. It is listed under the
+// bundle its CustomerProfileSID (or TrustProductSID) names.
+type ServedAssignment struct {
+	SID                 *string    `json:"sid"`
+	CustomerProfileSID  *string    `json:"customer_profile_sid,omitempty"`
+	TrustProductSID     *string    `json:"trust_product_sid,omitempty"`
+	AccountSID          *string    `json:"account_sid"`
+	ChannelEndpointType *string    `json:"channel_endpoint_type"`
+	ChannelEndpointSID  *string    `json:"channel_endpoint_sid"`
+	DateCreated         *time.Time `json:"date_created"`
+	URL                 *string    `json:"url"`
+}
+
+func (a ServedAssignment) stored(accountSID, base string) stored {
+	fill(&a.AccountSID, &a.URL, a.SID, accountSID, base)
+	bundle := deref(a.CustomerProfileSID)
+	if bundle == "" {
+		bundle = deref(a.TrustProductSID)
+	}
+	return stored{parent: bundle, json: encode(a)}
+}
+
+// SetAssignments replaces the account's channel endpoint assignments of
+// the bundles of kind k (Customer-Profiles or Trust Products).
+func (s *Server) SetAssignments(accountSID string, k *kinds.Kind, assignments []ServedAssignment) {
+	Set(s, accountSID, k.Uses.List, assignments)
+}
+
 // Ptr returns a pointer to v, for building profiles.
 func Ptr[T any](v T) *T { return &v }
 
@@ -186,7 +215,7 @@ func Set[T Served](s *Server, accountSID string, k *kinds.Kind, objects []T) {
 	lists := map[string][]stored{}
 	for _, o := range objects {
 		st := o.stored(accountSID, base)
-		if k.Parent != nil {
+		if strings.Contains(k.ListPath, kinds.ParentSID) {
 			base := hostURLs[k.Host] + k.Path(st.parent)
 			st = o.stored(accountSID, base)
 		}
@@ -231,7 +260,9 @@ func (s *Server) RequestsTo(path string) int64 {
 
 // kindAt returns the kind listed at path, and the parent it is listed
 // under ("" for a kind without parents). The parents' own list (Messaging
-// Services) is served as kind Parent.
+// Services) is served as kind Parent, and what uses an object (its
+// channel endpoint assignments, a service's phone numbers) as the Usage's
+// List under the object's sid.
 func kindAt(path string) (*kinds.Kind, string, bool) {
 	for _, k := range kinds.All {
 		if k.Parent != nil && path == k.Parent.ListPath {
@@ -239,6 +270,11 @@ func kindAt(path string) (*kinds.Kind, string, bool) {
 		}
 		if parent, ok := k.MatchPath(path); ok {
 			return k, parent, true
+		}
+		if k.Uses != nil {
+			if subject, ok := k.Uses.List.MatchPath(path); ok {
+				return k.Uses.List, subject, true
+			}
 		}
 	}
 	return nil, "", false

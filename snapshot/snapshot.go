@@ -4,6 +4,7 @@
 package snapshot
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -107,6 +108,8 @@ type Snapshot struct {
 	// Usage is what uses each subject of the kind's Usage, by the sid
 	// listed under; nil for a kind without one (see Builder.SetUsage).
 	Usage map[string]Usage
+	// usageOrder are Usage's sids, sorted.
+	usageOrder []string
 	// attention holds the status page's few records (see attention.go).
 	attention attention
 }
@@ -266,7 +269,16 @@ func (u Usage) Total() int {
 
 // SetUsage records what uses the subjects, by sid: the figures known for
 // the subjects collected, however old. It must come before Done.
-func (b *Builder) SetUsage(usage map[string]Usage) { b.s.Usage = usage }
+func (b *Builder) SetUsage(usage map[string]Usage) {
+	b.s.Usage, b.s.usageOrder = usage, slices.Sorted(maps.Keys(usage))
+}
+
+// EachUsage calls fn with what uses each subject, in sid order.
+func (s *Snapshot) EachUsage(fn func(sid string, u Usage)) {
+	for _, sid := range s.usageOrder {
+		fn(sid, s.Usage[sid])
+	}
+}
 
 // Done seals the snapshot; the builder must not be used afterwards.
 func (b *Builder) Done() *Snapshot {
