@@ -271,6 +271,14 @@ type Kind struct {
 	// Uses, when set, is what uses the kind's objects, listed for each
 	// object with a problem (see Usage).
 	Uses *Usage
+	// Reviewing are the statuses of an object waiting on Twilio's (or
+	// The Campaign Registry's) review: one that stays in them too long is
+	// stuck.
+	Reviewing []string
+	// Console is the Twilio Console page that lists the kind's objects.
+	// Twilio documents no links to one object, so this page, searched
+	// for the sid, is where a person acts on one.
+	Console string
 }
 
 // Usage declares a list of what uses an object, fetched per object for
@@ -304,6 +312,9 @@ func (u *Usage) CountsBy() bool { return u.By != FieldSID }
 // Trust Products.
 var reviewStatuses = []string{"draft", "pending-review", "in-review", "twilio-approved", "twilio-rejected"}
 
+// trustHubReviewing are TrustHub's statuses of an object under review.
+var trustHubReviewing = []string{"pending-review", "in-review"}
+
 // trustHubValues are the dates of TrustHub's objects.
 var trustHubValues = []Field{FieldValidUntil, FieldDateCreated, FieldDateUpdated}
 
@@ -335,6 +346,7 @@ var (
 		Name: "customer_profiles", Title: "Customer-Profiles", Object: "Customer-Profile", Short: "profile",
 		Host: TrustHub, ListPath: "/v1/CustomerProfiles", ListKey: "results",
 		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"}, Approved: "twilio-approved",
+		Reviewing: trustHubReviewing, Console: "https://console.twilio.com/us1/account/trust-hub/customer-profiles",
 		Values: trustHubValues, Errors: ErrorList,
 		InfoLabels: []Field{FieldFriendlyName, FieldPolicySID}, NameField: FieldFriendlyName,
 		Namespace: "twilio_trusthub", Plural: "customer_profiles", Singular: "customer_profile",
@@ -350,6 +362,7 @@ var (
 		Name: "trust_products", Title: "Trust Products", Object: "Trust Product", Short: "Trust Product",
 		Host: TrustHub, ListPath: "/v1/TrustProducts", ListKey: "results",
 		StatusField: "status", Statuses: reviewStatuses, Rejected: []string{"twilio-rejected"}, Approved: "twilio-approved",
+		Reviewing: trustHubReviewing, Console: "https://console.twilio.com/us1/account/trust-hub/trust-products",
 		Values: trustHubValues, Errors: ErrorList,
 		InfoLabels: []Field{FieldFriendlyName, FieldPolicySID}, NameField: FieldFriendlyName,
 		Namespace: "twilio_trusthub", Plural: "trust_products", Singular: "trust_product",
@@ -367,6 +380,7 @@ var (
 		StatusField: "status",
 		Statuses:    []string{"PENDING", "IN_REVIEW", "APPROVED", "FAILED", "SUSPENDED", "DELETION_PENDING", "DELETION_FAILED"},
 		Rejected:    []string{"SUSPENDED", "FAILED"}, Approved: "APPROVED",
+		Reviewing: []string{"PENDING", "IN_REVIEW"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/brands",
 		Values: []Field{FieldDateCreated, FieldDateUpdated, FieldBrandScore}, Errors: ErrorList,
 		InfoLabels: []Field{FieldBrandType, FieldIdentityStatus, FieldTCRID, FieldA2PProfileBundleSID, FieldCustomerProfileBundleSID},
 		NameField:  FieldTCRID,
@@ -387,6 +401,7 @@ var (
 		// expired campaigns occur, and a status added later is no less
 		// a stop. Anything but these two is a problem.
 		Rejected: []string{"FAILED"}, Approved: "VERIFIED", KnownGood: []string{"IN_PROGRESS", "VERIFIED"},
+		Reviewing: []string{"IN_PROGRESS"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/campaigns",
 		Values: []Field{FieldDateCreated, FieldDateUpdated}, Errors: ErrorList,
 		InfoLabels: []Field{FieldMessagingServiceSID, FieldBrandRegistrationSID, FieldCampaignID, FieldUsecase}, NameField: FieldCampaignID,
 		Namespace: "twilio_messaging", Plural: "a2p_campaigns", Singular: "a2p_campaign",
@@ -402,6 +417,7 @@ var (
 		Host: Messaging, ListPath: "/v1/Tollfree/Verifications", ListKey: "verifications",
 		StatusField: "status", Statuses: []string{"PENDING_REVIEW", "IN_REVIEW", "TWILIO_APPROVED", "TWILIO_REJECTED"},
 		Rejected: []string{"TWILIO_REJECTED"}, Approved: "TWILIO_APPROVED",
+		Reviewing: []string{"PENDING_REVIEW", "IN_REVIEW"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/toll-free-verification",
 		Values: []Field{FieldEditExpiration, FieldDateCreated, FieldDateUpdated}, Errors: ErrorCode,
 		// The business's number and name; never the contact person's.
 		InfoLabels: []Field{FieldTollfreePhoneNumber, FieldBusinessName, FieldTrustProductSID, FieldCustomerProfileSID},
