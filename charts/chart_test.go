@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 )
 
 const (
@@ -50,6 +51,8 @@ const (
 	release   = "trusthub"
 	namespace = "monitoring"
 	fullname  = "trusthub-twilio-trusthub-exporter"
+	// chartName is the chart's name: the job its ServiceMonitor makes.
+	chartName = "twilio-trusthub-exporter"
 
 	defaultRunbooks = "https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/blob/main/docs/runbooks.md"
 	customRunbooks  = "https://wiki.example.com/ops/twilio-trusthub"
@@ -286,7 +289,9 @@ func compareKeys(path string, rendered, back any) error {
 // TestPackagedChart checks them).
 func TestMain(m *testing.M) {
 	log.SetOutput(io.Discard)
-	os.Exit(m.Run())
+	code := m.Run()
+	proctest.Cleanup()
+	os.Exit(code)
 }
 
 func loadChart(t *testing.T) *chart.Chart {
@@ -468,7 +473,10 @@ func TestStrictDecodeRefusesMistakes(t *testing.T) {
 // the variants in between, and checks the objects.
 func TestRender(t *testing.T) {
 	ch := loadChart(t)
-	rules := asGeneric(t, readFile(t, rulesFile))
+	// The rules the mixin generates for the job the chart's ServiceMonitor
+	// makes (job is the Service's app.kubernetes.io/name): what the
+	// PrometheusRule holds with default values.
+	rules := asGeneric(t, []byte(proctest.Mixin(t, `{jobSelector: 'job="`+chartName+`"'}`)))
 	dashboard := readFile(t, dashFile)
 
 	for _, tc := range []struct {

@@ -52,10 +52,57 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
-// Cleanup removes the built binary.
+var (
+	mixinOnce sync.Once
+	mixinBin  string
+	mixinErr  error
+)
+
+// Mixin generates the rules from the monitoring mixin (../mixin) with
+// config merged into its _config, a jsonnet object (a job selector, shorter
+// durations for a test that cannot wait minutes), and returns them. The
+// mixin's generator, a module of its own, is built once per test process.
+func Mixin(t testing.TB, config string) string {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mixin-bin")
+		if err != nil {
+			mixinErr = err
+			return
+		}
+		mixinBin = filepath.Join(dir, "mixin")
+		cmd := exec.Command("go", "build", "-o", mixinBin, ".")
+		cmd.Dir = filepath.Join(root, "mixin")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			mixinErr = fmt.Errorf("building the mixin: %w\n%s", err, out)
+		}
+	})
+	if mixinErr != nil {
+		t.Fatal(mixinErr)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(mixinBin, "-out", out, "-config", config)
+	cmd.Dir = filepath.Join(root, "mixin")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mixin -config %s: %v\n%s", config, err, b)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "alerts", "twilio_trusthub.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Cleanup removes the built binaries.
 func Cleanup() {
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
+	for _, p := range []string{binDir, filepath.Dir(mixinBin)} {
+		if p != "" && p != "." {
+			_ = os.RemoveAll(p)
+		}
 	}
 }
 
