@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	yamlv3 "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
@@ -36,10 +37,12 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/proctest"
 )
 
 const (
@@ -50,6 +53,9 @@ const (
 	release   = "trusthub"
 	namespace = "monitoring"
 	fullname  = "trusthub-twilio-trusthub-exporter"
+	// testPod is the helm test hook, rendered with every set of values
+	// that leaves test.enabled on.
+	testPod = "Pod/" + fullname + "-config-check"
 
 	defaultRunbooks = "https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/blob/main/docs/runbooks.md"
 	customRunbooks  = "https://wiki.example.com/ops/twilio-trusthub"
@@ -163,13 +169,21 @@ type obj struct {
 	name   string
 	raw    []byte // its YAML
 	typed  any    // strictly decoded into its Go type
+	hook   bool   // a Helm hook (the helm test pod), not part of the release's manifest
 }
 
 type rendering struct {
-	manifest string
-	notes    string
-	objs     []obj
+	manifest  string // the release's objects, hooks not included
+	hooks     string // the hooks' manifests, in order
+	notes     string
+	namespace string // where the chart's objects must be: namespaceOverride or the release's
+	values    map[string]any
+	objs      []obj // hooks included
 }
+
+// fromExtraManifests tells the objects that extraManifests rendered: the
+// user's, which the chart's own checks do not hold to its conventions.
+func (o obj) fromExtraManifests() bool { return strings.HasSuffix(o.source, "/templates/extra-manifests.yaml") }
 
 // kinds lists every kind the chart may render, with its API version and Go
 // type. A kind not listed fails the test: each new kind needs a strict
@@ -182,10 +196,14 @@ var kinds = map[string]struct {
 	"Secret":              {"v1", func() any { return &corev1.Secret{} }},
 	"ConfigMap":           {"v1", func() any { return &corev1.ConfigMap{} }},
 	"Service":             {"v1", func() any { return &corev1.Service{} }},
+	"Pod":                 {"v1", func() any { return &corev1.Pod{} }},
 	"Deployment":          {"apps/v1", func() any { return &appsv1.Deployment{} }},
 	"PodDisruptionBudget": {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
+	"NetworkPolicy":       {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
+	"Ingress":             {"networking.k8s.io/v1", func() any { return &networkingv1.Ingress{} }},
 	"ServiceMonitor":      {"monitoring.coreos.com/v1", func() any { return &monitoringv1.ServiceMonitor{} }},
 	"PrometheusRule":      {"monitoring.coreos.com/v1", func() any { return &monitoringv1.PrometheusRule{} }},
+	"ScrapeConfig":        {"monitoring.coreos.com/v1alpha1", func() any { return &monitoringv1alpha1.ScrapeConfig{} }},
 }
 
 // decodeStrict decodes one YAML object into its Go type, refusing any field
@@ -286,7 +304,9 @@ func compareKeys(path string, rendered, back any) error {
 // TestPackagedChart checks them).
 func TestMain(m *testing.M) {
 	log.SetOutput(io.Discard)
-	os.Exit(m.Run())
+	code := m.Run()
+	proctest.Cleanup()
+	os.Exit(code)
 }
 
 func loadChart(t *testing.T) *chart.Chart {
@@ -312,7 +332,8 @@ func values(t *testing.T, docs ...string) map[string]any {
 }
 
 // install renders the chart as `helm install --dry-run` does without a
-// cluster (and `helm template`), or returns Helm's error.
+// cluster (and `helm template`), or returns Helm's error. The hooks (the
+// helm test pod) are decoded as strictly as the release's objects.
 func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, error) {
 	t.Helper()
 	in := action.NewInstall(&action.Configuration{Log: t.Logf})
@@ -324,7 +345,18 @@ func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, er
 	if err != nil {
 		return nil, err
 	}
-	r := &rendering{manifest: rel.Manifest, notes: rel.Info.Notes}
+	r := &rendering{manifest: rel.Manifest, notes: rel.Info.Notes, namespace: namespace, values: vals}
+	if ns, _ := vals["namespaceOverride"].(string); ns != "" {
+		r.namespace = ns
+	}
+	add := func(source, doc string, hook bool) {
+		kind, typed, err := decodeStrict([]byte(doc))
+		if err != nil {
+			t.Errorf("%s: %s does not decode strictly: %v\n%s", source, kind, err, doc)
+			return
+		}
+		r.objs = append(r.objs, obj{source: source, kind: kind, name: objectMeta(typed).Name, raw: []byte(doc), typed: typed, hook: hook})
+	}
 	docs := releaseutil.SplitManifests(rel.Manifest)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
@@ -332,14 +364,12 @@ func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, er
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		doc := docs[k]
-		source, _, _ := strings.Cut(strings.TrimPrefix(doc, "# Source: "), "\n")
-		kind, typed, err := decodeStrict([]byte(doc))
-		if err != nil {
-			t.Errorf("%s: %s does not decode strictly: %v\n%s", source, kind, err, doc)
-			continue
-		}
-		r.objs = append(r.objs, obj{source: source, kind: kind, name: objectMeta(typed).Name, raw: []byte(doc), typed: typed})
+		source, _, _ := strings.Cut(strings.TrimPrefix(docs[k], "# Source: "), "\n")
+		add(source, docs[k], false)
+	}
+	for _, h := range rel.Hooks {
+		r.hooks += h.Manifest + "\n"
+		add(h.Path, h.Manifest, true)
 	}
 	return r, nil
 }
@@ -353,9 +383,15 @@ func render(t *testing.T, ch *chart.Chart, vals map[string]any) *rendering {
 	return r
 }
 
-func objectMeta(typed any) *struct{ Name, Namespace string } {
+type meta struct {
+	Name, Namespace string
+	Labels          map[string]string
+}
+
+func objectMeta(typed any) meta {
 	v := reflect.ValueOf(typed).Elem().FieldByName("ObjectMeta")
-	return &struct{ Name, Namespace string }{v.FieldByName("Name").String(), v.FieldByName("Namespace").String()}
+	labels, _ := v.FieldByName("Labels").Interface().(map[string]string)
+	return meta{v.FieldByName("Name").String(), v.FieldByName("Namespace").String(), labels}
 }
 
 // one returns the only object of a kind, failing unless there is exactly one.
@@ -480,7 +516,7 @@ func TestRender(t *testing.T) {
 		{
 			name: "defaults",
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
@@ -504,7 +540,7 @@ func TestRender(t *testing.T) {
 			name:   "every toggle on",
 			values: []string{allOn},
 			wantKinds: []string{
-				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, "PodDisruptionBudget/" + fullname,
+				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, testPod, "PodDisruptionBudget/" + fullname,
 				"PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 				"ServiceMonitor/" + fullname,
 			},
@@ -583,7 +619,7 @@ func TestRender(t *testing.T) {
 			name:   "existingSecret",
 			values: []string{"existingSecret: {name: twilio-exporter-config, key: exporter.yml}\nconfig: {accounts: [{name: ignored}]}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
@@ -607,7 +643,7 @@ func TestRender(t *testing.T) {
 			name:   "custom runbook base URL",
 			values: []string{"prometheusRule: {enabled: true, runbookBaseURL: " + customRunbooks + "}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				want := replaceStrings(rules["groups"], defaultRunbooks, customRunbooks)
@@ -621,7 +657,7 @@ func TestRender(t *testing.T) {
 		{
 			name:      "no ServiceAccount, image digest, maxUnavailable",
 			values:    []string{"serviceAccount: {create: false, name: shared}\nimage: {digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}\npodDisruptionBudget: {enabled: true, maxUnavailable: 1}\n"},
-			wantKinds: []string{"Deployment/" + fullname, "PodDisruptionBudget/" + fullname, "Secret/" + fullname, "Service/" + fullname},
+			wantKinds: []string{testPod, "Deployment/" + fullname, "PodDisruptionBudget/" + fullname, "Secret/" + fullname, "Service/" + fullname},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
 				if d.Spec.Template.Spec.ServiceAccountName != "shared" {
@@ -640,7 +676,7 @@ func TestRender(t *testing.T) {
 			name:   "sharded scrape config",
 			values: []string{"shardedScrapeConfig: {enabled: true, shards: [shard-0.example:10311, shard-1.example:10311]}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				checkScrapeConfig(t, r, "shard-0.example:10311", "shard-1.example:10311")
@@ -650,7 +686,7 @@ func TestRender(t *testing.T) {
 			name:   "sharded scrape config, one shard by default",
 			values: []string{"shardedScrapeConfig: {enabled: true}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				checkScrapeConfig(t, r, fullname+"."+namespace+".svc:10311")
@@ -659,8 +695,10 @@ func TestRender(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := render(t, ch, values(t, tc.values...))
-			if got := kindsOf(r); !reflect.DeepEqual(got, tc.wantKinds) {
-				t.Errorf("rendered %v, want %v", got, tc.wantKinds)
+			want := append([]string(nil), tc.wantKinds...)
+			sort.Strings(want)
+			if got := kindsOf(r); !reflect.DeepEqual(got, want) {
+				t.Errorf("rendered %v, want %v", got, want)
 			}
 			checkCommon(t, r)
 			tc.check(t, r)
@@ -735,13 +773,26 @@ func checkScrapeConfig(t *testing.T, r *rendering, shards ...string) {
 // credential leaves the Secret.
 func checkCommon(t *testing.T, r *rendering) {
 	t.Helper()
+	commonLabels, _ := r.values["commonLabels"].(map[string]any)
 	for _, o := range r.objs {
 		m := objectMeta(o.typed)
-		switch o.kind {
-		case "ServiceMonitor", "PrometheusRule", "ConfigMap": // may be elsewhere; checked per case
+		switch {
+		case o.fromExtraManifests(): // the user's own
+		case o.kind == "ServiceMonitor", o.kind == "PrometheusRule", o.kind == "ConfigMap", o.kind == "ScrapeConfig",
+			o.name == fullname+"-scrape-config": // may be elsewhere; checked per case
 		default:
-			if m.Namespace != namespace {
-				t.Errorf("%s %s in namespace %q, want %q", o.kind, o.name, m.Namespace, namespace)
+			if m.Namespace != r.namespace {
+				t.Errorf("%s %s in namespace %q, want %q", o.kind, o.name, m.Namespace, r.namespace)
+			}
+		}
+		if !o.fromExtraManifests() {
+			if m.Labels["helm.sh/chart"] == "" || m.Labels["app.kubernetes.io/managed-by"] != "Helm" {
+				t.Errorf("%s %s lacks the chart's labels: %v", o.kind, o.name, m.Labels)
+			}
+			for k, v := range commonLabels {
+				if m.Labels[k] != v {
+					t.Errorf("%s %s: label %s=%q, want commonLabels' %q", o.kind, o.name, k, m.Labels[k], v)
+				}
 			}
 		}
 		if o.kind == "ConfigMap" && (bytes.Contains(o.raw, []byte("auth_token")) || bytes.Contains(o.raw, []byte("account_sid"))) {
@@ -754,8 +805,8 @@ func checkCommon(t *testing.T, r *rendering) {
 			t.Errorf("%s %s holds the auth token", o.kind, o.name)
 		}
 	}
-	if strings.Contains(r.manifest, plantedToken) || strings.Contains(r.notes, plantedToken) {
-		t.Errorf("the auth token appears in clear text in the manifests or the NOTES")
+	if strings.Contains(r.manifest, plantedToken) || strings.Contains(r.hooks, plantedToken) || strings.Contains(r.notes, plantedToken) {
+		t.Errorf("the auth token appears in clear text in the manifests, the hooks or the NOTES")
 	}
 
 	d := one[*appsv1.Deployment](t, r)
@@ -770,6 +821,15 @@ func checkCommon(t *testing.T, r *rendering) {
 	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" || svc.Spec.Ports[0].Port != 10311 || svc.Spec.Ports[0].TargetPort.String() != "http" {
 		t.Errorf("Service ports %+v", svc.Spec.Ports)
 	}
+	for k, v := range commonLabels {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("pod label %s=%q, want commonLabels' %q", k, d.Spec.Template.Labels[k], v)
+		}
+		if _, ok := d.Spec.Selector.MatchLabels[k]; ok {
+			t.Errorf("commonLabels' %s is in the Deployment's selector, which cannot change", k)
+		}
+	}
+	checkTestPod(t, r, d)
 
 	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
 		t.Errorf("the pods mount a Kubernetes API token they do not need")
