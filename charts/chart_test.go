@@ -714,7 +714,7 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
-			name: "sharded scrape config as a ScrapeConfig",
+			name:   "sharded scrape config as a ScrapeConfig",
 			values: []string{"shardedScrapeConfig: {enabled: true, resource: ScrapeConfig, namespace: prometheus, additionalLabels: {release: kube-prometheus-stack}, shards: [shard-0.example:10311, shard-1.example:10311]}\n"},
 			wantKinds: []string{
 				"Deployment/" + fullname, testPod, "ScrapeConfig/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
