@@ -114,7 +114,8 @@ func runTestPod(t *testing.T, r *rendering, external map[string]map[string]strin
 	c := p.Spec.Containers[0]
 	root := t.TempDir()
 
-	dirs := map[string]string{} // volume name → local directory
+	dirs := map[string]string{}             // volume name → local directory
+	files := map[string]map[string]string{} // volume name → its files
 	for _, v := range p.Spec.Volumes {
 		if v.Secret == nil {
 			t.Fatalf("volume %s: only Secret volumes can be run here, not %+v", v.Name, v.VolumeSource)
@@ -126,26 +127,14 @@ func runTestPod(t *testing.T, r *rendering, external map[string]map[string]strin
 		if data == nil {
 			t.Fatalf("volume %s: Secret %s is neither rendered by the chart nor given as made outside it", v.Name, v.Secret.SecretName)
 		}
-		files := data
+		files[v.Name] = data
 		if len(v.Secret.Items) > 0 {
-			files = map[string]string{}
+			files[v.Name] = map[string]string{}
 			for _, it := range v.Secret.Items {
-				files[it.Path] = data[it.Key]
+				files[v.Name][it.Path] = data[it.Key]
 			}
 		}
-		dir := filepath.Join(root, "volumes", v.Name)
-		for name, content := range files {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		dirs[v.Name] = dir
+		dirs[v.Name] = filepath.Join(root, "volumes", v.Name)
 	}
 
 	// Longest mount path first, so that /a-auth is not read as /a plus "-auth".
@@ -164,19 +153,18 @@ func runTestPod(t *testing.T, r *rendering, external map[string]map[string]strin
 		back = append(back, dir, m.MountPath)
 	}
 	local, inPod := strings.NewReplacer(pairs...), strings.NewReplacer(back...)
-	for _, dir := range dirs {
-		err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
-			if err != nil || e.IsDir() {
-				return err
-			}
-			b, err := os.ReadFile(path) //nolint:gosec // a file this test wrote
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(path, []byte(local.Replace(string(b))), 0o600)
-		})
-		if err != nil {
+	for name, fs := range files {
+		if err := os.MkdirAll(dirs[name], 0o700); err != nil {
 			t.Fatal(err)
+		}
+		for file, content := range fs {
+			path := filepath.Join(dirs[name], file)
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(local.Replace(content)), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	args := make([]string, len(c.Args))
