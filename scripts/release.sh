@@ -84,6 +84,15 @@ esac
 STUB
 chmod +x "$tmp/stub/docker"
 
+# goreleaser reads the commit, branch and date only when it can also read a
+# remote's URL; in a clone without a remote (a local worktree) it stamps
+# "none" instead. The project's URL is then given to its git commands alone,
+# through git's environment configuration, leaving the repository as it is.
+if [ -z "$(git remote)" ]; then
+	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url
+	export GIT_CONFIG_VALUE_0=https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter.git
+fi
+
 log "goreleaser release --snapshot"
 PATH="$PWD/.build/bin:$tmp/stub:$PATH" GOPROXY=off "$goreleaser" release --snapshot --clean --skip=publish
 
