@@ -166,6 +166,12 @@ grafanaDashboard:
     team: messaging
   annotations:
     grafana_folder: Twilio
+commonLabels:
+  example.com/cost-centre: "42"
+networkPolicy:
+  enabled: true
+ingress:
+  enabled: true
 `
 
 // obj is one rendered Kubernetes object.
@@ -558,9 +564,9 @@ func TestRender(t *testing.T) {
 			name:   "every toggle on",
 			values: []string{allOn},
 			wantKinds: []string{
-				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, testPod, "PodDisruptionBudget/" + fullname,
-				"PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
-				"ServiceMonitor/" + fullname,
+				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, "Ingress/" + fullname, "NetworkPolicy/" + fullname,
+				testPod, "PodDisruptionBudget/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname,
+				"Service/" + fullname, "ServiceAccount/" + fullname, "ServiceMonitor/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
