@@ -1,9 +1,15 @@
-# Multi-stage build: a static binary on a distroless, non-root base.
-#   docker build -t twilio_trusthub_exporter \
+# Multi-stage build: a static binary on a distroless, non-root base, for
+# every platform at once. The Go compiler runs on the build machine's own
+# platform ($BUILDPLATFORM) and cross-compiles for each target (TARGETOS,
+# TARGETARCH, set by BuildKit from --platform), so an arm64 image built on
+# amd64 needs no emulation.
+#   docker buildx build --platform linux/amd64,linux/arm64 \
+#     -t REGISTRY/twilio_trusthub_exporter:0.1.0 --push \
 #     --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" \
 #     --build-arg BRANCH="$(git rev-parse --abbrev-ref HEAD)" \
 #     --build-arg BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" .
-FROM golang:1.26 AS build
+# Dockerfile.goreleaser makes the same image from goreleaser's binaries.
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
@@ -12,9 +18,10 @@ ARG VERSION=dev
 ARG REVISION=unknown
 ARG BRANCH=unknown
 ARG BUILD_DATE=unknown
+ARG TARGETOS TARGETARCH
 # The same variables and flags as .goreleaser.yaml, so --version and
 # twilio_trusthub_exporter_build_info read alike for an image and an archive.
-RUN CGO_ENABLED=0 go build -trimpath \
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath \
       -ldflags "-s -w \
         -X github.com/prometheus/common/version.Version=${VERSION} \
         -X github.com/prometheus/common/version.Revision=${REVISION} \
@@ -29,7 +36,7 @@ ARG VERSION=dev
 ARG REVISION=unknown
 ARG BUILD_DATE=unknown
 LABEL org.opencontainers.image.title="twilio_trusthub_exporter" \
-      org.opencontainers.image.description="Prometheus exporter for Twilio TrustHub Customer-Profiles: review status, expiry and rejection codes." \
+      org.opencontainers.image.description="Prometheus exporter for Twilio compliance objects: TrustHub Customer-Profiles and Trust Products, A2P 10DLC brands and campaigns, and toll-free verifications (review status, expiry, rejection codes)." \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter" \
       org.opencontainers.image.url="https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter" \

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	yamlv3 "go.yaml.in/yaml/v3"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
@@ -36,6 +38,7 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
 
@@ -53,9 +56,17 @@ const (
 	fullname  = "trusthub-twilio-trusthub-exporter"
 	// chartName is the chart's name: the job its ServiceMonitor makes.
 	chartName = "twilio-trusthub-exporter"
+	// testPod is the helm test hook, rendered with every set of values
+	// that leaves test.enabled on.
+	testPod = "Pod/" + fullname + "-config-check"
 
 	defaultRunbooks = "https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/blob/main/docs/runbooks.md"
 	customRunbooks  = "https://wiki.example.com/ops/twilio-trusthub"
+
+	// kubeVersion is the cluster the chart is rendered for. Helm used as a
+	// library assumes v1.20 (its CLI is stamped with the Kubernetes version
+	// of its client-go), which the chart's kubeVersion refuses.
+	kubeVersion = "v1.33.0"
 
 	// plantedToken is a made-up auth token: the tests look for it where it
 	// must never be.
@@ -157,6 +168,12 @@ grafanaDashboard:
     team: messaging
   annotations:
     grafana_folder: Twilio
+commonLabels:
+  example.com/cost-centre: "42"
+networkPolicy:
+  enabled: true
+ingress:
+  enabled: true
 `
 
 // obj is one rendered Kubernetes object.
@@ -166,12 +183,22 @@ type obj struct {
 	name   string
 	raw    []byte // its YAML
 	typed  any    // strictly decoded into its Go type
+	hook   bool   // a Helm hook (the helm test pod), not part of the release's manifest
 }
 
 type rendering struct {
-	manifest string
-	notes    string
-	objs     []obj
+	manifest  string // the release's objects, hooks not included
+	hooks     string // the hooks' manifests, in order
+	notes     string
+	namespace string // where the chart's objects must be: namespaceOverride or the release's
+	values    map[string]any
+	objs      []obj // hooks included
+}
+
+// fromExtraManifests tells the objects that extraManifests rendered: the
+// user's, which the chart's own checks do not hold to its conventions.
+func (o obj) fromExtraManifests() bool {
+	return strings.HasSuffix(o.source, "/templates/extra-manifests.yaml")
 }
 
 // kinds lists every kind the chart may render, with its API version and Go
@@ -185,10 +212,14 @@ var kinds = map[string]struct {
 	"Secret":              {"v1", func() any { return &corev1.Secret{} }},
 	"ConfigMap":           {"v1", func() any { return &corev1.ConfigMap{} }},
 	"Service":             {"v1", func() any { return &corev1.Service{} }},
+	"Pod":                 {"v1", func() any { return &corev1.Pod{} }},
 	"Deployment":          {"apps/v1", func() any { return &appsv1.Deployment{} }},
 	"PodDisruptionBudget": {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
+	"NetworkPolicy":       {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
+	"Ingress":             {"networking.k8s.io/v1", func() any { return &networkingv1.Ingress{} }},
 	"ServiceMonitor":      {"monitoring.coreos.com/v1", func() any { return &monitoringv1.ServiceMonitor{} }},
 	"PrometheusRule":      {"monitoring.coreos.com/v1", func() any { return &monitoringv1.PrometheusRule{} }},
+	"ScrapeConfig":        {"monitoring.coreos.com/v1alpha1", func() any { return &monitoringv1alpha1.ScrapeConfig{} }},
 }
 
 // decodeStrict decodes one YAML object into its Go type, refusing any field
@@ -317,7 +348,8 @@ func values(t *testing.T, docs ...string) map[string]any {
 }
 
 // install renders the chart as `helm install --dry-run` does without a
-// cluster (and `helm template`), or returns Helm's error.
+// cluster (and `helm template`), or returns Helm's error. The hooks (the
+// helm test pod) are decoded as strictly as the release's objects.
 func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, error) {
 	t.Helper()
 	in := action.NewInstall(&action.Configuration{Log: t.Logf})
@@ -325,11 +357,27 @@ func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, er
 	in.ClientOnly = true
 	in.ReleaseName = release
 	in.Namespace = namespace
+	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.KubeVersion = kv
 	rel, err := in.Run(ch, vals)
 	if err != nil {
 		return nil, err
 	}
-	r := &rendering{manifest: rel.Manifest, notes: rel.Info.Notes}
+	r := &rendering{manifest: rel.Manifest, notes: rel.Info.Notes, namespace: namespace, values: vals}
+	if ns, _ := vals["namespaceOverride"].(string); ns != "" {
+		r.namespace = ns
+	}
+	add := func(source, doc string, hook bool) {
+		kind, typed, err := decodeStrict([]byte(doc))
+		if err != nil {
+			t.Errorf("%s: %s does not decode strictly: %v\n%s", source, kind, err, doc)
+			return
+		}
+		r.objs = append(r.objs, obj{source: source, kind: kind, name: objectMeta(typed).Name, raw: []byte(doc), typed: typed, hook: hook})
+	}
 	docs := releaseutil.SplitManifests(rel.Manifest)
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
@@ -337,14 +385,12 @@ func install(t *testing.T, ch *chart.Chart, vals map[string]any) (*rendering, er
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		doc := docs[k]
-		source, _, _ := strings.Cut(strings.TrimPrefix(doc, "# Source: "), "\n")
-		kind, typed, err := decodeStrict([]byte(doc))
-		if err != nil {
-			t.Errorf("%s: %s does not decode strictly: %v\n%s", source, kind, err, doc)
-			continue
-		}
-		r.objs = append(r.objs, obj{source: source, kind: kind, name: objectMeta(typed).Name, raw: []byte(doc), typed: typed})
+		source, _, _ := strings.Cut(strings.TrimPrefix(docs[k], "# Source: "), "\n")
+		add(source, docs[k], false)
+	}
+	for _, h := range rel.Hooks {
+		r.hooks += h.Manifest + "\n"
+		add(h.Path, h.Manifest, true)
 	}
 	return r, nil
 }
@@ -358,9 +404,15 @@ func render(t *testing.T, ch *chart.Chart, vals map[string]any) *rendering {
 	return r
 }
 
-func objectMeta(typed any) *struct{ Name, Namespace string } {
+type meta struct {
+	Name, Namespace string
+	Labels          map[string]string
+}
+
+func objectMeta(typed any) meta {
 	v := reflect.ValueOf(typed).Elem().FieldByName("ObjectMeta")
-	return &struct{ Name, Namespace string }{v.FieldByName("Name").String(), v.FieldByName("Namespace").String()}
+	labels, _ := v.FieldByName("Labels").Interface().(map[string]string)
+	return meta{v.FieldByName("Name").String(), v.FieldByName("Namespace").String(), labels}
 }
 
 // one returns the only object of a kind, failing unless there is exactly one.
@@ -488,7 +540,7 @@ func TestRender(t *testing.T) {
 		{
 			name: "defaults",
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
@@ -502,6 +554,11 @@ func TestRender(t *testing.T) {
 				if got, want := c.Args, []string{"--config.file=/etc/twilio-trusthub-exporter/config.yml", "--web.listen-address=:10311"}; !reflect.DeepEqual(got, want) {
 					t.Errorf("args %q, want %q", got, want)
 				}
+				// The default image cannot be pulled: the NOTES say so first.
+				if first, _, _ := strings.Cut(r.notes, "\n\n"); !strings.HasPrefix(first, "No image of the exporter is published") ||
+					!strings.Contains(first, "docker buildx build --platform linux/amd64,linux/arm64") || !strings.Contains(first, "--push") {
+					t.Errorf("NOTES do not start by saying how to build and push the image:\n%s", r.notes)
+				}
 				if !strings.Contains(r.notes, "no account is configured") || !strings.Contains(r.notes, "existingSecret.name") {
 					t.Errorf("NOTES do not say that an account is missing:\n%s", r.notes)
 				}
@@ -512,9 +569,9 @@ func TestRender(t *testing.T) {
 			name:   "every toggle on",
 			values: []string{allOn},
 			wantKinds: []string{
-				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, "PodDisruptionBudget/" + fullname,
-				"PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
-				"ServiceMonitor/" + fullname,
+				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, "Ingress/" + fullname, "NetworkPolicy/" + fullname,
+				testPod, "PodDisruptionBudget/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname,
+				"Service/" + fullname, "ServiceAccount/" + fullname, "ServiceMonitor/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
@@ -573,6 +630,9 @@ func TestRender(t *testing.T) {
 					len(ep[0].MetricRelabelConfigs) != 1 || ep[0].MetricRelabelConfigs[0].Action != "drop" {
 					t.Errorf("ServiceMonitor endpoints %+v", ep)
 				}
+				if ep[0].Scheme != nil || ep[0].TLSConfig != nil || ep[0].BasicAuth != nil || sm.Spec.SampleLimit != nil || sm.Spec.TargetLimit != nil {
+					t.Errorf("ServiceMonitor sets a scheme, TLS, basic auth or a limit nobody asked for: %+v", sm.Spec)
+				}
 
 				pr := one[*monitoringv1.PrometheusRule](t, r)
 				if pr.Namespace != "prometheus" || pr.Labels["release"] != "kube-prometheus-stack" || pr.Labels["role"] != "alert-rules" {
@@ -591,7 +651,7 @@ func TestRender(t *testing.T) {
 			name:   "existingSecret",
 			values: []string{"existingSecret: {name: twilio-exporter-config, key: exporter.yml}\nconfig: {accounts: [{name: ignored}]}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
@@ -615,7 +675,7 @@ func TestRender(t *testing.T) {
 			name:   "custom runbook base URL",
 			values: []string{"prometheusRule: {enabled: true, runbookBaseURL: " + customRunbooks + "}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				want := replaceStrings(rules["groups"], defaultRunbooks, customRunbooks)
@@ -629,7 +689,7 @@ func TestRender(t *testing.T) {
 		{
 			name:      "no ServiceAccount, image digest, maxUnavailable",
 			values:    []string{"serviceAccount: {create: false, name: shared}\nimage: {digest: 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'}\npodDisruptionBudget: {enabled: true, maxUnavailable: 1}\n"},
-			wantKinds: []string{"Deployment/" + fullname, "PodDisruptionBudget/" + fullname, "Secret/" + fullname, "Service/" + fullname},
+			wantKinds: []string{testPod, "Deployment/" + fullname, "PodDisruptionBudget/" + fullname, "Secret/" + fullname, "Service/" + fullname},
 			check: func(t *testing.T, r *rendering) {
 				d := one[*appsv1.Deployment](t, r)
 				if d.Spec.Template.Spec.ServiceAccountName != "shared" {
@@ -648,7 +708,7 @@ func TestRender(t *testing.T) {
 			name:   "sharded scrape config",
 			values: []string{"shardedScrapeConfig: {enabled: true, shards: [shard-0.example:10311, shard-1.example:10311]}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				checkScrapeConfig(t, r, "shard-0.example:10311", "shard-1.example:10311")
@@ -658,17 +718,244 @@ func TestRender(t *testing.T) {
 			name:   "sharded scrape config, one shard by default",
 			values: []string{"shardedScrapeConfig: {enabled: true}\n"},
 			wantKinds: []string{
-				"Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
 			},
 			check: func(t *testing.T, r *rendering) {
 				checkScrapeConfig(t, r, fullname+"."+namespace+".svc:10311")
 			},
 		},
+		{
+			name:   "sharded scrape config as a ScrapeConfig",
+			values: []string{"shardedScrapeConfig: {enabled: true, resource: ScrapeConfig, namespace: prometheus, additionalLabels: {release: kube-prometheus-stack}, shards: [shard-0.example:10311, shard-1.example:10311]}\n"},
+			wantKinds: []string{
+				"Deployment/" + fullname, testPod, "ScrapeConfig/" + fullname, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				checkScrapeConfig(t, r, "shard-0.example:10311", "shard-1.example:10311")
+				sc := one[*monitoringv1alpha1.ScrapeConfig](t, r)
+				if sc.Namespace != "prometheus" || sc.Labels["release"] != "kube-prometheus-stack" {
+					t.Errorf("ScrapeConfig namespace %q labels %v", sc.Namespace, sc.Labels)
+				}
+			},
+		},
+		{
+			name: "ServiceMonitor over TLS with basic auth and limits",
+			values: []string{`serviceMonitor:
+  enabled: true
+  scheme: https
+  tlsConfig: {ca: {secret: {name: exporter-tls, key: ca.crt}}, serverName: exporter.example}
+  basicAuth: {secretName: exporter-basic-auth, passwordKey: pass}
+  sampleLimit: 200000
+  targetLimit: 4
+`},
+			wantKinds: []string{
+				"Deployment/" + fullname, testPod, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname, "ServiceMonitor/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				sm := one[*monitoringv1.ServiceMonitor](t, r)
+				if sm.Spec.SampleLimit == nil || *sm.Spec.SampleLimit != 200000 || sm.Spec.TargetLimit == nil || *sm.Spec.TargetLimit != 4 {
+					t.Errorf("sampleLimit %v targetLimit %v, want 200000 and 4", sm.Spec.SampleLimit, sm.Spec.TargetLimit)
+				}
+				ep := sm.Spec.Endpoints[0]
+				if ep.Scheme == nil || !strings.EqualFold(string(*ep.Scheme), "https") {
+					t.Errorf("scheme %v, want https", ep.Scheme)
+				}
+				if tc := ep.TLSConfig; tc == nil || tc.CA.Secret == nil || tc.CA.Secret.Name != "exporter-tls" || tc.CA.Secret.Key != "ca.crt" ||
+					tc.ServerName == nil || *tc.ServerName != "exporter.example" {
+					t.Errorf("tlsConfig %+v", ep.TLSConfig)
+				}
+				if ba := ep.BasicAuth; ba == nil || ba.Username.Name != "exporter-basic-auth" || ba.Username.Key != "username" ||
+					ba.Password.Name != "exporter-basic-auth" || ba.Password.Key != "pass" {
+					t.Errorf("basicAuth %+v, want exporter-basic-auth's username and pass", ep.BasicAuth)
+				}
+			},
+		},
+		{
+			name: "auth.existingSecret",
+			values: []string{`config:
+  accounts:
+    - {name: main, account_sid: AC00000000000000000000000000000001}
+    - {name: keyed, account_sid: AC00000000000000000000000000000002, api_key: SK00000000000000000000000000000002}
+    - {name: own, account_sid: AC00000000000000000000000000000003, auth_token_file: /etc/twilio-trusthub-exporter-auth/own_token}
+auth: {existingSecret: twilio-auth, apiSecretKey: api_secret}
+`},
+			wantKinds: []string{
+				"Deployment/" + fullname, testPod, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				const dir = "/etc/twilio-trusthub-exporter-auth"
+				checkConfigSecret(t, r, map[string]any{"accounts": []any{
+					map[string]any{"name": "main", "account_sid": "AC00000000000000000000000000000001", "auth_token_file": dir + "/auth_token"},
+					map[string]any{"name": "keyed", "account_sid": "AC00000000000000000000000000000002", "api_key": "SK00000000000000000000000000000002", "api_secret_file": dir + "/api_secret"},
+					map[string]any{"name": "own", "account_sid": "AC00000000000000000000000000000003", "auth_token_file": dir + "/own_token"},
+				}})
+				pod := one[*appsv1.Deployment](t, r).Spec.Template.Spec
+				var vol *corev1.Volume
+				for i := range pod.Volumes {
+					if pod.Volumes[i].Name == "auth" {
+						vol = &pod.Volumes[i]
+					}
+				}
+				if vol == nil || vol.Secret == nil || vol.Secret.SecretName != "twilio-auth" || len(vol.Secret.Items) != 0 {
+					t.Fatalf("auth volume %+v, want the whole Secret twilio-auth", vol)
+				}
+				var mounted bool
+				for _, m := range pod.Containers[0].VolumeMounts {
+					mounted = mounted || (m.Name == "auth" && m.MountPath == dir && m.ReadOnly && m.SubPath == "")
+				}
+				if !mounted {
+					t.Errorf("auth volume not mounted read-only as a directory at %s: %+v", dir, pod.Containers[0].VolumeMounts)
+				}
+			},
+		},
+		{
+			name: "commonLabels, namespaceOverride, strategy, revisionHistoryLimit",
+			values: []string{`namespaceOverride: exporters
+commonLabels: {example.com/team: messaging, example.com/cost-centre: "42"}
+strategy: {type: Recreate}
+revisionHistoryLimit: 3
+serviceMonitor: {enabled: true}
+prometheusRule: {enabled: true}
+grafanaDashboard: {enabled: true}
+shardedScrapeConfig: {enabled: true}
+podDisruptionBudget: {enabled: true}
+networkPolicy: {enabled: true}
+ingress: {enabled: true}
+`},
+			wantKinds: []string{
+				"ConfigMap/" + fullname + "-dashboard", "Deployment/" + fullname, "Ingress/" + fullname, "NetworkPolicy/" + fullname, testPod,
+				"PodDisruptionBudget/" + fullname, "PrometheusRule/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config",
+				"Service/" + fullname, "ServiceAccount/" + fullname, "ServiceMonitor/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				for _, o := range r.objs {
+					if ns := objectMeta(o.typed).Namespace; ns != "exporters" {
+						t.Errorf("%s %s in namespace %q, want exporters", o.kind, o.name, ns)
+					}
+				}
+				sm := one[*monitoringv1.ServiceMonitor](t, r)
+				if !reflect.DeepEqual(sm.Spec.NamespaceSelector.MatchNames, []string{"exporters"}) {
+					t.Errorf("ServiceMonitor looks for the Service in %v, want [exporters]", sm.Spec.NamespaceSelector.MatchNames)
+				}
+				checkScrapeConfig(t, r, fullname+".exporters.svc:10311")
+				d := one[*appsv1.Deployment](t, r)
+				if d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType || d.Spec.RevisionHistoryLimit == nil || *d.Spec.RevisionHistoryLimit != 3 {
+					t.Errorf("strategy %+v revisionHistoryLimit %v", d.Spec.Strategy, d.Spec.RevisionHistoryLimit)
+				}
+				if !strings.Contains(r.notes, "namespace exporters") || strings.Contains(r.notes, "kubectl -n "+namespace) {
+					t.Errorf("NOTES do not name namespace exporters:\n%s", r.notes)
+				}
+			},
+		},
+		{
+			name: "networkPolicy and ingress",
+			values: []string{`networkPolicy:
+  enabled: true
+  ingressFrom: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: prometheus}}}]
+ingress:
+  enabled: true
+  className: nginx
+  annotations: {nginx.ingress.kubernetes.io/auth-type: basic}
+  hosts: [{host: exporter.example.com, paths: [{path: /, pathType: Exact}]}, {paths: [{path: /metrics, pathType: Prefix}]}]
+  tls: [{hosts: [exporter.example.com], secretName: exporter-tls}]
+`},
+			wantKinds: []string{
+				"Deployment/" + fullname, "Ingress/" + fullname, "NetworkPolicy/" + fullname, testPod, "Secret/" + fullname,
+				"Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				d := one[*appsv1.Deployment](t, r)
+				np := one[*networkingv1.NetworkPolicy](t, r)
+				if !reflect.DeepEqual(np.Spec.PodSelector.MatchLabels, d.Spec.Selector.MatchLabels) {
+					t.Errorf("NetworkPolicy selects %v, not the exporter's pods %v", np.Spec.PodSelector.MatchLabels, d.Spec.Selector.MatchLabels)
+				}
+				in := np.Spec.Ingress
+				if len(in) != 1 || len(in[0].Ports) != 1 || in[0].Ports[0].Port.String() != "http" || len(in[0].From) != 1 ||
+					in[0].From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "prometheus" {
+					t.Errorf("NetworkPolicy ingress %+v, want port http from namespace prometheus", in)
+				}
+				if got := fmt.Sprint(np.Spec.PolicyTypes); got != "[Ingress Egress]" {
+					t.Errorf("policyTypes %s", got)
+				}
+				var ports []string
+				for _, e := range np.Spec.Egress {
+					if len(e.To) != 0 {
+						t.Errorf("egress rule %+v is limited to peers; Twilio has no fixed addresses", e)
+					}
+					for _, p := range e.Ports {
+						ports = append(ports, fmt.Sprintf("%s/%s", *p.Protocol, p.Port))
+					}
+				}
+				if got := strings.Join(ports, " "); got != "UDP/53 TCP/53 TCP/443" {
+					t.Errorf("egress ports %s, want DNS and HTTPS", got)
+				}
+
+				ing := one[*networkingv1.Ingress](t, r)
+				if ing.Spec.IngressClassName == nil || *ing.Spec.IngressClassName != "nginx" || ing.Annotations["nginx.ingress.kubernetes.io/auth-type"] != "basic" ||
+					len(ing.Spec.TLS) != 1 || ing.Spec.TLS[0].SecretName != "exporter-tls" || len(ing.Spec.Rules) != 2 {
+					t.Fatalf("Ingress %+v", ing.Spec)
+				}
+				var routes []string
+				for _, rule := range ing.Spec.Rules {
+					for _, p := range rule.HTTP.Paths {
+						if b := p.Backend.Service; b == nil || b.Name != fullname || b.Port.Name != "http" {
+							t.Errorf("path %s goes to %+v, want the Service's http port", p.Path, p.Backend)
+						}
+						routes = append(routes, fmt.Sprintf("%s%s(%s)", rule.Host, p.Path, *p.PathType))
+					}
+				}
+				if got := strings.Join(routes, " "); got != "exporter.example.com/(Exact) /metrics(Prefix)" {
+					t.Errorf("routes %s", got)
+				}
+			},
+		},
+		{
+			name:   "networkPolicy without egress rules leaves egress open",
+			values: []string{"networkPolicy: {enabled: true, egress: []}\n"},
+			wantKinds: []string{
+				"Deployment/" + fullname, "NetworkPolicy/" + fullname, testPod, "Secret/" + fullname, "Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				np := one[*networkingv1.NetworkPolicy](t, r)
+				if got := fmt.Sprint(np.Spec.PolicyTypes); got != "[Ingress]" || len(np.Spec.Egress) != 0 {
+					t.Errorf("policyTypes %s egress %+v, want Ingress alone", got, np.Spec.Egress)
+				}
+				if in := np.Spec.Ingress; len(in) != 1 || len(in[0].From) != 0 {
+					t.Errorf("ingress %+v, want the port open to anyone", in)
+				}
+			},
+		},
+		{
+			name: "extraManifests, as a map and as a string, through tpl; no test pod",
+			values: []string{`test: {enabled: false}
+extraManifests:
+  - {apiVersion: v1, kind: ConfigMap, metadata: {name: '{{ .Release.Name }}-extra'}, data: {a: b}}
+  - |
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: {{ include "twilio-trusthub-exporter.fullname" . }}-extra
+      namespace: {{ .Release.Namespace }}
+`},
+			wantKinds: []string{
+				"ConfigMap/" + fullname + "-extra", "ConfigMap/" + release + "-extra", "Deployment/" + fullname, "Secret/" + fullname,
+				"Service/" + fullname, "ServiceAccount/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				for _, o := range r.objs {
+					if o.kind == "ConfigMap" && !o.fromExtraManifests() {
+						t.Errorf("ConfigMap %s does not come from extra-manifests.yaml but %s", o.name, o.source)
+					}
+				}
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := render(t, ch, values(t, tc.values...))
-			if got := kindsOf(r); !reflect.DeepEqual(got, tc.wantKinds) {
-				t.Errorf("rendered %v, want %v", got, tc.wantKinds)
+			want := append([]string(nil), tc.wantKinds...)
+			sort.Strings(want)
+			if got := kindsOf(r); !reflect.DeepEqual(got, want) {
+				t.Errorf("rendered %v, want %v", got, want)
 			}
 			checkCommon(t, r)
 			tc.check(t, r)
@@ -676,33 +963,14 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// checkScrapeConfig checks the sharded scrape job in the Secret: the
-// accounts discovered at the first shard, probed on their shard with the
-// relabelling of examples/prometheus-sharded.yml (its addresses replaced by
-// the shards', its modulus by their number).
+// checkScrapeConfig checks the sharded scrape job, in the Secret or the
+// ScrapeConfig, whichever was rendered: the accounts discovered at the first
+// shard, probed on their shard with the relabelling of
+// examples/prometheus-sharded.yml (its addresses replaced by the shards',
+// its modulus by their number).
 func checkScrapeConfig(t *testing.T, r *rendering, shards ...string) {
 	t.Helper()
-	var s *corev1.Secret
-	for _, o := range r.objs {
-		if o.kind == "Secret" && o.name == fullname+"-scrape-config" {
-			s = o.typed.(*corev1.Secret)
-		}
-	}
-	if s == nil {
-		t.Fatal("no scrape config Secret")
-	}
-	text, ok := s.StringData["scrape-configs.yaml"]
-	if !ok || len(s.StringData) != 1 || len(s.Data) != 0 {
-		t.Fatalf("scrape config Secret keys: stringData %v data %v, want scrape-configs.yaml alone", mapKeys(s.StringData), mapKeys(s.Data))
-	}
-	var jobs []map[string]any
-	if err := yamlv3.Unmarshal([]byte(text), &jobs); err != nil {
-		t.Fatalf("scrape-configs.yaml: %v\n%s", err, text)
-	}
-	if len(jobs) != 1 {
-		t.Fatalf("%d scrape jobs, want 1:\n%s", len(jobs), text)
-	}
-	job := jobs[0]
+	job := shardedJob(t, r)
 	if job["job_name"] != "twilio-trusthub" || job["metrics_path"] != "/probe" || job["scrape_interval"] != "1m" || job["scrape_timeout"] != "30s" {
 		t.Errorf("scrape job %v", job)
 	}
@@ -738,18 +1006,91 @@ func checkScrapeConfig(t *testing.T, r *rendering, shards ...string) {
 	}
 }
 
+// shardedJob returns the sharded scrape job as Prometheus reads it, from
+// the Secret's scrape-configs.yaml or from the typed ScrapeConfig, the
+// Operator's names turned into Prometheus' (sourceLabels is source_labels).
+// Exactly one of the two must be rendered.
+func shardedJob(t *testing.T, r *rendering) map[string]any {
+	t.Helper()
+	var secrets []*corev1.Secret
+	var scs []*monitoringv1alpha1.ScrapeConfig
+	for _, o := range r.objs {
+		switch x := o.typed.(type) {
+		case *corev1.Secret:
+			if o.name == fullname+"-scrape-config" {
+				secrets = append(secrets, x)
+			}
+		case *monitoringv1alpha1.ScrapeConfig:
+			scs = append(scs, x)
+		}
+	}
+	switch {
+	case len(secrets) == 1 && len(scs) == 0:
+		s := secrets[0]
+		text, ok := s.StringData["scrape-configs.yaml"]
+		if !ok || len(s.StringData) != 1 || len(s.Data) != 0 {
+			t.Fatalf("scrape config Secret keys: stringData %v data %v, want scrape-configs.yaml alone", mapKeys(s.StringData), mapKeys(s.Data))
+		}
+		var jobs []map[string]any
+		if err := yamlv3.Unmarshal([]byte(text), &jobs); err != nil {
+			t.Fatalf("scrape-configs.yaml: %v\n%s", err, text)
+		}
+		if len(jobs) != 1 {
+			t.Fatalf("%d scrape jobs, want 1:\n%s", len(jobs), text)
+		}
+		return jobs[0]
+	case len(scs) == 1 && len(secrets) == 0:
+		spec := scs[0].Spec
+		if spec.JobName == nil || spec.MetricsPath == nil || spec.ScrapeInterval == nil || spec.ScrapeTimeout == nil || len(spec.HTTPSDConfigs) != 1 {
+			t.Fatalf("ScrapeConfig spec incomplete: %+v", spec)
+		}
+		names := strings.NewReplacer("sourceLabels", "source_labels", "targetLabel", "target_label")
+		var relabel []any
+		for _, rc := range toGeneric(t, spec.RelabelConfigs).([]any) {
+			m := map[string]any{}
+			for k, v := range rc.(map[string]any) {
+				m[names.Replace(k)] = v
+			}
+			relabel = append(relabel, m)
+		}
+		return map[string]any{
+			"job_name":        *spec.JobName,
+			"metrics_path":    *spec.MetricsPath,
+			"scrape_interval": string(*spec.ScrapeInterval),
+			"scrape_timeout":  string(*spec.ScrapeTimeout),
+			"http_sd_configs": []any{map[string]any{"url": string(spec.HTTPSDConfigs[0].URL)}},
+			"relabel_configs": relabel,
+		}
+	}
+	t.Fatalf("%d scrape config Secrets and %d ScrapeConfigs, want one of either", len(secrets), len(scs))
+	return nil
+}
+
 // checkCommon checks what holds with any values: security, probes, the
 // namespaces, the labels that tie the objects together, and that no
 // credential leaves the Secret.
 func checkCommon(t *testing.T, r *rendering) {
 	t.Helper()
+	commonLabels, _ := r.values["commonLabels"].(map[string]any)
 	for _, o := range r.objs {
 		m := objectMeta(o.typed)
-		switch o.kind {
-		case "ServiceMonitor", "PrometheusRule", "ConfigMap": // may be elsewhere; checked per case
+		switch {
+		case o.fromExtraManifests(): // the user's own
+		case o.kind == "ServiceMonitor", o.kind == "PrometheusRule", o.kind == "ConfigMap", o.kind == "ScrapeConfig",
+			o.name == fullname+"-scrape-config": // may be elsewhere; checked per case
 		default:
-			if m.Namespace != namespace {
-				t.Errorf("%s %s in namespace %q, want %q", o.kind, o.name, m.Namespace, namespace)
+			if m.Namespace != r.namespace {
+				t.Errorf("%s %s in namespace %q, want %q", o.kind, o.name, m.Namespace, r.namespace)
+			}
+		}
+		if !o.fromExtraManifests() {
+			if m.Labels["helm.sh/chart"] == "" || m.Labels["app.kubernetes.io/managed-by"] != "Helm" {
+				t.Errorf("%s %s lacks the chart's labels: %v", o.kind, o.name, m.Labels)
+			}
+			for k, v := range commonLabels {
+				if m.Labels[k] != v {
+					t.Errorf("%s %s: label %s=%q, want commonLabels' %q", o.kind, o.name, k, m.Labels[k], v)
+				}
 			}
 		}
 		if o.kind == "ConfigMap" && (bytes.Contains(o.raw, []byte("auth_token")) || bytes.Contains(o.raw, []byte("account_sid"))) {
@@ -762,8 +1103,8 @@ func checkCommon(t *testing.T, r *rendering) {
 			t.Errorf("%s %s holds the auth token", o.kind, o.name)
 		}
 	}
-	if strings.Contains(r.manifest, plantedToken) || strings.Contains(r.notes, plantedToken) {
-		t.Errorf("the auth token appears in clear text in the manifests or the NOTES")
+	if strings.Contains(r.manifest, plantedToken) || strings.Contains(r.hooks, plantedToken) || strings.Contains(r.notes, plantedToken) {
+		t.Errorf("the auth token appears in clear text in the manifests, the hooks or the NOTES")
 	}
 
 	d := one[*appsv1.Deployment](t, r)
@@ -778,6 +1119,15 @@ func checkCommon(t *testing.T, r *rendering) {
 	if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "http" || svc.Spec.Ports[0].Port != 10311 || svc.Spec.Ports[0].TargetPort.String() != "http" {
 		t.Errorf("Service ports %+v", svc.Spec.Ports)
 	}
+	for k, v := range commonLabels {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("pod label %s=%q, want commonLabels' %q", k, d.Spec.Template.Labels[k], v)
+		}
+		if _, ok := d.Spec.Selector.MatchLabels[k]; ok {
+			t.Errorf("commonLabels' %s is in the Deployment's selector, which cannot change", k)
+		}
+	}
+	checkTestPod(t, r, d)
 
 	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
 		t.Errorf("the pods mount a Kubernetes API token they do not need")
@@ -1037,6 +1387,104 @@ func TestRenderRefuses(t *testing.T) {
 	}
 }
 
+// TestRenderRefusesValues checks the chart's own errors for values the
+// schema lets through.
+func TestRenderRefusesValues(t *testing.T) {
+	ch := loadChart(t)
+	for _, tc := range []struct {
+		name, values, want string
+	}{
+		{"commonLabels replacing a selector label", "commonLabels: {app.kubernetes.io/instance: other}\n",
+			"commonLabels.app.kubernetes.io/instance: the chart's selector label cannot be overridden"},
+		{"an api_key account with no apiSecretKey",
+			"config: {accounts: [{name: keyed, account_sid: AC00000000000000000000000000000002, api_key: SK00000000000000000000000000000002}]}\nauth: {existingSecret: twilio-auth}\n",
+			"config.accounts[0] has an api_key and no api_secret: set auth.apiSecretKey"},
+		{"a token account with no tokenKey",
+			"config: {accounts: [{name: main, account_sid: AC00000000000000000000000000000001}]}\nauth: {existingSecret: twilio-auth, tokenKey: ''}\n",
+			"config.accounts[0] has no credential: set auth.tokenKey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := install(t, ch, values(t, tc.values))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestImage checks the image reference each way of naming it gives.
+func TestImage(t *testing.T) {
+	ch := loadChart(t)
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tag := ch.Metadata.AppVersion
+	for _, tc := range []struct {
+		name, values, want string
+	}{
+		{"default", "", "ghcr.io/twilio-trusthub-exporter/twilio_trusthub_exporter:" + tag},
+		{"tag", "image: {tag: v2}\n", "ghcr.io/twilio-trusthub-exporter/twilio_trusthub_exporter:v2"},
+		{"digest wins over the tag", "image: {tag: v2, digest: '" + digest + "'}\n", "ghcr.io/twilio-trusthub-exporter/twilio_trusthub_exporter@" + digest},
+		{"registry replaces the repository's host", "image: {registry: registry.example.com}\n", "registry.example.com/twilio-trusthub-exporter/twilio_trusthub_exporter:" + tag},
+		{"global.imageRegistry wins over image.registry", "global: {imageRegistry: 'mirror.example:5000'}\nimage: {registry: registry.example.com}\n",
+			"mirror.example:5000/twilio-trusthub-exporter/twilio_trusthub_exporter:" + tag},
+		{"registry before a repository without a host", "image: {registry: registry.example.com, repository: team/exporter}\n", "registry.example.com/team/exporter:" + tag},
+		{"localhost is a host", "image: {registry: registry.example.com, repository: localhost/exporter}\n", "registry.example.com/exporter:" + tag},
+		{"a repository without a host, no registry", "image: {repository: team/exporter}\n", "team/exporter:" + tag},
+		{"a repository of its own host, no registry", "image: {repository: 'registry.example.com:5000/team/exporter'}\n", "registry.example.com:5000/team/exporter:" + tag},
+		{"registry with a digest", "image: {registry: registry.example.com, digest: '" + digest + "'}\n", "registry.example.com/twilio-trusthub-exporter/twilio_trusthub_exporter@" + digest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := render(t, ch, values(t, tc.values))
+			if got := one[*appsv1.Deployment](t, r).Spec.Template.Spec.Containers[0].Image; got != tc.want {
+				t.Errorf("image %q, want %q", got, tc.want)
+			}
+			checkCommon(t, r) // the test pod runs the same image
+		})
+	}
+}
+
+// TestChartMetadata checks Chart.yaml's kubeVersion (Helm refuses an older
+// cluster with it), maintainers and icon (a file of this repository).
+func TestChartMetadata(t *testing.T) {
+	ch := loadChart(t)
+	md := ch.Metadata
+	if md.KubeVersion == "" || len(md.Maintainers) == 0 || md.Maintainers[0].Name == "" || md.Maintainers[0].URL == "" {
+		t.Errorf("kubeVersion %q, maintainers %+v", md.KubeVersion, md.Maintainers)
+	}
+	for _, kind := range []string{"Customer-Profiles", "Trust Products", "A2P 10DLC brands", "campaigns", "toll-free verifications"} {
+		if !strings.Contains(md.Description, kind) {
+			t.Errorf("description %q does not name %s", md.Description, kind)
+		}
+	}
+	const raw = "https://raw.githubusercontent.com/twilio-trusthub-exporter/twilio_trusthub_exporter/main/"
+	icon, ok := strings.CutPrefix(md.Icon, raw)
+	if !ok {
+		t.Fatalf("icon %q is not a file of this repository (%s...)", md.Icon, raw)
+	}
+	var svg struct {
+		XMLName xml.Name
+	}
+	if err := xml.Unmarshal(readFile(t, filepath.Join("..", icon)), &svg); err != nil || svg.XMLName.Local != "svg" {
+		t.Errorf("%s is not an SVG image: %v %v", icon, svg.XMLName, err)
+	}
+
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"v1.20.15", false}, {"v1.21.0", true}, {"v1.35.0", true}} {
+		in := action.NewInstall(&action.Configuration{Log: t.Logf})
+		in.DryRun, in.ClientOnly, in.ReleaseName, in.Namespace = true, true, release, namespace
+		kv, err := chartutil.ParseKubeVersion(tc.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.KubeVersion = kv
+		_, err = in.Run(ch, values(t))
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), "kubeVersion")) {
+			t.Errorf("Kubernetes %s: error %v, want ok %v", tc.version, err, tc.ok)
+		}
+	}
+}
+
 // TestPackagedChart packages the chart as `helm package` does, loads the
 // archive again and renders it: the symbolic links to the rules and the
 // dashboard must be stored as their contents, and the packaged chart must
@@ -1113,18 +1561,32 @@ func tarEntries(t *testing.T, path string) map[string]tarEntry {
 // TestLint runs Helm's lint, as `helm lint --strict` does: an error or a
 // warning fails the test.
 func TestLint(t *testing.T) {
-	for _, tc := range []struct {
+	type lintCase struct {
 		name   string
 		values []string
-	}{
+	}
+	cases := []lintCase{
 		{"defaults", nil},
 		{"every toggle on", []string{allOn}},
 		{"existingSecret", []string{"existingSecret: {name: twilio-exporter-config}\n"}},
-	} {
+	}
+	ci, err := filepath.Glob(filepath.Join(chartDir, "ci", "*-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ci {
+		cases = append(cases, lintCase{filepath.Join("ci", filepath.Base(f)), []string{string(readFile(t, f))}})
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l := action.NewLint()
 			l.Namespace = namespace
 			l.Strict = true
+			kv, err := chartutil.ParseKubeVersion(kubeVersion)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.KubeVersion = kv
 			res := l.Run([]string{chartDir}, values(t, tc.values...))
 			for _, m := range res.Messages {
 				if m.Severity >= support.WarningSev {

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Builds the release archives with goreleaser (.goreleaser.yaml) as a snapshot
 # into dist/, offline, then checks what came out: the four archives, their
-# checksums, their contents, the version stamped into the binary, and that
-# each binary is built for the platform its archive names. Exits non-zero
-# with the reason on the first failure.
+# checksums, their contents, the version stamped into the binary, that each
+# binary is built for the platform its archive names, and each archive's
+# SBOM. Exits non-zero with the reason on the first failure.
 #
-# goreleaser is pinned and built from the Go module proxy into .build/bin,
-# like golangci-lint in scripts/test.sh: a few minutes the first time, then
-# reused while its version matches.
+# The image (dockers_v2) cannot be built here, with no container engine: a
+# stand-in `docker` on PATH records the `docker buildx build` that goreleaser
+# runs and the build context it hands over, and the script checks those
+# (platforms, tags, build arguments, that every file Dockerfile.goreleaser
+# copies is in the context, for each platform). No image is built or pushed.
+#
+# goreleaser and syft are pinned and built from the Go module proxy into
+# .build/bin, like golangci-lint in scripts/test.sh: a few minutes the first
+# time (syft about 12 on 2 cores), then reused while their versions match.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GORELEASER_VERSION=v2.15.1
+SYFT_VERSION=v1.57.2
 project=twilio_trusthub_exporter
 goreleaser=.build/bin/goreleaser
 platforms=(linux-amd64 linux-arm64 darwin-amd64 darwin-arm64)
@@ -31,6 +38,13 @@ if ! "$goreleaser" --version 2>/dev/null | grep -Eq "^GitVersion: +${GORELEASER_
 		fail "built goreleaser does not report version $GORELEASER_VERSION"
 fi
 
+# syft prints no version when built with go install; the module version
+# recorded in the binary is read instead.
+if ! go version -m .build/bin/syft 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/anchore/syft[[:space:]]+${SYFT_VERSION}[[:space:]]"; then
+	log "building syft $SYFT_VERSION"
+	GOBIN="$PWD/.build/bin" go install "github.com/anchore/syft/cmd/syft@$SYFT_VERSION"
+fi
+
 # goreleaser takes the commit, its date and the branch from git: a clone
 # is needed, tags are not (without one it counts from v0.0.0).
 git rev-parse --verify HEAD >/dev/null 2>&1 || fail "not a git clone with a commit; goreleaser needs one"
@@ -46,8 +60,41 @@ log "goreleaser check"
 # Every module is fetched here, as in scripts/test.sh; the build then runs
 # with the module proxy off, which shows that it needs no network.
 go mod download
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The stand-in docker: no daemon (`docker info` fails, so goreleaser builds
+# every platform in one buildx call without --load), a docker-container
+# buildx driver, and a `buildx build` that saves its arguments and its
+# context (the working directory goreleaser gives it) and writes the image
+# ID file goreleaser reads back.
+mkdir -p "$tmp/stub" "$tmp/image"
+cat >"$tmp/stub/docker" <<STUB
+#!/usr/bin/env bash
+case "\$1 \$2" in
+"buildx inspect") echo "Driver: docker-container" ;;
+"buildx build")
+	printf '%s\n' "\$@" >"$tmp/image/args"
+	cp -R . "$tmp/image/context"
+	echo "sha256:0000000000000000000000000000000000000000000000000000000000000000" >id.txt
+	;;
+*) echo "stand-in docker: \$* is not available here" >&2; exit 1 ;;
+esac
+STUB
+chmod +x "$tmp/stub/docker"
+
+# goreleaser reads the commit, branch and date only when it can also read a
+# remote's URL; in a clone without a remote (a local worktree) it stamps
+# "none" instead. The project's URL is then given to its git commands alone,
+# through git's environment configuration, leaving the repository as it is.
+if [ -z "$(git remote)" ]; then
+	export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url
+	export GIT_CONFIG_VALUE_0=https://github.com/twilio-trusthub-exporter/twilio_trusthub_exporter.git
+fi
+
 log "goreleaser release --snapshot"
-GOPROXY=off "$goreleaser" release --snapshot --clean --skip=publish
+PATH="$PWD/.build/bin:$tmp/stub:$PATH" GOPROXY=off "$goreleaser" release --snapshot --clean --skip=publish
 
 log "checking dist/"
 # metadata.json is one line of JSON written by goreleaser; its "version" is
@@ -63,15 +110,14 @@ got=$(cd dist && find . -maxdepth 1 -name '*.tar.gz' -printf '%f\n' | LC_ALL=C s
 $got
 want
 $want"
+# Checksums cover the archives and their SBOMs.
+want_listed=$(for a in $want; do echo "$a"; echo "$a.sbom.json"; done | LC_ALL=C sort)
 listed=$(awk '{print $2}' dist/sha256sums.txt | LC_ALL=C sort)
-[ "$listed" = "$want" ] || fail "dist/sha256sums.txt lists
+[ "$listed" = "$want_listed" ] || fail "dist/sha256sums.txt lists
 $listed
 want
-$want"
+$want_listed"
 (cd dist && sha256sum --check --strict sha256sums.txt) || fail "checksums do not match"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # What each archive must hold, under one directory named like the archive:
 # the binary, the fixed files, and every file of the shipped folders as they
@@ -142,6 +188,47 @@ else
 	grep -qE '^ +build user: +goreleaser$' <<<"$out" || fail "$dir: --version does not show build user goreleaser"
 	grep -qE "^ +platform: +${host%-*}/${host#*-}\$" <<<"$out" || fail "$dir: --version does not show platform ${host%-*}/${host#*-}"
 fi
+
+# Each archive's SBOM: SPDX 2.3 JSON naming the archive, and listing the
+# modules of go.mod that the binary holds, at go.mod's versions.
+for a in $want; do
+	sbom=dist/$a.sbom.json
+	[ -s "$sbom" ] || fail "$sbom is missing"
+	grep -q '"spdxVersion": *"SPDX-2.3"' "$sbom" || fail "$sbom is not SPDX 2.3 JSON"
+	grep -qF "\"name\": \"$a\"" "$sbom" || grep -qF "\"name\":\"$a\"" "$sbom" || fail "$sbom does not name $a"
+	for mod in github.com/prometheus/client_golang github.com/prometheus/exporter-toolkit go.yaml.in/yaml/v3; do
+		v=$(go list -m -f '{{.Version}}' "$mod")
+		grep -qF "pkg:golang/$mod@$v" "$sbom" || fail "$sbom does not list $mod $v"
+	done
+done
+echo "SBOMs: $(echo "$want" | wc -l) SPDX documents, each listing the binary's modules"
+
+# The image: what goreleaser handed buildx.
+[ -s "$tmp/image/args" ] || fail "goreleaser did not run docker buildx build for dockers_v2"
+args=$(cat "$tmp/image/args")
+grep -qxF -- "--platform" <<<"$args" && grep -qxF "linux/amd64,linux/arm64" <<<"$args" ||
+	fail "the image is not built for linux/amd64 and linux/arm64 at once:
+$args"
+grep -qxF "ghcr.io/twilio-trusthub-exporter/twilio_trusthub_exporter:$version" <<<"$args" ||
+	fail "the image is not tagged $version:
+$args"
+for arg in "VERSION=$version" "REVISION=$(git rev-parse HEAD)"; do
+	grep -qxF "$arg" <<<"$args" || fail "build argument $arg missing:
+$args"
+done
+ctxdir=$tmp/image/context
+cmp -s "$ctxdir/Dockerfile" Dockerfile.goreleaser || fail "the build context's Dockerfile is not Dockerfile.goreleaser"
+# Every COPY source of the Dockerfile, for each platform, is in the context,
+# and each binary is the one goreleaser built for that platform.
+for p in linux/amd64 linux/arm64; do
+	while read -r src; do
+		src=${src//\$TARGETPLATFORM/$p}
+		[ -e "$ctxdir/$src" ] || fail "Dockerfile.goreleaser copies $src, which is not in the build context for $p"
+	done < <(awk '$1 == "COPY" && $2 !~ /^--/ {print $2}' Dockerfile.goreleaser)
+	built=$(find dist -path "*_${p%/*}_${p#*/}*/$project" -type f | head -n 1)
+	[ -n "$built" ] && cmp -s "$ctxdir/$p/$project" "$built" || fail "the context's $p/$project is not goreleaser's $p binary"
+done
+echo "image: $(grep -c -- '^-t$' <<<"$args") tag(s) for linux/amd64,linux/arm64; context: $(cd "$ctxdir" && find . -type f | LC_ALL=C sort | tr '\n' ' ')"
 
 log "release archives OK in $((SECONDS - start)) s"
 ls -l dist/*.tar.gz dist/sha256sums.txt

@@ -31,14 +31,40 @@ Chart name and version, for the helm.sh/chart label.
 {{- end }}
 
 {{/*
-Labels of every resource.
+The namespace of every object: namespaceOverride, or the release's.
+*/}}
+{{- define "twilio-trusthub-exporter.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of every resource: the selector labels and the others.
 */}}
 {{- define "twilio-trusthub-exporter.labels" -}}
-helm.sh/chart: {{ include "twilio-trusthub-exporter.chart" . }}
 {{ include "twilio-trusthub-exporter.selectorLabels" . }}
+{{ include "twilio-trusthub-exporter.otherLabels" . }}
+{{- end }}
+
+{{/*
+The labels besides the selector labels: the chart's, then commonLabels
+(which may not replace a selector label: a Deployment's selector cannot
+change). The helm test pod has these alone, so that no selector of the
+release (Service, PodDisruptionBudget, NetworkPolicy) picks it.
+*/}}
+{{- define "twilio-trusthub-exporter.otherLabels" -}}
+{{- $selector := include "twilio-trusthub-exporter.selectorLabels" . | fromYaml }}
+{{- range $k, $v := .Values.commonLabels }}
+{{- if hasKey $selector $k }}
+{{- fail (printf "commonLabels.%s: the chart's selector label cannot be overridden" $k) }}
+{{- end }}
+{{- end -}}
+helm.sh/chart: {{ include "twilio-trusthub-exporter.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "twilio-trusthub-exporter.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -62,14 +88,27 @@ The ServiceAccount the pods run as.
 {{- end }}
 
 {{/*
-The image: repository with the digest when one is given, else the tag
-(the chart's appVersion by default).
+The image: the repository, its registry host replaced by (or, when it names
+none, prefixed with) global.imageRegistry or image.registry when one is set;
+then the digest when one is given, else the tag (the chart's appVersion by
+default). The first part of a repository is a registry host when it holds a
+"." or a ":" or is "localhost", as Docker reads image references.
 */}}
 {{- define "twilio-trusthub-exporter.image" -}}
+{{- $repository := .Values.image.repository }}
+{{- $registry := (.Values.global | default dict).imageRegistry | default .Values.image.registry }}
+{{- if $registry }}
+{{- $parts := splitList "/" $repository }}
+{{- $first := first $parts }}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) }}
+{{- $repository = rest $parts | join "/" }}
+{{- end }}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) $repository }}
+{{- end }}
 {{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
 {{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 {{- end }}
 
@@ -94,10 +133,36 @@ The key of the configuration file in that Secret.
 {{/*
 The configuration file rendered from .Values.config: written into the Secret,
 and hashed into the pods' checksum/config annotation so that a change of it
-rolls the pods.
+rolls the pods. With auth.existingSecret, each account that names no
+credential of its own gets the mounted file of that Secret: api_secret_file
+for an account with an api_key, auth_token_file otherwise. A copy is changed,
+never .Values, since this is included more than once.
 */}}
 {{- define "twilio-trusthub-exporter.configFile" -}}
-{{- toYaml .Values.config }}
+{{- $config := deepCopy .Values.config }}
+{{- if and .Values.auth.existingSecret (kindIs "slice" $config.accounts) }}
+{{- $dir := include "twilio-trusthub-exporter.authDir" . }}
+{{- $accounts := list }}
+{{- range $i, $account := $config.accounts }}
+{{- $a := $account }}
+{{- if and (kindIs "map" $a) (not (or $a.auth_token $a.auth_token_file $a.api_secret $a.api_secret_file)) }}
+{{- if $a.api_key }}
+{{- if not $.Values.auth.apiSecretKey }}
+{{- fail (printf "config.accounts[%d] has an api_key and no api_secret: set auth.apiSecretKey to its key in Secret %s, or api_secret_file" $i $.Values.auth.existingSecret) }}
+{{- end }}
+{{- $_ := set $a "api_secret_file" (printf "%s/%s" $dir $.Values.auth.apiSecretKey) }}
+{{- else }}
+{{- if not $.Values.auth.tokenKey }}
+{{- fail (printf "config.accounts[%d] has no credential: set auth.tokenKey to the auth token's key in Secret %s, or auth_token_file" $i $.Values.auth.existingSecret) }}
+{{- end }}
+{{- $_ := set $a "auth_token_file" (printf "%s/%s" $dir $.Values.auth.tokenKey) }}
+{{- end }}
+{{- end }}
+{{- $accounts = append $accounts $a }}
+{{- end }}
+{{- $_ := set $config "accounts" $accounts }}
+{{- end }}
+{{- toYaml $config }}
 {{- end }}
 
 {{/*
@@ -105,4 +170,58 @@ Where the configuration Secret is mounted.
 */}}
 {{- define "twilio-trusthub-exporter.configDir" -}}
 /etc/twilio-trusthub-exporter
+{{- end }}
+
+{{/*
+Where the auth.existingSecret Secret is mounted.
+*/}}
+{{- define "twilio-trusthub-exporter.authDir" -}}
+/etc/twilio-trusthub-exporter-auth
+{{- end }}
+
+{{/*
+The volumes of the exporter's pod, shared with the helm test pod so that it
+checks the configuration with the very same files.
+*/}}
+{{- define "twilio-trusthub-exporter.volumes" -}}
+- name: config
+  secret:
+    secretName: {{ include "twilio-trusthub-exporter.secretName" . }}
+    # Readable by the pod's fsGroup, the exporter's group, alone.
+    defaultMode: 0440
+{{- with .Values.auth.existingSecret }}
+- name: auth
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The exporter container's volume mounts, shared with the helm test pod.
+Directories, not subPaths: the kubelet then updates the files in place when
+a Secret changes.
+*/}}
+{{- define "twilio-trusthub-exporter.volumeMounts" -}}
+- name: config
+  mountPath: {{ include "twilio-trusthub-exporter.configDir" . }}
+  readOnly: true
+{{- if .Values.auth.existingSecret }}
+- name: auth
+  mountPath: {{ include "twilio-trusthub-exporter.authDir" . }}
+  readOnly: true
+{{- end }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The --config.file flag, shared with the helm test pod.
+*/}}
+{{- define "twilio-trusthub-exporter.configFlag" -}}
+--config.file={{ include "twilio-trusthub-exporter.configDir" . }}/{{ include "twilio-trusthub-exporter.secretKey" . }}
 {{- end }}
