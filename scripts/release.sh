@@ -11,14 +11,14 @@
 # (platforms, tags, build arguments, that every file Dockerfile.goreleaser
 # copies is in the context, for each platform). No image is built or pushed.
 #
-# goreleaser and syft are pinned and built from the Go module proxy into
-# .build/bin, like golangci-lint in scripts/test.sh: a few minutes the first
-# time (syft about 12 on 2 cores), then reused while their versions match.
+# goreleaser and cyclonedx-gomod are pinned and built from the Go module
+# proxy into .build/bin, like golangci-lint in scripts/test.sh: a few minutes
+# the first time, then reused while their versions match.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 GORELEASER_VERSION=v2.15.1
-SYFT_VERSION=v1.57.2
+CYCLONEDX_GOMOD_VERSION=v1.10.0
 project=twilio_trusthub_exporter
 goreleaser=.build/bin/goreleaser
 platforms=(linux-amd64 linux-arm64 darwin-amd64 darwin-arm64)
@@ -38,11 +38,10 @@ if ! "$goreleaser" --version 2>/dev/null | grep -Eq "^GitVersion: +${GORELEASER_
 		fail "built goreleaser does not report version $GORELEASER_VERSION"
 fi
 
-# syft prints no version when built with go install; the module version
-# recorded in the binary is read instead.
-if ! go version -m .build/bin/syft 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/anchore/syft[[:space:]]+${SYFT_VERSION}[[:space:]]"; then
-	log "building syft $SYFT_VERSION"
-	GOBIN="$PWD/.build/bin" go install "github.com/anchore/syft/cmd/syft@$SYFT_VERSION"
+# The module version recorded in the binary says which one it is.
+if ! go version -m .build/bin/cyclonedx-gomod 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/CycloneDX/cyclonedx-gomod[[:space:]]+${CYCLONEDX_GOMOD_VERSION}[[:space:]]"; then
+	log "building cyclonedx-gomod $CYCLONEDX_GOMOD_VERSION"
+	GOBIN="$PWD/.build/bin" go install "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$CYCLONEDX_GOMOD_VERSION"
 fi
 
 # goreleaser takes the commit, its date and the branch from git: a clone
@@ -110,8 +109,8 @@ got=$(cd dist && find . -maxdepth 1 -name '*.tar.gz' -printf '%f\n' | LC_ALL=C s
 $got
 want
 $want"
-# Checksums cover the archives and their SBOMs.
-want_listed=$(for a in $want; do echo "$a"; echo "$a.sbom.json"; done | LC_ALL=C sort)
+# Checksums cover the archives and their binaries' SBOMs.
+want_listed=$(for a in $want; do echo "$a"; echo "${a%.tar.gz}.sbom.json"; done | LC_ALL=C sort)
 listed=$(awk '{print $2}' dist/sha256sums.txt | LC_ALL=C sort)
 [ "$listed" = "$want_listed" ] || fail "dist/sha256sums.txt lists
 $listed
@@ -189,19 +188,22 @@ else
 	grep -qE "^ +platform: +${host%-*}/${host#*-}\$" <<<"$out" || fail "$dir: --version does not show platform ${host%-*}/${host#*-}"
 fi
 
-# Each archive's SBOM: SPDX 2.3 JSON naming the archive, and listing the
-# modules of go.mod that the binary holds, at go.mod's versions.
+# Each binary's SBOM: CycloneDX JSON naming the exporter at the version,
+# and listing the modules of go.mod that the binary holds, at go.mod's
+# versions. (Its purls' goos and goarch are cyclonedx-gomod's own platform,
+# not the binary's: they are not checked.)
 for a in $want; do
-	sbom=dist/$a.sbom.json
+	sbom=dist/${a%.tar.gz}.sbom.json
 	[ -s "$sbom" ] || fail "$sbom is missing"
-	grep -q '"spdxVersion": *"SPDX-2.3"' "$sbom" || fail "$sbom is not SPDX 2.3 JSON"
-	grep -qF "\"name\": \"$a\"" "$sbom" || grep -qF "\"name\":\"$a\"" "$sbom" || fail "$sbom does not name $a"
+	grep -q '"bomFormat": *"CycloneDX"' "$sbom" || fail "$sbom is not CycloneDX JSON"
+	grep -qF '"name": "github.com/twilio-trusthub-exporter/twilio_trusthub_exporter"' "$sbom" || fail "$sbom does not name the exporter's module"
+	grep -qF "\"version\": \"$version\"" "$sbom" || fail "$sbom does not give version $version"
 	for mod in github.com/prometheus/client_golang github.com/prometheus/exporter-toolkit go.yaml.in/yaml/v3; do
 		v=$(go list -m -f '{{.Version}}' "$mod")
-		grep -qF "pkg:golang/$mod@$v" "$sbom" || fail "$sbom does not list $mod $v"
+		grep -qF "pkg:golang/$mod@$v?" "$sbom" || fail "$sbom does not list $mod $v"
 	done
 done
-echo "SBOMs: $(echo "$want" | wc -l) SPDX documents, each listing the binary's modules"
+echo "SBOMs: $(echo "$want" | wc -l) CycloneDX documents, each listing its binary's modules"
 
 # The image: what goreleaser handed buildx.
 [ -s "$tmp/image/args" ] || fail "goreleaser did not run docker buildx build for dockers_v2"
