@@ -520,27 +520,6 @@ func instantQuery(promAddr, expr string) (int, error) {
 	return len(items), nil
 }
 
-// labelSets returns the distinct label sets under which a firing alert
-// for sid arrived.
-func (w *webhook) labelSets(alertname, sid string) []map[string]string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	seen := map[string]map[string]string{}
-	for _, m := range w.messages {
-		for _, a := range m.Alerts {
-			if a.Status == "firing" && a.Labels["alertname"] == alertname && a.Labels["sid"] == sid {
-				b, _ := json.Marshal(a.Labels) // map keys marshal sorted
-				seen[string(b)] = a.Labels
-			}
-		}
-	}
-	var out []map[string]string
-	for _, l := range seen {
-		out = append(out, l)
-	}
-	return out
-}
-
 // waitFor polls cond until it holds, failing the test after d or on an error.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()

@@ -37,6 +37,10 @@ export CGO_ENABLED=1
 log "go modules"
 go mod download
 go mod verify
+# The monitoring mixin's generator is a module of its own (mixin/), so that
+# go-jsonnet is no dependency of the exporter.
+go -C mixin mod download
+go -C mixin mod verify
 
 log "gofmt"
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.git/*'))
@@ -48,6 +52,7 @@ fi
 
 log "go vet"
 go vet ./...
+go -C mixin vet ./...
 
 # golangci-lint, pinned, built from the Go module proxy into .build/bin
 # (a couple of minutes the first time, then cached).
@@ -59,6 +64,7 @@ if ! "$lint" version 2>/dev/null | grep -q "version ${GOLANGCI_LINT_VERSION#v}";
 fi
 log "golangci-lint"
 "$lint" run ./...
+(cd mixin && "../$lint" run ./...)
 
 # Short fuzz runs; a crasher lands in testdata/fuzz and fails the run.
 # -fuzzminimizetime 0: by default each input that finds new coverage is first
@@ -120,3 +126,6 @@ bash scripts/release.sh
 
 log "go test -race"
 go test -race -count=1 ./...
+# The mixin's own tests, among them that alerts/ and dashboards/ are what
+# it generates now.
+go -C mixin test -race -count=1 ./...
