@@ -34,7 +34,7 @@ local statusIs(k, statuses) = '%s_status{status=~"%s"} == 1' % [k.Prefix, std.jo
 // The policies whose Trust Products Twilio documents (the SIDs are the
 // same in every account): what a Trust Product of each is for.
 local policies = |||
-  {{ $kind := "" }}{{ $affects := "what relies on it: the phone numbers assigned to it, or the brand registration that names it" -}}
+  {{ $kind := "" }}{{ $affects := "the phone numbers assigned to it, or the brand registration that names it" -}}
   {{ with $info }}{{ if eq .Labels.policy_sid "RNb0d4771c2c98518d916a3d4cd70a8f8b" }}{{ $kind = "A2P messaging profile" }}{{ $affects = "the A2P 10DLC brand registration that names it, and with it US long-code messaging through that brand's campaigns" -}}
   {{ else if eq .Labels.policy_sid "RN7a97559effdf62d00f4298208492a5ea" }}{{ $kind = "SHAKEN/STIR" }}{{ $affects = "full (A) attestation of calls from its phone numbers, without which they are more likely to be labelled spam or blocked" -}}
   {{ else if eq .Labels.policy_sid "RNf3db3cd1fe25fcfd3c3ded065c8fea53" }}{{ $kind = "CNAM" }}{{ $affects = "the caller name (CNAM) shown for calls from its phone numbers" -}}
@@ -83,6 +83,13 @@ local policies = |||
     local stops = '{{ with $impact }}It blocks {{ . }}.{{ else }}Nothing the exporter watches uses it: no assigned phone number, brand, campaign or verification; fix or delete it when convenient.{{ end }}',
     local codesLine = '{{ with $codes }}Error codes: {{ . }} (each explained at https://www.twilio.com/docs/errors/CODE).{{ else }}No error code reported.{{ end }}',
 
+    // Given the policies snippet as extra (Trust Products), a bundle's
+    // descriptions name its kind and policy, and say what a bundle of that
+    // policy is for beside what uses this one.
+    local kindOf(extra, object) = (if extra == '' then '' else '{{ with $kind }}{{ . }} {{ end }}') + object,
+    local policyOf(extra) = if extra == '' then '' else '{{ with $info }}{{ with .Labels.policy_sid }}, policy {{ . }}{{ end }}{{ end }}',
+    local affected(extra, when) = if extra == '' then '' else '\nAffected %s: {{ $affects }}.' % when,
+
     // The alerts about a TrustHub bundle of kind k (Customer-Profiles and
     // Trust Products), named Prefix....
     local bundleAlerts(k, prefix, where, extra='') = [
@@ -90,11 +97,11 @@ local policies = |||
         annotations+: {
           summary: t.account + t.name(k) + t.impact + 'Twilio rejected %s "{{ $name }}" ({{ $labels.sid }}) in {{ $account }}{{ with $impact }}: blocks {{ . }}{{ end }}' % k.Object,
           description: head(k) + extra + |||
-            Twilio TrustHub rejected the %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}). %(stops)s
+            Twilio TrustHub rejected the %(object)s "{{ $name }}" ({{ $labels.sid }}%(policy)s, {{ $account }}). %(stops)s%(affected)s
             %(codes)s
             Last changed: {{ $updated }}.
             Open it in the Twilio Console (%(where)s, {{ $labels.sid }}), correct what the evaluation names, and submit it for review again.
-          ||| % { object: k.Object, stops: stops, codes: codesLine, where: where },
+          ||| % { object: kindOf(extra, k.Object), policy: policyOf(extra), stops: stops, affected: affected(extra, 'until it is fixed and approved again'), codes: codesLine, where: where },
         },
       }),
       rules('TwilioTrustHub%sExpiringSoon' % prefix, |||
@@ -107,10 +114,10 @@ local policies = |||
         annotations+: {
           summary: t.name(k) + '%s "{{ $name }}" ({{ $labels.sid }}) expires in {{ $value | humanizeDuration }}' % k.Object,
           description: head(k) + extra + |||
-            The approval of %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}) ends in {{ $value | humanizeDuration }}.
-            When it lapses, what it is used for stops: {{ with $impact }}{{ . }}{{ else }}nothing the exporter watches{{ end }}.
+            The approval of the %(object)s "{{ $name }}" ({{ $labels.sid }}%(policy)s, {{ $account }}) ends in {{ $value | humanizeDuration }}.
+            When it lapses, what it is used for stops: {{ with $impact }}{{ . }}{{ else }}nothing the exporter watches{{ end }}.%(affected)s
             Renew it in the Twilio Console (%(where)s) before then.
-          ||| % { object: k.Object, where: where },
+          ||| % { object: kindOf(extra, k.Object), policy: policyOf(extra), affected: affected(extra, 'then'), where: where },
         },
       }),
       rules('TwilioTrustHub%sExpiringVerySoon' % prefix, |||
@@ -123,10 +130,10 @@ local policies = |||
         annotations+: {
           summary: t.name(k) + t.impact + '%s "{{ $name }}" ({{ $labels.sid }}) expires in {{ $value | humanizeDuration }}{{ with $impact }}: then it stops {{ . }}{{ end }}' % k.Object,
           description: head(k) + extra + |||
-            The approval of %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}) ends in {{ $value | humanizeDuration }}.
-            When it lapses, what it is used for stops: {{ with $impact }}{{ . }}{{ else }}nothing the exporter watches{{ end }}.
+            The approval of the %(object)s "{{ $name }}" ({{ $labels.sid }}%(policy)s, {{ $account }}) ends in {{ $value | humanizeDuration }}.
+            When it lapses, what it is used for stops: {{ with $impact }}{{ . }}{{ else }}nothing the exporter watches{{ end }}.%(affected)s
             Renew it in the Twilio Console (%(where)s) now.
-          ||| % { object: k.Object, where: where },
+          ||| % { object: kindOf(extra, k.Object), policy: policyOf(extra), affected: affected(extra, 'then'), where: where },
         },
       }),
       rules('TwilioTrustHub%sExpired' % prefix, |||
@@ -136,9 +143,9 @@ local policies = |||
         annotations+: {
           summary: t.account + t.name(k) + t.impact + '%s "{{ $name }}" ({{ $labels.sid }}) in {{ $account }} expired {{ $value | humanizeDuration }} ago{{ with $impact }}: blocks {{ . }}{{ end }}' % k.Object,
           description: head(k) + extra + |||
-            The approval of %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}) ended {{ $value | humanizeDuration }} ago. %(stops)s
+            The approval of the %(object)s "{{ $name }}" ({{ $labels.sid }}%(policy)s, {{ $account }}) ended {{ $value | humanizeDuration }} ago. %(stops)s%(affected)s
             Renew it in the Twilio Console (%(where)s), or delete it if it is no longer used.
-          ||| % { object: k.Object, stops: stops, where: where },
+          ||| % { object: kindOf(extra, k.Object), policy: policyOf(extra), stops: stops, affected: affected(extra, 'since then'), where: where },
         },
       }),
       rules('TwilioTrustHub%sStuckInReview' % prefix, |||
@@ -148,9 +155,9 @@ local policies = |||
         annotations+: {
           summary: t.name(k) + '%s "{{ $name }}" ({{ $labels.sid }}) has been in review for {{ $value | humanizeDuration }}' % k.Object,
           description: head(k) + |||
-            %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}) has not changed for {{ $value | humanizeDuration }} and is still in review
-            (over %(days)d days). Check its evaluation in the Twilio Console (%(where)s) and ask Twilio support if the review is stuck.
-            {{ with $impact }}Waiting on it: {{ . }}.{{ end }}
+            The %(object)s "{{ $name }}" ({{ $labels.sid }}, {{ $account }}) has not changed for {{ $value | humanizeDuration }} and is still in review
+            (over %(days)d days). Check its evaluation in the Twilio Console (%(where)s) and ask Twilio support if the review is stuck.{{ with $impact }}
+            Waiting on it: {{ . }}.{{ end }}
           ||| % { object: k.Object, days: c.stuckInReviewDays[k.Name], where: where },
         },
       }),
@@ -158,6 +165,14 @@ local policies = |||
 
     // The brand's TCR id, when it has one.
     local tcr = '{{ with $info }}{{ with .Labels.tcr_id }} (TCR {{ . }}){{ end }}{{ end }}',
+
+    // Nothing the usage rules count uses a toll-free verification: what it
+    // holds up is its own number, so that is its impact, not "nothing".
+    local tfvFields(forDur=c.objectFor) = objectFields(tfv, forDur) {
+      annotations+: {
+        impact: t.info(tfv) + '1 toll-free number{{ with $info }}{{ with .Labels.tollfree_phone_number }} ({{ . }}){{ end }}{{ end }}',
+      },
+    },
 
     groups+: [
       {
@@ -274,7 +289,7 @@ local policies = |||
           // could not send before): a ticket. Its edit window closing is
           // the moment to act: after it, a new submission waits in the
           // standard review queue for weeks.
-          rules('TwilioTrustHubTollfreeVerificationRejected', 'max by (account, sid, status) (%s)' % statusIs(tfv, ['TWILIO_REJECTED']), objectFields(tfv) {
+          rules('TwilioTrustHubTollfreeVerificationRejected', 'max by (account, sid, status) (%s)' % statusIs(tfv, ['TWILIO_REJECTED']), tfvFields() {
             annotations+: {
               summary: t.account + t.info(tfv) + 'Twilio rejected the toll-free verification of {{ with $info }}{{ .Labels.tollfree_phone_number }} ("{{ .Labels.business_name }}", {{ end }}{{ $labels.sid }}{{ with $info }}){{ end }} in {{ $account }}',
               description: head(tfv) + |||
@@ -291,7 +306,7 @@ local policies = |||
             (max by (account, sid) (%(edit)s) - time() > 0 <= %(hours)d * 3600)
             * on (account, sid) group_left (status)
             max by (account, sid, status) (%(rejected)s)
-          ||| % { edit: tfv.ValueFamilies.edit_expiration, hours: c.editWindowHours, rejected: statusIs(tfv, ['TWILIO_REJECTED']) }, objectFields(tfv) {
+          ||| % { edit: tfv.ValueFamilies.edit_expiration, hours: c.editWindowHours, rejected: statusIs(tfv, ['TWILIO_REJECTED']) }, tfvFields() {
             annotations+: {
               summary: t.account + t.info(tfv) + 'The toll-free verification of {{ with $info }}{{ .Labels.tollfree_phone_number }}{{ else }}{{ $labels.sid }}{{ end }} in {{ $account }} can be edited for {{ $value | humanizeDuration }} more',
               description: head(tfv) + |||
@@ -307,7 +322,7 @@ local policies = |||
             (time() - max by (account, sid) (%(updated)s) > %(days)d * 86400)
             and on (account, sid) (%(reviewing)s)
           ||| % { updated: tfv.ValueFamilies.date_updated, days: c.stuckInReviewDays[tfv.Name], reviewing: statusIs(tfv, tfv.Reviewing) },
-                objectFields(tfv, c.stuckInReviewFor) {
+                tfvFields(c.stuckInReviewFor) {
             annotations+: {
               summary: t.info(tfv) + 'The toll-free verification of {{ with $info }}{{ .Labels.tollfree_phone_number }}{{ else }}{{ $labels.sid }}{{ end }} has been in review for {{ $value | humanizeDuration }}',
               description: head(tfv) + |||

@@ -122,8 +122,7 @@ local t = import 'lib/templates.libsonnet';
               summary: t.account + 'twilio_trusthub_exporter cannot list the subaccounts of {{ $account }}',
               description: t.account + |||
                 The last readings of the subaccount list of {{ $account }} by {{ $labels.instance }} failed for %s, so a subaccount created
-                since is not watched. Subaccounts still watched from the last list:
-                {{ with printf "max(twilio_trusthub_discovered_subaccounts{account=%%q,instance=%%q})" $labels.account $labels.instance | query }}{{ . | first | value }}{{ else }}unknown{{ end }};
+                since is not watched. Subaccounts still watched from the last list: {{ with printf "max(twilio_trusthub_discovered_subaccounts{account=%%q,instance=%%q})" $labels.account $labels.instance | query }}{{ . | first | value }}{{ else }}unknown{{ end }};
                 they are dropped `max_stale` (30m by default) after the last successful reading, and their alerts then resolve although
                 nothing was fixed.
                 Failures in the last 15 minutes by reason: {{ range $i, $r := printf "sum by (reason) (increase(twilio_trusthub_discovery_errors_total{account=%%q,instance=%%q}[15m])) > 0" $labels.account $labels.instance | query | sortByLabel "reason" }}{{ if $i }}, {{ end }}{{ $r.Labels.reason }}{{ else }}none counted{{ end }}.
