@@ -11,6 +11,8 @@
 //	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
 //	go run ./bench -series 10000        # what the per-object series cost a real Prometheus
 //	go run ./bench -subaccounts 1000 -sub-profile-dir prof  # and save the exporter's heap and goroutine profiles
+//	go run ./bench -noise               # the alerts, notifications and pages of the --demo estate
+//	go run ./bench -noise -rules R -alertmanager A  # the same through other rules and routing
 package main
 
 import (
@@ -65,6 +67,10 @@ func main() {
 		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
 		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
 		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing into this folder")
+		noise      = flag.Bool("noise", false, "measure only the alerts, notifications and pages of the --demo estate (Prometheus and Alertmanager on PATH, or -prometheus and -alertmanager-binary)")
+		rulesFile  = flag.String("rules", "", "with -noise, the rules file (every for: shortened to 5s); empty: the mixin's, generated")
+		amConfig   = flag.String("alertmanager", "", "with -noise, the Alertmanager configuration; empty: examples/alertmanager.yml")
+		amBin      = flag.String("alertmanager-binary", "", "with -noise, the Alertmanager binary")
 	)
 	flag.Parse()
 	if *floorURL != "" {
@@ -74,6 +80,13 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println(secs)
+		return
+	}
+	if *noise {
+		if err := runNoise(*rulesFile, *amConfig, *promBin, *amBin, *exporterB); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	seriesSet := false

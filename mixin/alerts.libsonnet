@@ -18,6 +18,7 @@
 // object whatever the number of replicas.
 local kinds = (import 'lib/kinds.libsonnet').Kinds;
 local t = import 'lib/templates.libsonnet';
+local text = import 'lib/text.libsonnet';
 
 local cp = kinds.customer_profiles;
 local tp = kinds.trust_products;
@@ -54,7 +55,7 @@ local policies = |||
       local base = fields {
         alert: name,
         labels+: c.ruleLabels,
-        annotations: std.mapWithKey(function(_, v) trim(v), fields.annotations { runbook_url: c.runbookURLPattern % std.asciiLower(name) }),
+        annotations: std.mapWithKey(function(_, v) text.fold(v), fields.annotations { runbook_url: c.runbookURLPattern % std.asciiLower(name) }),
       };
       local one(severity, e) = if severity == null then [] else [base { expr: e, labels+: { severity: severity } }];
       if std.get(sev, 'disabled', false) then []

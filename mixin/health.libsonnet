@@ -1,5 +1,6 @@
 // The exporter's own health: is it up, can it list, is its data fresh.
 local t = import 'lib/templates.libsonnet';
+local text = import 'lib/text.libsonnet';
 
 {
   prometheusAlerts+:: {
@@ -12,7 +13,7 @@ local t = import 'lib/templates.libsonnet';
         alert: name,
         expr: std.rstripChars(expr, '\n') + '\n',
         labels+: c.ruleLabels { severity: sev.all },
-        annotations: std.mapWithKey(function(_, v) std.rstripChars(v, '\n'), fields.annotations { runbook_url: c.runbookURLPattern % std.asciiLower(name) }),
+        annotations: std.mapWithKey(function(_, v) text.fold(v), fields.annotations { runbook_url: c.runbookURLPattern % std.asciiLower(name) }),
       }],
 
     groups+: [
