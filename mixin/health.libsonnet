@@ -23,7 +23,13 @@ local text = import 'lib/text.libsonnet';
           // No target of the exporter's job is up, or there is none: every
           // alert above is blind. One replica restarting leaves another up
           // and alerts nobody; `for` is longer than a rollout.
-          rule('TwilioTrustHubExporterDown', 'absent(up{%s} == 1)' % c.jobSelector, {
+          // Per job, so the alert names it: every target down, or none
+          // there (absent keeps the selector's equality matchers as labels).
+          rule('TwilioTrustHubExporterDown', |||
+            max by (job) (up{%(sel)s}) == 0
+            or
+            absent(up{%(sel)s})
+          ||| % { sel: c.jobSelector }, {
             'for': c.exporterDownFor,
             annotations: {
               summary: 'No twilio_trusthub_exporter target is up',
