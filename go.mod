@@ -15,6 +15,8 @@ require (
 	golang.org/x/sync v0.25.0
 )
 
+require github.com/grafana/grafana-foundation-sdk/go v0.0.22
+
 require (
 	dario.cat/mergo v1.0.1 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect

@@ -2,9 +2,14 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	sdkdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
 type datasourceRef struct {
@@ -68,7 +73,8 @@ func allPanels(ps []panel) []panel {
 }
 
 // Importable as is: a $datasource variable, no datasource UID written in,
-// an $account variable, unique panel ids, a query in every graph.
+// $job and $account variables, unique panel ids and titles, a query in
+// every panel, every query bound to the variables.
 func TestDashboardStructure(t *testing.T) {
 	for file, d := range loadDashboards(t) {
 		t.Run(file, func(t *testing.T) {
@@ -82,16 +88,21 @@ func TestDashboardStructure(t *testing.T) {
 					t.Errorf("variable %s uses data source %q, want ${datasource}", v.Name, v.Datasource.UID)
 				}
 			}
-			if vars["datasource"] != "datasource" || vars["account"] != "query" {
-				t.Errorf("variables = %v, want datasource (datasource) and account (query)", vars)
+			if vars["datasource"] != "datasource" || vars["account"] != "query" || vars["job"] != "query" {
+				t.Errorf("variables = %v, want datasource (datasource), job and account (query)", vars)
 			}
 			ids := map[int]string{}
+			titles := map[string]bool{}
 			queries := 0
 			for _, p := range allPanels(d.Panels) {
 				if prev, dup := ids[p.ID]; dup {
 					t.Errorf("panels %q and %q share id %d", prev, p.Title, p.ID)
 				}
 				ids[p.ID] = p.Title
+				if titles[p.Title] {
+					t.Errorf("two panels are titled %q", p.Title)
+				}
+				titles[p.Title] = true
 				if p.Type == "row" {
 					continue
 				}
@@ -109,16 +120,68 @@ func TestDashboardStructure(t *testing.T) {
 					if tg.Datasource != nil && tg.Datasource.UID != "${datasource}" {
 						t.Errorf("panel %q, query %s: data source %q", p.Title, tg.RefID, tg.Datasource.UID)
 					}
-					if !strings.Contains(tg.Expr, `account=~"$account"`) {
-						t.Errorf("panel %q, query %s ignores the $account variable: %s", p.Title, tg.RefID, tg.Expr)
+					// The exporter's series are selected by both
+					// variables; Prometheus' own up and ALERTS by what
+					// they have.
+					if !strings.Contains(tg.Expr, `job=~"$job",account=~"$account"`) && !strings.Contains(tg.Expr, `up{job=~"$job"}`) &&
+						!strings.Contains(tg.Expr, `account=~"$account"}`) {
+						t.Errorf("panel %q, query %s ignores the job and account variables: %s", p.Title, tg.RefID, tg.Expr)
 					}
 				}
 			}
-			if queries < 10 {
+			if queries < 20 {
 				t.Errorf("%d queries; the dashboard lost panels", queries)
 			}
 		})
 	}
+}
+
+// The dashboard decodes strictly into the Grafana Foundation SDK's
+// dashboard types (Grafana's own schema, with every panel plugin's options
+// and Prometheus' query registered): an unknown or misspelt field fails,
+// as Grafana's server cannot be run here to load it.
+func TestDashboardDecodesStrictly(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for _, f := range dashboardFiles(t) {
+		raw := []byte(readFile(t, f))
+		var d sdkdashboard.Dashboard
+		if err := strict(d.UnmarshalJSONStrict(raw)); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if len(d.Panels) == 0 {
+			t.Errorf("%s: no panels decoded", f)
+		}
+		// The control: the same dashboard with a misspelt panel field, a
+		// misspelt table option or a misspelt Prometheus query field is
+		// refused.
+		for _, bad := range []struct{ from, to string }{{`"gridPos"`, `"gridPoss"`}, {`"showHeader"`, `"showHeadr"`}, {`"legendFormat"`, `"legendFormt"`}} {
+			var d2 sdkdashboard.Dashboard
+			err := strict(d2.UnmarshalJSONStrict([]byte(strings.Replace(string(raw), bad.from, bad.to, 1))))
+			if err == nil || !strings.Contains(err.Error(), strings.Trim(bad.to, `"`)) {
+				t.Errorf("%s with %s misspelt as %s: error %v, want one naming it", f, bad.from, bad.to, err)
+			}
+		}
+	}
+}
+
+// strict is the error of an UnmarshalJSONStrict: the SDK returns its list
+// of errors even when the list is empty, which is no error.
+func strict(err error) error {
+	var errs cog.BuildErrors
+	if errors.As(err, &errs) && len(errs) == 0 {
+		return nil
+	}
+	return err
+}
+
+func dashboardFiles(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(repo, "dashboards", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no dashboards under dashboards/")
+	}
+	return files
 }
 
 // dashboardQueries returns every panel query with the template variables
@@ -131,6 +194,7 @@ func dashboardQueries(t *testing.T) map[string]string {
 			for _, tg := range p.Targets {
 				expr := strings.NewReplacer(
 					"$account", ".*",
+					"$job", ".+",
 					"$__rate_interval", "1m",
 					"$__interval", "15s",
 					"$__range", "1h",

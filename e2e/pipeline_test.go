@@ -477,12 +477,12 @@ func checkDashboard(t *testing.T, promAddr, exporter string, estate []*estateAcc
 	}
 	statusExpr := ""
 	for name, expr := range queries {
-		if strings.Contains(name, ": Profiles by status (") {
+		if strings.Contains(name, ": Customer-Profiles by status (") {
 			statusExpr = expr
 		}
 	}
 	if statusExpr == "" {
-		t.Fatal(`no "Profiles by status" panel in the dashboard`)
+		t.Fatal(`no "Customer-Profiles by status" panel in the dashboard`)
 	}
 	got, err := vectorQuery(promAddr, statusExpr, "status")
 	if err != nil {

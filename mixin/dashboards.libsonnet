@@ -1,6 +1,6 @@
-// The Grafana dashboard, by file name.
+// The Grafana dashboard, by file name (see dashboards/dashboard.libsonnet).
 {
   grafanaDashboards+:: {
-    'twilio_trusthub.json': import 'dashboards/twilio_trusthub.json',
+    'twilio_trusthub.json': import 'dashboards/dashboard.libsonnet',
   },
 }
