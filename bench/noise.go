@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,7 +84,7 @@ func runNoise(rulesFile, amConfig, promBin, amBin, bin string) error {
 		}
 		rules = regexp.MustCompile(`(?m)^(\s+)for: \S+$`).ReplaceAllString(string(b), "${1}for: 5s")
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(rules), 0o600); err != nil { //nolint:gosec // G703: a file of our own temporary folder
 		return err
 	}
 
@@ -97,11 +100,11 @@ func runNoise(rulesFile, amConfig, promBin, amBin, bin string) error {
 		return err
 	}
 	am := strings.NewReplacer("http://localhost:5001", srv.URL, "group_wait: 30s", "group_wait: 15s").Replace(string(amText))
-	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(am), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "alertmanager.yml"), []byte(am), 0o600); err != nil { //nolint:gosec // G703: a file of our own temporary folder
 		return err
 	}
 	if tmpl, err := os.ReadFile(filepath.Join(filepath.Dir(amConfig), "alertmanager.tmpl")); err == nil { //nolint:gosec // G304: beside the configuration
-		if err := os.WriteFile(filepath.Join(dir, "alertmanager.tmpl"), tmpl, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "alertmanager.tmpl"), tmpl, 0o600); err != nil { //nolint:gosec // G703: a file of our own temporary folder
 			return err
 		}
 	}
@@ -152,7 +155,7 @@ scrape_configs: [{job_name: twilio_trusthub, static_configs: [{targets: [%q]}]}]
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the firing alerts did not settle in 5 minutes")
 		}
-		if bySeverity, err = firingBySeverity(promAddr); err != nil {
+		if bySeverity, err = firing(promAddr, "severity"); err != nil {
 			return err
 		}
 		now := fmt.Sprint(bySeverity)
@@ -174,13 +177,13 @@ scrape_configs: [{job_name: twilio_trusthub, static_configs: [{targets: [%q]}]}]
 	pages, objects := hook.count("/pager")
 	tickets, _ := hook.count("/tickets")
 	fmt.Printf("| %d | %d | %d | %d | %d | %d |\n\n", total, bySeverity["critical"], bySeverity["warning"], pages, tickets, objects)
-	byName, err := firingByName(promAddr)
+	byName, err := firing(promAddr, "alertname", "severity")
 	if err != nil {
 		return err
 	}
 	fmt.Println("Firing alerts by name and severity:")
-	for _, line := range byName {
-		fmt.Println("  " + line)
+	for _, k := range slices.Sorted(maps.Keys(byName)) {
+		fmt.Printf("  %s: %d\n", k, byName[k])
 	}
 	fmt.Println()
 	fmt.Println("Pages by alert and account:")
@@ -190,9 +193,15 @@ scrape_configs: [{job_name: twilio_trusthub, static_configs: [{targets: [%q]}]}]
 	return nil
 }
 
-// firingBySeverity counts the firing alerts by severity.
-func firingBySeverity(promAddr string) (map[string]int, error) {
-	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`count by (severity) (ALERTS{alertstate="firing"})`))
+// firing counts the firing alerts by the values of the labels in by,
+// joined with a space.
+func firing(promAddr string, by ...string) (map[string]int, error) {
+	q := fmt.Sprintf(`count by (%s) (ALERTS{alertstate="firing"})`, strings.Join(by, ", "))
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+promAddr+"/api/v1/query?query="+url.QueryEscape(q), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -210,37 +219,14 @@ func firingBySeverity(promAddr string) (map[string]int, error) {
 	}
 	out := map[string]int{}
 	for _, s := range r.Data.Result {
+		var key []string
+		for _, l := range by {
+			key = append(key, s.Metric[l])
+		}
 		var n int
 		_, _ = fmt.Sscan(fmt.Sprint(s.Value[1]), &n)
-		out[s.Metric["severity"]] = n
+		out[strings.Join(key, " ")] = n
 	}
-	return out, nil
-}
-
-// firingByName lists the firing alerts by name and severity, with their
-// number.
-func firingByName(promAddr string) ([]string, error) {
-	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(`count by (alertname, severity) (ALERTS{alertstate="firing"})`))
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	var r struct {
-		Data struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range r.Data.Result {
-		out = append(out, fmt.Sprintf("%s %s: %v", s.Metric["alertname"], s.Metric["severity"], s.Value[1]))
-	}
-	sort.Strings(out)
 	return out, nil
 }
 

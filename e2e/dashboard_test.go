@@ -144,7 +144,9 @@ func TestDashboardDecodesStrictly(t *testing.T) {
 	plugins.RegisterDefaultPlugins()
 	for _, f := range dashboardFiles(t) {
 		raw := []byte(readFile(t, f))
-		var d sdkdashboard.Dashboard
+		// The classic JSON model, which Grafana imports and its sidecar
+		// provisions: the v2 schema is another API.
+		var d sdkdashboard.Dashboard //nolint:staticcheck // SA1019: see above
 		if err := strict(d.UnmarshalJSONStrict(raw)); err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -156,7 +158,7 @@ func TestDashboardDecodesStrictly(t *testing.T) {
 		// misspelt table option or a misspelt Prometheus query field is
 		// refused.
 		for _, bad := range []struct{ from, to string }{{`"gridPos"`, `"gridPoss"`}, {`"showHeader"`, `"showHeadr"`}, {`"legendFormat"`, `"legendFormt"`}} {
-			var d2 sdkdashboard.Dashboard
+			var d2 sdkdashboard.Dashboard //nolint:staticcheck // SA1019: as above
 			err := strict(d2.UnmarshalJSONStrict([]byte(strings.Replace(string(raw), bad.from, bad.to, 1))))
 			if err == nil || !strings.Contains(err.Error(), strings.Trim(bad.to, `"`)) {
 				t.Errorf("%s with %s misspelt as %s: error %v, want one naming it", f, bad.from, bad.to, err)
