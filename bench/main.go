@@ -124,18 +124,29 @@ func main() {
 	}
 }
 
+// workdir makes a temporary folder named after prefix, and builds the
+// exporter into it unless bin names one: the caller removes the folder.
+func workdir(prefix, bin string) (string, string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", "", err
+	}
+	if bin == "" {
+		bin = filepath.Join(dir, "twilio_trusthub_exporter")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			_ = os.RemoveAll(dir)
+			return "", "", fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	}
+	return dir, bin, nil
+}
+
 func run(sizes string, latency time.Duration, runs, listings, scrapes, services int, bin string) error {
-	dir, err := os.MkdirTemp("", "trusthub-bench")
+	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if bin == "" {
-		bin = filepath.Join(dir, "twilio_trusthub_exporter")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return err

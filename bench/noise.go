@@ -35,17 +35,11 @@ const noiseDurations = `{objectFor: "5s", stuckInReviewFor: "5s"}`
 // with shorter durations; with amConfig empty, examples/alertmanager.yml
 // (and its template).
 func runNoise(rulesFile, amConfig, promBin, amBin, bin string) error {
-	dir, err := os.MkdirTemp("", "trusthub-noise")
+	dir, bin, err := workdir("trusthub-noise", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if bin == "" {
-		bin = filepath.Join(dir, "twilio_trusthub_exporter")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	}
 	if promBin == "" {
 		if promBin, err = exec.LookPath("prometheus"); err != nil {
 			return fmt.Errorf("no prometheus on PATH: %w", err)

@@ -58,17 +58,11 @@ func runSeries(n int, promBin, bin string, settle int) error {
 	if err != nil {
 		return fmt.Errorf("%s --version: %w", promBin, err)
 	}
-	dir, err := os.MkdirTemp("", "trusthub-bench")
+	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if bin == "" {
-		bin = filepath.Join(dir, "twilio_trusthub_exporter")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	}
 	sim, stop, err := serve(1, n, 0)
 	if err != nil {
 		return err

@@ -28,17 +28,11 @@ func subaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5ba00000+i) }
 // max_concurrent_listings), peak RSS, and cached /metrics and /probe
 // scrape times.
 func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes int, bin, profileDir string) error {
-	dir, err := os.MkdirTemp("", "trusthub-bench")
+	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	if bin == "" {
-		bin = filepath.Join(dir, "twilio_trusthub_exporter")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	}
 	sim := simulator.New()
 	now := time.Now()
 	sim.AddAccount(parentSID, token, nil)

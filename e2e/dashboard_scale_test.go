@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -30,20 +29,7 @@ const maxPanelRows = 50
 // among them: each returns data, and none more than 50 series or rows. Run
 // with Prometheus 2 and 3.
 func TestDashboardAtScale(t *testing.T) {
-	for _, p := range prometheusBinaries() {
-		t.Run(p.name, func(t *testing.T) {
-			var bin string
-			if p.env == "" {
-				bin = tool(t, "prometheus")
-			} else {
-				bin = fromEnv(t, p.env)
-			}
-			if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
-				t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
-			}
-			dashboardAtScale(t, bin)
-		})
-	}
+	eachPrometheus(t, dashboardAtScale)
 }
 
 func dashboardAtScale(t *testing.T, promBin string) {

@@ -129,14 +129,28 @@ func (w *webhook) chat(path string) []string {
 	return append([]string(nil), w.chats[path]...)
 }
 
-// prometheusBinaries returns the Prometheus servers to run the pipeline
-// through: Debian's 2.x (on PATH) and a 3.x (PROMETHEUS3_BINARY, which
-// scripts/test.sh builds from Prometheus' Go module and caches). Each one
-// missing skips its subtest on a developer's machine and fails it in CI.
-func prometheusBinaries() []struct{ name, env, major string } {
-	return []struct{ name, env, major string }{
+// eachPrometheus runs test once per Prometheus server to hold the shipped
+// files to: Debian's 2.x (on PATH) and a 3.x (PROMETHEUS3_BINARY, which
+// scripts/test.sh builds from Prometheus' Go module and caches), each in a
+// subtest named after it. One missing skips its subtest on a developer's
+// machine and fails it in CI.
+func eachPrometheus(t *testing.T, test func(t *testing.T, promBin string)) {
+	for _, p := range []struct{ name, env, major string }{
 		{name: "prometheus-2", major: "2."},
 		{name: "prometheus-3", env: "PROMETHEUS3_BINARY", major: "3."},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			var bin string
+			if p.env == "" {
+				bin = tool(t, "prometheus")
+			} else {
+				bin = fromEnv(t, p.env)
+			}
+			if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
+				t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
+			}
+			test(t, bin)
+		})
 	}
 }
 
@@ -149,22 +163,11 @@ func prometheusBinaries() []struct{ name, env, major string } {
 // the test also restarts a replica, stops both for a gap, and renames an
 // object, and counts every notification: none may resolve or repeat.
 func TestPipeline(t *testing.T) {
-	for _, p := range prometheusBinaries() {
+	eachPrometheus(t, func(t *testing.T, promBin string) {
 		for _, status := range []string{"full", "sparse"} {
-			t.Run(p.name+"/"+status, func(t *testing.T) {
-				var bin string
-				if p.env == "" {
-					bin = tool(t, "prometheus")
-				} else {
-					bin = fromEnv(t, p.env)
-				}
-				if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
-					t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
-				}
-				pipeline(t, bin, status)
-			})
+			t.Run(status, func(t *testing.T) { pipeline(t, promBin, status) })
 		}
-	}
+	})
 }
 
 // testDurations shortens the mixin's durations so that the pipeline takes

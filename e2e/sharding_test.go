@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,20 +133,7 @@ func accountInfos(promAddr string) (map[string]accountInfo, []string, error) {
 // named by account_info, each was listed by one replica only, and the
 // shipped rules evaluate cleanly over the probed series.
 func TestSharding(t *testing.T) {
-	for _, p := range prometheusBinaries() {
-		t.Run(p.name, func(t *testing.T) {
-			var bin string
-			if p.env == "" {
-				bin = tool(t, "prometheus")
-			} else {
-				bin = fromEnv(t, p.env)
-			}
-			if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil || !strings.Contains(string(out), "version "+p.major) {
-				t.Fatalf("%s --version: %v, want version %sx:\n%s", bin, err, p.major, out)
-			}
-			sharding(t, bin)
-		})
-	}
+	eachPrometheus(t, sharding)
 }
 
 func sharding(t *testing.T, promBin string) {

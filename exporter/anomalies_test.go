@@ -149,7 +149,7 @@ twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
 	}
 	// The garbled body is no page: the listing fails as before, yet the
 	// odd value it met before the cut is counted.
-	if got := counterValue(t, reg, "twilio_trusthub_listing_errors_total", "garbled", "decode"); got != 1 {
+	if got := seriesValue(t, reg, "twilio_trusthub_listing_errors_total", "garbled", "decode", "customer_profiles"); got != 1 {
 		t.Errorf("garbled: %v decode failures, want 1", got)
 	}
 	oddFirst := map[string]int{"errors": 2, "valid_until": 1, "status": 1, "date_updated": 1}
@@ -186,26 +186,4 @@ twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(anomaliesWant(oddTwice, 2)), "twilio_trusthub_decode_anomalies_total"); err != nil {
 		t.Error(err)
 	}
-}
-
-// counterValue returns the value of the account's series of a counter
-// with the resource and one more label, whose value is other.
-func counterValue(t *testing.T, reg *prometheus.Registry, name, account, other string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.Metric {
-			if labelValue(m, "account") == account && len(m.Label) == 3 && m.Label[1].GetValue() == other {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no %s{account=%q,...=%q}", name, account, other)
-	return 0
 }

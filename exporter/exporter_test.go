@@ -224,7 +224,7 @@ func TestCollect(t *testing.T) {
 			t.Errorf("%s: %d series (%v), want %d", tc.name, n, err, tc.want)
 		}
 	}
-	if v := gaugeValue(t, g, "twilio_trusthub_listing_errors_total", "broken", "auth", "customer_profiles"); v != 1 {
+	if v := seriesValue(t, g, "twilio_trusthub_listing_errors_total", "broken", "auth", "customer_profiles"); v != 1 {
 		t.Errorf("broken's auth failures = %v, want 1", v)
 	}
 }
@@ -248,9 +248,9 @@ func TestCollectWithoutPerProfile(t *testing.T) {
 	}
 }
 
-// gaugeValue is the value of the one series of family name whose label
-// values, in label-name order, are values.
-func gaugeValue(t *testing.T, g prometheus.Gatherer, name string, values ...string) float64 {
+// seriesValue is the value (a gauge's or a counter's) of the one series
+// of family name whose label values, in label-name order, are values.
+func seriesValue(t *testing.T, g prometheus.Gatherer, name string, values ...string) float64 {
 	t.Helper()
 	mfs, err := g.Gather()
 	if err != nil {

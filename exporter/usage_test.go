@@ -90,7 +90,7 @@ func TestUsageListedOnceUntilChanged(t *testing.T) {
 		}
 		before := requests()
 		g := gatherer(t, e)
-		if up := gaugeValue(t, g, "twilio_trusthub_up", "main"); up != 1 {
+		if up := seriesValue(t, g, "twilio_trusthub_up", "main"); up != 1 {
 			t.Fatalf("%s: up = %v", step.name, up)
 		}
 		after := requests()
@@ -99,10 +99,10 @@ func TestUsageListedOnceUntilChanged(t *testing.T) {
 				t.Errorf("%s: %s: %d requests, want %d", step.name, key, d, step.want[key])
 			}
 		}
-		if got := gaugeValue(t, g, "twilio_trusthub_customer_profile_channel_endpoints", "main", "BU02", "phone-number"); got != step.wantEndpoints {
+		if got := seriesValue(t, g, "twilio_trusthub_customer_profile_channel_endpoints", "main", "BU02", "phone-number"); got != step.wantEndpoints {
 			t.Errorf("%s: BU02's endpoints = %v, want %v", step.name, got, step.wantEndpoints)
 		}
-		if got := gaugeValue(t, g, "twilio_trusthub_usage_listing_errors_total", "main", "customer_profiles"); got != step.wantUsageError {
+		if got := seriesValue(t, g, "twilio_trusthub_usage_listing_errors_total", "main", "customer_profiles"); got != step.wantUsageError {
 			t.Errorf("%s: usage errors = %v, want %v", step.name, got, step.wantUsageError)
 		}
 	}
