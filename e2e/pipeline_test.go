@@ -508,8 +508,11 @@ func checkDashboard(t *testing.T, promAddr, exporter string, estate []*estateAcc
 }
 
 // instantQuery runs expr and returns how many series or samples came back.
-func instantQuery(promAddr, expr string) (int, error) {
-	r, err := query(promAddr, expr)
+func instantQuery(promAddr, expr string) (int, error) { return instantQueryAt(promAddr, expr, "") }
+
+// instantQueryAt is instantQuery at the evaluation time at (see queryAt).
+func instantQueryAt(promAddr, expr, at string) (int, error) {
+	r, err := queryAt(promAddr, expr, at)
 	if err != nil {
 		return 0, err
 	}
@@ -552,8 +555,16 @@ type queryResult struct {
 	} `json:"data"`
 }
 
-func query(promAddr, expr string) (*queryResult, error) {
-	resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(expr))
+func query(promAddr, expr string) (*queryResult, error) { return queryAt(promAddr, expr, "") }
+
+// queryAt runs expr at the evaluation time at (Unix seconds), or now when
+// at is empty.
+func queryAt(promAddr, expr, at string) (*queryResult, error) {
+	u := "http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(expr)
+	if at != "" {
+		u += "&time=" + at
+	}
+	resp, err := http.Get(u)
 	if err != nil {
 		return nil, err
 	}
