@@ -174,7 +174,7 @@ func checkConfig(file string, demo bool, stdout, stderr io.Writer) int {
 		defer cleanup()
 		var cfg *config.Config
 		if cfg, err = load(); err == nil {
-			fmt.Fprintf(stdout, "configuration valid: %d account(s)\n", len(cfg.Accounts()))
+			fmt.Fprintf(stdout, "configuration valid: %d account(s)\n", len(cfg.Accounts))
 			return 0
 		}
 	}

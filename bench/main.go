@@ -525,7 +525,7 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = sim, sim
 	spec.CacheTTL = 0
-	spec.Accounts = []config.AccountSpec{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
+	spec.Accounts = []config.Account{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		return before, after, err

@@ -119,7 +119,7 @@ func newExporter(t *testing.T, perProfile bool) *collector.Exporter {
 	spec.APIURL = srv.URL
 	spec.MessagingAPIURL = srv.URL
 	spec.PerProfileMetrics = perProfile
-	spec.Accounts = []config.AccountSpec{
+	spec.Accounts = []config.Account{
 		{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")},
 		{Name: "broken", AccountSID: sidBroken, AuthToken: promconfig.Secret("not-the-token")},
 	}
@@ -325,7 +325,7 @@ func TestOneKindFailingLeavesTheOtherUp(t *testing.T) {
 	sim.SetFault(simulator.Fault{Path: kinds.TrustProducts.ListPath, Status: 403, Code: 20003})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	e := mainExporter(t, srv.URL, srv.URL, "customer_profiles", "trust_products")
+	e := mainExporter(t, srv.URL, srv.URL, kinds.CustomerProfiles, kinds.TrustProducts)
 	g := gatherer(t, e)
 	const want = `
 # HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
@@ -431,14 +431,14 @@ twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_
 
 // mainExporter is an exporter of the one account main, listing the
 // resources given (the default ones when none) from the two URLs.
-func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...config.Resource) *collector.Exporter {
+func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...*kinds.Kind) *collector.Exporter {
 	t.Helper()
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = apiURL, messagingURL
 	if len(resources) > 0 {
 		spec.Resources = resources
 	}
-	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
+	spec.Accounts = []config.Account{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)

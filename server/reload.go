@@ -81,7 +81,7 @@ func (r *Reloader) swap() error {
 	if err != nil {
 		return err
 	}
-	old := r.current.Swap(&running{exp: exp, timeout: cfg.Timeout()})
+	old := r.current.Swap(&running{exp: exp, timeout: cfg.Timeout})
 	if old != nil {
 		old.exp.Close()
 	}

@@ -48,7 +48,7 @@ func statusHandlerFor(t testing.TB, perProfile bool, o Options, accounts ...stat
 		spec.PerProfileMetrics = perProfile
 		spec.ExpiringWithinDays = []int{7, 30}
 		for _, a := range accounts {
-			spec.Accounts = append(spec.Accounts, config.AccountSpec{Name: a.name, AccountSID: a.sid, AuthToken: promconfig.Secret(a.token)})
+			spec.Accounts = append(spec.Accounts, config.Account{Name: a.name, AccountSID: a.sid, AuthToken: promconfig.Secret(a.token)})
 		}
 		return config.New(spec)
 	}
