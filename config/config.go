@@ -2,8 +2,9 @@
 // list, with which credentials, which kinds of objects in each, and how the
 // listings are cached and bounded.
 //
-// A setting is one field: its key is the field's yaml tag, its default is in
-// Default (or DefaultSubaccounts), and New checks its value. Load, Parse,
+// A setting is one field: its key is the field's yaml tag (and a former
+// name of the key its deprecated tag), its default is in Default (or
+// DefaultSubaccounts), and New checks its value. Load, Parse,
 // FromEnv and New are the ways to a checked Config, and each returns one
 // that is complete (defaults applied, values derived) and valid, or an
 // error.
@@ -69,11 +70,11 @@ type Config struct {
 	// ExpiringWithinDays are the expiry windows in days, each once;
 	// sorted once checked.
 	ExpiringWithinDays []int `yaml:"expiring_within_days"`
-	// PerProfileMetrics says whether the per-object series are exported.
-	PerProfileMetrics bool `yaml:"per_profile_metrics"`
-	// PerProfileStatus says which series the per-object status families
+	// PerObjectMetrics says whether the per-object series are exported.
+	PerObjectMetrics bool `yaml:"per_object_metrics" deprecated:"per_profile_metrics"`
+	// PerObjectStatus says which series the per-object status families
 	// write, for every kind.
-	PerProfileStatus StatusSeries `yaml:"per_profile_status"`
+	PerObjectStatus StatusSeries `yaml:"per_object_status" deprecated:"per_profile_status"`
 	// MaxConcurrentListings bounds the listings running at once, at least 1.
 	MaxConcurrentListings int `yaml:"max_concurrent_listings"`
 	// Resources are the kinds watched where an account names none of its
@@ -81,12 +82,17 @@ type Config struct {
 	Resources []*kinds.Kind `yaml:"resources"`
 	// Accounts are the accounts listed: at least one, with distinct names.
 	Accounts []Account `yaml:"accounts"`
+
+	// Warnings say what of the file still works but should change (a
+	// key under its deprecated name, with the key that replaces it), for
+	// the log; Load starts each with the file's path.
+	Warnings []string `yaml:"-"`
 }
 
 // Default returns the configuration with every default applied and no
 // accounts: what a file starts from, as config.yml.example documents. New
 // applies no defaults of its own, since a zero page_size or a false
-// per_profile_metrics may be what was written.
+// per_object_metrics may be what was written.
 func Default() Config {
 	return Config{
 		APIURL:                "https://trusthub.twilio.com",
@@ -99,8 +105,8 @@ func Default() Config {
 		UsageMaxAge:           time.Hour,
 		PageSize:              1000,
 		ExpiringWithinDays:    []int{7, 30},
-		PerProfileMetrics:     true,
-		PerProfileStatus:      StatusFull,
+		PerObjectMetrics:      true,
+		PerObjectStatus:       StatusFull,
 		MaxConcurrentListings: 10,
 		Resources:             kinds.Default(),
 	}
@@ -236,6 +242,9 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for i, w := range cfg.Warnings {
+		cfg.Warnings[i] = path + ": " + w
+	}
 	return cfg, nil
 }
 
@@ -317,8 +326,8 @@ func New(c Config) (*Config, error) {
 	if c.PageSize < 1 || c.PageSize > 1000 {
 		return nil, fmt.Errorf("page_size: %d is outside 1..1000", c.PageSize)
 	}
-	if err := c.PerProfileStatus.check(); err != nil {
-		return nil, fmt.Errorf("per_profile_status: %w", err)
+	if err := c.PerObjectStatus.check(); err != nil {
+		return nil, fmt.Errorf("per_object_status: %w", err)
 	}
 	if c.MaxConcurrentListings < 1 {
 		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", c.MaxConcurrentListings)

@@ -28,8 +28,8 @@ func TestLoadGood(t *testing.T) {
 	if cfg.CacheTTL != time.Minute || cfg.Timeout != 30*time.Second || cfg.MaxStale != time.Hour || cfg.FailureBackoff != Default().FailureBackoff {
 		t.Errorf("durations = %s %s %s %s", cfg.CacheTTL, cfg.Timeout, cfg.MaxStale, cfg.FailureBackoff)
 	}
-	if cfg.PageSize != 500 || cfg.PerProfileMetrics || cfg.PerProfileStatus != StatusSparse {
-		t.Errorf("page_size = %d, per_profile_metrics = %v, per_profile_status = %q", cfg.PageSize, cfg.PerProfileMetrics, cfg.PerProfileStatus)
+	if cfg.PageSize != 500 || cfg.PerObjectMetrics || cfg.PerObjectStatus != StatusSparse {
+		t.Errorf("page_size = %d, per_object_metrics = %v, per_object_status = %q", cfg.PageSize, cfg.PerObjectMetrics, cfg.PerObjectStatus)
 	}
 	if got := cfg.ExpiringWithinDays; !slices.Equal(got, []int{7, 30, 90}) {
 		t.Errorf("expiring_within_days = %v, want sorted [7 30 90]", got)
@@ -106,9 +106,9 @@ func TestNew(t *testing.T) {
 	// one is no default there.
 	for _, v := range []StatusSeries{"", "Sparse", "none"} {
 		bad := spec
-		bad.PerProfileStatus = v
-		if _, err := New(bad); err == nil || err.Error() != fmt.Sprintf("per_profile_status: %q is not one of full, sparse", string(v)) {
-			t.Errorf("per_profile_status %q: %v", v, err)
+		bad.PerObjectStatus = v
+		if _, err := New(bad); err == nil || err.Error() != fmt.Sprintf("per_object_status: %q is not one of full, sparse", string(v)) {
+			t.Errorf("per_object_status %q: %v", v, err)
 		}
 	}
 	// A zero Config is not a default one: New applies no defaults.
@@ -125,8 +125,8 @@ func TestDefaults(t *testing.T) {
 	want := Default()
 	if cfg.APIURL != want.APIURL || cfg.MessagingAPIURL != want.MessagingAPIURL || cfg.AccountsAPIURL != want.AccountsAPIURL ||
 		cfg.CacheTTL != 5*time.Minute || cfg.Timeout != 2*time.Minute || cfg.MaxStale != 30*time.Minute || cfg.FailureBackoff != 10*time.Second ||
-		cfg.UsageMaxAge != time.Hour || cfg.PageSize != 1000 || !cfg.PerProfileMetrics || cfg.MaxConcurrentListings != 10 ||
-		!slices.Equal(cfg.ExpiringWithinDays, []int{7, 30}) || cfg.PerProfileStatus != StatusFull || !slices.Equal(cfg.Resources, kinds.All) {
+		cfg.UsageMaxAge != time.Hour || cfg.PageSize != 1000 || !cfg.PerObjectMetrics || cfg.MaxConcurrentListings != 10 ||
+		!slices.Equal(cfg.ExpiringWithinDays, []int{7, 30}) || cfg.PerObjectStatus != StatusFull || !slices.Equal(cfg.Resources, kinds.All) {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
 	// null leaves a scalar at its default and empties a list, as YAML does.
@@ -146,6 +146,33 @@ func TestDefaults(t *testing.T) {
 		if a.AccountSID != "AC0123456789abcdef0123456789abcdef" || a.BasicAuth().Password != "t" {
 			t.Errorf("account %s: aliases not followed", a.Name)
 		}
+	}
+}
+
+// The former names of per_object_metrics and per_object_status are read
+// as the new ones, each with a warning that names the key replacing it;
+// the current names give none.
+func TestDeprecatedKeys(t *testing.T) {
+	cfg, err := Load("testdata/deprecated.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PerObjectMetrics || cfg.PerObjectStatus != StatusSparse || cfg.PageSize != 100 {
+		t.Errorf("per_object_metrics %v, per_object_status %q, page_size %d: the old keys were not read", cfg.PerObjectMetrics, cfg.PerObjectStatus, cfg.PageSize)
+	}
+	want := []string{
+		"testdata/deprecated.yml: line 3: per_profile_metrics is deprecated: rename it per_object_metrics",
+		"testdata/deprecated.yml: line 4: per_profile_status is deprecated: rename it per_object_status",
+	}
+	if !slices.Equal(cfg.Warnings, want) {
+		t.Errorf("warnings:\n got %q\nwant %q", cfg.Warnings, want)
+	}
+	cfg, err = Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("good.yml: warnings %q, want none", cfg.Warnings)
 	}
 }
 
@@ -172,62 +199,65 @@ func TestExampleLoads(t *testing.T) {
 // The table holds every testdata/invalid-*.yml file (TestInvalidFilesAllListed
 // checks) with the exact message Load gives, and one file that is not there.
 var invalid = map[string]string{
-	"does-not-exist.yml":                      `cannot be read: no such file or directory`,
-	"invalid-accounts-api-url.yml":            `accounts_api_url: "https://api.twilio.com?x=1" is not an http(s) URL with a host and no user, query or fragment`,
-	"invalid-subaccounts-glob.yml":            `accounts[0]: subaccounts: friendly_name: "cust-[a" is not a valid glob (path.Match syntax: *, ?, [a-z])`,
-	"invalid-subaccounts-not-mapping.yml":     `line 4: accounts[0]: subaccounts: cannot decode "true" as a mapping of keys`,
-	"invalid-subaccounts-refresh.yml":         `accounts[0]: subaccounts: refresh: 0s must be greater than 0`,
-	"invalid-subaccounts-status.yml":          `accounts[0]: subaccounts: status[1]: "open" is not one of active, suspended, closed`,
-	"invalid-subaccounts-status-empty.yml":    `accounts[0]: subaccounts: status: the list is empty; name at least one of active, suspended, closed`,
-	"invalid-subaccounts-status-not-list.yml": `line 6: accounts[0]: subaccounts: status: cannot decode "active" as a list of strings`,
-	"invalid-subaccounts-status-twice.yml":    `accounts[0]: subaccounts: status[1]: "closed" is listed twice`,
-	"invalid-subaccounts-unknown-key.yml":     `line 6: accounts[0]: subaccounts: unknown key "refesh"`,
-	"invalid-account-sid.yml":                 `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
-	"invalid-accounts-not-list.yml":           `line 1: accounts: cannot decode "AC0123456789abcdef0123456789abcdef" as a list of accounts`,
-	"invalid-api-key-no-secret.yml":           `accounts[0]: api_key needs api_secret or api_secret_file`,
-	"invalid-api-key.yml":                     `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
-	"invalid-api-url.yml":                     `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
-	"invalid-duplicate-default-name.yml":      `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
-	"invalid-duplicate-key.yml":               `line 5: page_size: set twice, first on line 1`,
-	"invalid-duplicate-name.yml":              `accounts[1]: name "a" is already used by accounts[0]`,
-	"invalid-duration-list.yml":               `line 1: timeout: cannot decode a list as a duration`,
-	"invalid-duration.yml":                    `line 1: cache_ttl: unknown unit " minutes" in duration "5 minutes"`,
-	"invalid-empty-item.yml":                  `line 4: accounts[1]: the item is empty`,
-	"invalid-empty-token-file.yml":            `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
-	"invalid-empty.yml":                       `the file is empty: at least accounts must be set`,
-	"invalid-expiring-duplicate.yml":          `expiring_within_days[1]: 7 is listed twice`,
-	"invalid-expiring-zero.yml":               `expiring_within_days[1]: 0 is outside 1..3650`,
-	"invalid-messaging-api-url.yml":           `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
-	"invalid-max-concurrent.yml":              `max_concurrent_listings: 0 must be at least 1`,
-	"invalid-missing-secret-file.yml":         `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
-	"invalid-missing-token-file.yml":          `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
-	"invalid-no-accounts.yml":                 `accounts: at least one account is required`,
-	"invalid-no-credentials.yml":              `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
-	"invalid-not-mapping.yml":                 `line 1: cannot decode a list as a mapping of keys`,
-	"invalid-page-size-zero.yml":              `page_size: 0 is outside 1..1000`,
-	"invalid-page-size.yml":                   `page_size: 1001 is outside 1..1000`,
-	"invalid-per-profile-status.yml":          `line 1: per_profile_status: "minimal" is not one of full, sparse`,
-	"invalid-per-profile-status-list.yml":     `line 4: per_profile_status: cannot decode a list as full or sparse`,
-	"invalid-policy-sid.yml":                  `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
-	"invalid-resource-duplicate.yml":          `resources[2]: "trust_products" is listed twice`,
-	"invalid-resource-empty.yml":              `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
-	"invalid-resource-not-list.yml":           `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
-	"invalid-resource-unknown.yml":            `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
-	"invalid-status.yml":                      `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
-	"invalid-syntax.yml":                      `line 2: mapping values are not allowed in this context`,
-	"invalid-timeout.yml":                     `timeout: 0s must be greater than 0`,
-	"invalid-token-and-file.yml":              `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
-	"invalid-token-and-key.yml":               `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
-	"invalid-usage-max-age.yml":               `line 1: usage_max_age: not a valid duration string: "-1h"`,
-	"invalid-two-documents.yml":               `the file must hold exactly one document`,
-	"invalid-type-bool.yml":                   `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
-	"invalid-type-int.yml":                    `line 5: page_size: cannot decode "abc" as an integer`,
-	"invalid-type-list-item.yml":              `line 1: expiring_within_days[1]: cannot decode "soon" as an integer`,
-	"invalid-type-not-list.yml":               `line 1: expiring_within_days: cannot decode "7" as a list of integers`,
-	"invalid-type-token-list.yml":             `line 3: accounts[0]: auth_token: cannot decode a list as a string`,
-	"invalid-unknown-key-second-account.yml":  `line 9: accounts[1]: unknown key "auth_tokn"`,
-	"invalid-unknown-key.yml":                 `line 4: accounts[0]: unknown key "auth_tokn"`,
-	"invalid-unknown-top-key.yml":             `line 4: unknown key "page_sise"`,
+	"does-not-exist.yml":                        `cannot be read: no such file or directory`,
+	"invalid-accounts-api-url.yml":              `accounts_api_url: "https://api.twilio.com?x=1" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-subaccounts-glob.yml":              `accounts[0]: subaccounts: friendly_name: "cust-[a" is not a valid glob (path.Match syntax: *, ?, [a-z])`,
+	"invalid-subaccounts-not-mapping.yml":       `line 4: accounts[0]: subaccounts: cannot decode "true" as a mapping of keys`,
+	"invalid-subaccounts-refresh.yml":           `accounts[0]: subaccounts: refresh: 0s must be greater than 0`,
+	"invalid-subaccounts-status.yml":            `accounts[0]: subaccounts: status[1]: "open" is not one of active, suspended, closed`,
+	"invalid-subaccounts-status-empty.yml":      `accounts[0]: subaccounts: status: the list is empty; name at least one of active, suspended, closed`,
+	"invalid-subaccounts-status-not-list.yml":   `line 6: accounts[0]: subaccounts: status: cannot decode "active" as a list of strings`,
+	"invalid-subaccounts-status-twice.yml":      `accounts[0]: subaccounts: status[1]: "closed" is listed twice`,
+	"invalid-subaccounts-unknown-key.yml":       `line 6: accounts[0]: subaccounts: unknown key "refesh"`,
+	"invalid-account-sid.yml":                   `accounts[0]: account_sid: "AC123" does not match ^AC[0-9a-fA-F]{32}$`,
+	"invalid-accounts-not-list.yml":             `line 1: accounts: cannot decode "AC0123456789abcdef0123456789abcdef" as a list of accounts`,
+	"invalid-api-key-no-secret.yml":             `accounts[0]: api_key needs api_secret or api_secret_file`,
+	"invalid-api-key.yml":                       `accounts[0]: api_key: "XX0123456789abcdef0123456789abcdef" does not match ^SK[0-9a-fA-F]{32}$`,
+	"invalid-api-url.yml":                       `api_url: "ftp://example.com" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-duplicate-default-name.yml":        `accounts[1]: name "AC0123456789abcdef0123456789abcdef" is already used by accounts[0]`,
+	"invalid-duplicate-key.yml":                 `line 5: page_size: set twice, first on line 1`,
+	"invalid-duplicate-name.yml":                `accounts[1]: name "a" is already used by accounts[0]`,
+	"invalid-duration-list.yml":                 `line 1: timeout: cannot decode a list as a duration`,
+	"invalid-duration.yml":                      `line 1: cache_ttl: unknown unit " minutes" in duration "5 minutes"`,
+	"invalid-empty-item.yml":                    `line 4: accounts[1]: the item is empty`,
+	"invalid-empty-token-file.yml":              `accounts[0]: auth_token_file: "testdata/empty.txt" is empty`,
+	"invalid-empty.yml":                         `the file is empty: at least accounts must be set`,
+	"invalid-expiring-duplicate.yml":            `expiring_within_days[1]: 7 is listed twice`,
+	"invalid-expiring-zero.yml":                 `expiring_within_days[1]: 0 is outside 1..3650`,
+	"invalid-messaging-api-url.yml":             `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
+	"invalid-max-concurrent.yml":                `max_concurrent_listings: 0 must be at least 1`,
+	"invalid-missing-secret-file.yml":           `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
+	"invalid-missing-token-file.yml":            `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
+	"invalid-no-accounts.yml":                   `accounts: at least one account is required`,
+	"invalid-no-credentials.yml":                `accounts[0]: no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file`,
+	"invalid-not-mapping.yml":                   `line 1: cannot decode a list as a mapping of keys`,
+	"invalid-page-size-zero.yml":                `page_size: 0 is outside 1..1000`,
+	"invalid-page-size.yml":                     `page_size: 1001 is outside 1..1000`,
+	"invalid-per-profile-status.yml":            `line 1: per_profile_status: "minimal" is not one of full, sparse`,
+	"invalid-per-object-status.yml":             `line 1: per_object_status: "minimal" is not one of full, sparse`,
+	"invalid-per-object-metrics-both-names.yml": `line 3: per_profile_metrics: set twice, first as per_object_metrics on line 1 (per_profile_metrics is the deprecated name of per_object_metrics); keep only per_object_metrics`,
+	"invalid-per-object-status-both-names.yml":  `line 2: per_object_status: set twice, first as per_profile_status on line 1 (per_profile_status is the deprecated name of per_object_status); keep only per_object_status`,
+	"invalid-per-profile-status-list.yml":       `line 4: per_profile_status: cannot decode a list as full or sparse`,
+	"invalid-policy-sid.yml":                    `accounts[0]: policy_sid: "RNxyz" does not match ^RN[0-9a-fA-F]{32}$`,
+	"invalid-resource-duplicate.yml":            `resources[2]: "trust_products" is listed twice`,
+	"invalid-resource-empty.yml":                `accounts[0]: resources: the list is empty; name at least one of customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
+	"invalid-resource-not-list.yml":             `line 1: resources: cannot decode "customer_profiles" as a list of resource names`,
+	"invalid-resource-unknown.yml":              `line 7: accounts[0]: resources[0]: unknown resource "trust_product"; the valid ones are customer_profiles, trust_products, brand_registrations, a2p_campaigns, tollfree_verifications`,
+	"invalid-status.yml":                        `accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected`,
+	"invalid-syntax.yml":                        `line 2: mapping values are not allowed in this context`,
+	"invalid-timeout.yml":                       `timeout: 0s must be greater than 0`,
+	"invalid-token-and-file.yml":                `accounts[0]: auth_token and auth_token_file are mutually exclusive`,
+	"invalid-token-and-key.yml":                 `accounts[0]: set either auth_token(_file) or api_key with api_secret(_file), not both`,
+	"invalid-usage-max-age.yml":                 `line 1: usage_max_age: not a valid duration string: "-1h"`,
+	"invalid-two-documents.yml":                 `the file must hold exactly one document`,
+	"invalid-type-bool.yml":                     `line 1: per_profile_metrics: cannot decode "maybe" as true or false`,
+	"invalid-type-int.yml":                      `line 5: page_size: cannot decode "abc" as an integer`,
+	"invalid-type-list-item.yml":                `line 1: expiring_within_days[1]: cannot decode "soon" as an integer`,
+	"invalid-type-not-list.yml":                 `line 1: expiring_within_days: cannot decode "7" as a list of integers`,
+	"invalid-type-token-list.yml":               `line 3: accounts[0]: auth_token: cannot decode a list as a string`,
+	"invalid-unknown-key-second-account.yml":    `line 9: accounts[1]: unknown key "auth_tokn"`,
+	"invalid-unknown-key.yml":                   `line 4: accounts[0]: unknown key "auth_tokn"`,
+	"invalid-unknown-top-key.yml":               `line 4: unknown key "page_sise"`,
 }
 
 func TestInvalid(t *testing.T) {
@@ -341,7 +371,7 @@ func TestSecretsDoNotPrint(t *testing.T) {
 // The loader must refuse or accept any input without panicking, and what it
 // accepts must be valid.
 func FuzzParse(f *testing.F) {
-	for _, path := range []string{"testdata/good.yml", "testdata/invalid-unknown-key.yml", "testdata/invalid-duration.yml", "testdata/invalid-type-int.yml", "testdata/invalid-duplicate-key.yml", "../config.yml.example"} {
+	for _, path := range []string{"testdata/good.yml", "testdata/invalid-unknown-key.yml", "testdata/invalid-duration.yml", "testdata/invalid-type-int.yml", "testdata/invalid-duplicate-key.yml", "testdata/deprecated.yml", "testdata/invalid-per-object-status-both-names.yml", "../config.yml.example"} {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
@@ -363,7 +393,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(cfg.Accounts) == 0 || cfg.PageSize < 1 || cfg.PageSize > 1000 || cfg.Timeout <= 0 || cfg.MaxConcurrentListings < 1 ||
 			!slices.IsSorted(cfg.ExpiringWithinDays) || strings.HasSuffix(cfg.APIURL, "/") ||
-			(cfg.PerProfileStatus != StatusFull && cfg.PerProfileStatus != StatusSparse) {
+			(cfg.PerObjectStatus != StatusFull && cfg.PerObjectStatus != StatusSparse) {
 			t.Fatalf("accepted an invalid config: %d accounts, page_size %d, timeout %s, windows %v, api_url %q",
 				len(cfg.Accounts), cfg.PageSize, cfg.Timeout, cfg.ExpiringWithinDays, cfg.APIURL)
 		}

@@ -43,11 +43,16 @@ func decode(data []byte) (Config, error) {
 		return Config{}, errEmpty
 	}
 	var c Config
-	if err := decodeValue(doc.Content[0], reflect.ValueOf(&c).Elem(), ""); err != nil {
+	var d decoder
+	if err := d.value(doc.Content[0], reflect.ValueOf(&c).Elem(), ""); err != nil {
 		return Config{}, err
 	}
+	c.Warnings = d.warnings
 	return c, nil
 }
+
+// decoder walks one document, collecting its warnings.
+type decoder struct{ warnings []string }
 
 var errEmpty = errors.New("the file is empty: at least accounts must be set")
 
@@ -64,10 +69,10 @@ var defaults = map[reflect.Type]func() any{
 	reflect.TypeFor[Subaccounts](): func() any { return DefaultSubaccounts() },
 }
 
-// decodeValue decodes n into v, which path names ("" for the whole file).
+// value decodes n into v, which path names ("" for the whole file).
 // Structs and lists are walked here, so that each key and item has its
 // path; a scalar is left to decodeScalar.
-func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 	n = deref(n)
 	t := v.Type()
 	switch {
@@ -81,12 +86,12 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 	case t.Kind() == reflect.Pointer && t != kindType:
 		// An optional key: set means non-nil, whatever its value.
 		v.Set(reflect.New(t.Elem()))
-		return decodeValue(n, v.Elem(), path)
+		return d.value(n, v.Elem(), path)
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		if d, ok := defaults[t]; ok {
-			v.Set(reflect.ValueOf(d()))
+		if def, ok := defaults[t]; ok {
+			v.Set(reflect.ValueOf(def()))
 		}
-		return decodeMapping(n, v, path)
+		return d.mapping(n, v, path)
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		v.Set(reflect.MakeSlice(t, len(n.Content), len(n.Content)))
 		for i, item := range n.Content {
@@ -96,7 +101,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 			if isNull(deref(item)) {
 				return at(item, itemPath, errors.New("the item is empty"))
 			}
-			if err := decodeValue(item, v.Index(i), itemPath); err != nil {
+			if err := d.value(item, v.Index(i), itemPath); err != nil {
 				return err
 			}
 		}
@@ -142,16 +147,22 @@ func decodeScalar(n *yaml.Node, v reflect.Value) error {
 	return nil
 }
 
-// decodeMapping decodes the keys of n into the fields of the struct v,
-// refusing a key the struct does not have and a key given twice.
-func decodeMapping(n *yaml.Node, v reflect.Value, path string) error {
+// mapping decodes the keys of n into the fields of the struct v, refusing
+// a key the struct does not have and a setting given twice, under one name
+// or under its deprecated one and its current one; the deprecated name
+// alone is taken with a warning.
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	fields := map[string]int{}
 	for i := range v.NumField() {
-		if key := v.Type().Field(i).Tag.Get("yaml"); key != "" {
+		tag := v.Type().Field(i).Tag
+		if key := tag.Get("yaml"); key != "" && key != "-" {
 			fields[key] = i
 		}
+		if old := tag.Get("deprecated"); old != "" {
+			fields[old] = i
+		}
 	}
-	seen := map[string]int{}
+	seen := map[int]*yaml.Node{} // the key that set each field
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := deref(n.Content[i])
 		if k.Kind != yaml.ScalarNode {
@@ -162,11 +173,19 @@ func decodeMapping(n *yaml.Node, v reflect.Value, path string) error {
 			return at(k, path, fmt.Errorf("unknown key %q", k.Value))
 		}
 		keyPath := strings.TrimPrefix(path+": "+k.Value, ": ")
-		if first, dup := seen[k.Value]; dup {
-			return at(k, keyPath, fmt.Errorf("set twice, first on line %d", first))
+		key := v.Type().Field(field).Tag.Get("yaml")
+		if first, dup := seen[field]; dup {
+			if first.Value == k.Value {
+				return at(k, keyPath, fmt.Errorf("set twice, first on line %d", first.Line))
+			}
+			old := v.Type().Field(field).Tag.Get("deprecated")
+			return at(k, keyPath, fmt.Errorf("set twice, first as %s on line %d (%s is the deprecated name of %s); keep only %[4]s", first.Value, first.Line, old, key))
 		}
-		seen[k.Value] = k.Line
-		if err := decodeValue(n.Content[i+1], v.Field(field), keyPath); err != nil {
+		seen[field] = k
+		if k.Value != key {
+			d.warnings = append(d.warnings, at(k, path, fmt.Errorf("%s is deprecated: rename it %s", k.Value, key)).Error())
+		}
+		if err := d.value(n.Content[i+1], v.Field(field), keyPath); err != nil {
 			return err
 		}
 	}

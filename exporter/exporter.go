@@ -98,8 +98,8 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 		return nil, nil, err
 	}
 	w.exp = collector.New(nil, collector.Options{
-		PerObject:    cfg.PerProfileMetrics,
-		SparseStatus: cfg.PerProfileStatus == config.StatusSparse,
+		PerObject:    cfg.PerObjectMetrics,
+		SparseStatus: cfg.PerObjectStatus == config.StatusSparse,
 		ExpiringDays: cfg.ExpiringWithinDays,
 		Now:          o.Now,
 		Close:        cancel,
@@ -204,7 +204,7 @@ func (w *wiring) watch(a config.Account) (*watched, error) {
 		opts := w.copts
 		// The cache logs the account; the resource comes with the logger.
 		opts.Logger = log.With(w.o.Logger, "resource", k.Name)
-		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerProfileMetrics, anomalies: anomalies, now: w.o.Now}
+		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerObjectMetrics, anomalies: anomalies, now: w.o.Now}
 		cl := collector.Listing{
 			Account:   a.Name,
 			Kind:      k,

@@ -77,6 +77,11 @@ func (r *Reloader) swap() error {
 	if err != nil {
 		return err
 	}
+	// At start and at every reload, so that a file edited since still
+	// says what to change.
+	for _, w := range cfg.Warnings {
+		level.Warn(r.logger).Log("msg", "configuration warning", "warning", w)
+	}
 	exp, err := r.build(cfg)
 	if err != nil {
 		return err
