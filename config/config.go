@@ -2,12 +2,11 @@
 // list, with which credentials, which kinds of objects in each, and how the
 // listings are cached and bounded.
 //
-// A setting is one field: its key is the field's yaml tag (and a former
-// name of the key its deprecated tag), its default is in Default (or
-// DefaultSubaccounts), and New checks its value. Load, Parse,
-// FromEnv and New are the ways to a checked Config, and each returns one
-// that is complete (defaults applied, values derived) and valid, or an
-// error.
+// A setting is one field: its key is the field's yaml tag (a former name
+// of the key is its deprecated tag), its default is in Default (or
+// DefaultSubaccounts), and New checks its value. Load, Parse, FromEnv and
+// New are the ways to a checked Config, and each returns one that is
+// complete (defaults applied, values derived) and valid, or an error.
 package config
 
 import (
@@ -171,7 +170,8 @@ type Subaccounts struct {
 	// must match; any name when empty.
 	FriendlyName string `yaml:"friendly_name"`
 	// Refresh is how often the subaccounts are listed again; greater
-	// than 0.
+	// than 0, so that a written 0s is refused rather than taken for
+	// unset: start a value built in code from DefaultSubaccounts.
 	Refresh time.Duration `yaml:"refresh"`
 }
 
