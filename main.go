@@ -166,15 +166,19 @@ func configSource(file string, demo bool) (load func() (*config.Config, error), 
 }
 
 // checkConfig loads the configuration once and prints only the verdict: on
-// stdout when it is valid (exit 0), on stderr with the reason when it is not
-// (exit 1), so that a script can tell them apart without parsing logs.
+// stdout when it is valid (exit 0; its warnings, such as a deprecated key,
+// on stderr), on stderr with the reason when it is not (exit 1), so that a
+// script can tell them apart without parsing logs.
 func checkConfig(file string, demo bool, stdout, stderr io.Writer) int {
 	load, cleanup, err := configSource(file, demo)
 	if err == nil {
 		defer cleanup()
 		var cfg *config.Config
 		if cfg, err = load(); err == nil {
-			fmt.Fprintf(stdout, "configuration valid: %d account(s)\n", len(cfg.Accounts()))
+			fmt.Fprintf(stdout, "configuration valid: %d account(s)\n", len(cfg.Accounts))
+			for _, w := range cfg.Warnings {
+				fmt.Fprintf(stderr, "configuration warning: %s\n", w)
+			}
 			return 0
 		}
 	}

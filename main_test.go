@@ -528,8 +528,9 @@ func writeConfig(t *testing.T, path, apiURL, name, token string) {
 	}
 }
 
-// --config.check prints only its verdict: the valid one on stdout, the
-// refusal on stderr, and no log line around either.
+// --config.check prints only its verdict: the valid one on stdout (with
+// any warning on stderr), the refusal on stderr, and no log line around
+// either.
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	good, bad, typo := filepath.Join(dir, "good.yml"), filepath.Join(dir, "bad.yml"), filepath.Join(dir, "typo.yml")
@@ -538,6 +539,10 @@ func TestConfigCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(typo, []byte("accounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n    auth_tokn: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.yml")
+	if err := os.WriteFile(old, []byte("per_profile_status: sparse\naccounts:\n  - account_sid: "+testSID+"\n    auth_token: "+testToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.yml")
@@ -551,6 +556,8 @@ func TestConfigCheck(t *testing.T) {
 		{"invalid value", []string{"--config.file=" + bad}, 1, "",
 			"configuration refused: " + bad + `: accounts[0]: status: "approved" is not one of draft, pending-review, in-review, twilio-approved, twilio-rejected` + "\n"},
 		{"unknown key", []string{"--config.file=" + typo}, 1, "", "configuration refused: " + typo + `: line 4: accounts[0]: unknown key "auth_tokn"` + "\n"},
+		{"deprecated key", []string{"--config.file=" + old}, 0, "configuration valid: 1 account(s)\n",
+			"configuration warning: " + old + ": line 1: per_profile_status is deprecated: rename it per_object_status\n"},
 		{"missing file", []string{"--config.file=" + missing}, 1, "", "configuration refused: " + missing + ": cannot be read: no such file or directory\n"},
 		{"demo and file", []string{"--demo", "--config.file=" + good}, 1, "", "configuration refused: --demo and --config.file exclude each other: the demo brings its own accounts\n"},
 		{"demo", []string{"--demo"}, 0, "configuration valid: 3 account(s)\n", ""},

@@ -110,19 +110,18 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 	if o.OnChange == nil {
 		o.OnChange = func([]Member) {}
 	}
-	s := &Set{o: o, maxStale: max(cfg.MaxStale(), cfg.CacheTTL()), timeout: cfg.Timeout()}
+	s := &Set{o: o, maxStale: max(cfg.MaxStale, cfg.CacheTTL), timeout: cfg.Timeout}
 	var sids []string
-	for _, a := range cfg.Accounts() {
-		s.configured = append(s.configured, Member{Account: a, FriendlyName: a.Name()})
-		sids = append(sids, a.AccountSID())
+	for _, a := range cfg.Accounts {
+		s.configured = append(s.configured, Member{Account: a, FriendlyName: a.Name})
+		sids = append(sids, a.AccountSID)
 	}
-	for _, a := range cfg.Accounts() {
-		sub, ok := a.Subaccounts()
-		if !ok {
+	for _, a := range cfg.Accounts {
+		if a.Subaccounts == nil {
 			continue
 		}
 		client, err := trusthub.New(trusthub.Options{
-			AccountsURL: cfg.AccountsAPIURL(),
+			AccountsURL: cfg.AccountsAPIURL,
 			Auth:        a.BasicAuth(),
 			PageSize:    1000,
 			UserAgent:   o.UserAgent,
@@ -132,7 +131,7 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.parents = append(s.parents, &parent{account: a, sub: sub, client: client, configured: sids, errors: map[string]uint64{}})
+		s.parents = append(s.parents, &parent{account: a, sub: *a.Subaccounts, client: client, configured: sids, errors: map[string]uint64{}})
 	}
 	return s, nil
 }
@@ -155,7 +154,7 @@ func (s *Set) Discoveries() []Discovery {
 	out := make([]Discovery, 0, len(s.parents))
 	for _, p := range s.parents {
 		p.mu.Lock()
-		d := Discovery{Parent: p.account.Name(), Up: p.done && p.up, Discovered: len(p.members), Errors: make(map[string]uint64, len(p.errors))}
+		d := Discovery{Parent: p.account.Name, Up: p.done && p.up, Discovered: len(p.members), Errors: make(map[string]uint64, len(p.errors))}
 		for k, v := range p.errors {
 			d.Errors[k] = v
 		}
@@ -203,7 +202,7 @@ func (s *Set) refresh(ctx context.Context, p *parent) {
 	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		return // shutting down or replaced by a reload
 	}
-	logger := log.With(s.o.Logger, "account", p.account.Name())
+	logger := log.With(s.o.Logger, "account", p.account.Name)
 	now := s.o.Now()
 	p.mu.Lock()
 	before := p.members
@@ -248,8 +247,8 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	// Twilio filters by one status and an exact name: send what it can
 	// filter, and check everything here as well.
 	var q trusthub.AccountsQuery
-	if len(p.sub.Statuses) == 1 {
-		q.Status = p.sub.Statuses[0]
+	if len(p.sub.Status) == 1 {
+		q.Status = p.sub.Status[0]
 	}
 	if g := p.sub.FriendlyName; g != "" && !hasMeta(g) {
 		q.FriendlyName = g
@@ -257,9 +256,9 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	var found []Member
 	_, err := p.client.ListAccounts(ctx, q, func(a trusthub.Account) error {
 		switch {
-		case a.SID == p.account.AccountSID(), slices.Contains(p.configured, a.SID):
+		case a.SID == p.account.AccountSID, slices.Contains(p.configured, a.SID):
 			return nil // listed as configured
-		case !slices.Contains(p.sub.Statuses, a.Status):
+		case !slices.Contains(p.sub.Status, a.Status):
 			return nil
 		case p.sub.FriendlyName != "":
 			if ok, _ := path.Match(p.sub.FriendlyName, a.FriendlyName); !ok {
@@ -269,13 +268,13 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 		if a.AuthToken == "" {
 			return fmt.Errorf("subaccount %s listed without its auth_token: the credentials may not list subaccounts' tokens (a Standard API key cannot)", a.SID)
 		}
-		if slices.ContainsFunc(found, func(m Member) bool { return m.Account.AccountSID() == a.SID }) {
+		if slices.ContainsFunc(found, func(m Member) bool { return m.Account.AccountSID == a.SID }) {
 			return nil // listed twice across pages
 		}
 		found = append(found, Member{
 			Account:      p.account.Subaccount(a.SID, a.AuthToken),
 			FriendlyName: a.FriendlyName,
-			Parent:       p.account.Name(),
+			Parent:       p.account.Name,
 			Status:       a.Status,
 		})
 		return nil
@@ -283,7 +282,7 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(found, func(a, b Member) int { return cmp.Compare(a.Account.AccountSID(), b.Account.AccountSID()) })
+	slices.SortFunc(found, func(a, b Member) int { return cmp.Compare(a.Account.AccountSID, b.Account.AccountSID) })
 	return found, nil
 }
 
@@ -305,5 +304,5 @@ func sameMembers(a, b []Member) bool {
 // same credentials: a rotated subaccount token makes them differ.
 func SameCredentials(a, b config.Account) bool {
 	x, y := a.BasicAuth(), b.BasicAuth()
-	return a.Name() == b.Name() && x.Username == y.Username && x.Password == y.Password && x.PasswordFile == y.PasswordFile
+	return a.Name == b.Name && x.Username == y.Username && x.Password == y.Password && x.PasswordFile == y.PasswordFile
 }

@@ -58,12 +58,15 @@ func fixture(t *testing.T) (*simulator.Server, string) {
 	return sim, srv.URL
 }
 
-func newSet(t *testing.T, url string, sub *config.SubaccountsSpec, o Options) *Set {
+func newSet(t *testing.T, url string, sub *config.Subaccounts, o Options) *Set {
 	t.Helper()
 	spec := config.Default()
 	spec.AccountsAPIURL = url
-	spec.MaxStale = config.Duration(30 * time.Minute)
-	spec.Accounts = []config.AccountSpec{
+	spec.MaxStale = 30 * time.Minute
+	if sub != nil && sub.Refresh == 0 {
+		sub.Refresh = config.DefaultSubaccounts().Refresh
+	}
+	spec.Accounts = []config.Account{
 		{Name: "isv", AccountSID: sidParent, AuthToken: "parent-token", Subaccounts: sub},
 		{Name: "other", AccountSID: sidOther, AuthToken: "other-token"},
 	}
@@ -83,7 +86,7 @@ func newSet(t *testing.T, url string, sub *config.SubaccountsSpec, o Options) *S
 func names(ms []Member) []string {
 	var out []string
 	for _, m := range ms {
-		out = append(out, m.Account.Name()+"="+m.FriendlyName+"/"+m.Parent+"/"+m.Status)
+		out = append(out, m.Account.Name+"="+m.FriendlyName+"/"+m.Parent+"/"+m.Status)
 	}
 	return out
 }
@@ -97,18 +100,18 @@ func TestDiscover(t *testing.T) {
 	configured := []string{"isv=isv//", "other=other//"}
 	for _, tc := range []struct {
 		name string
-		sub  config.SubaccountsSpec
+		sub  config.Subaccounts
 		want []string
 	}{
-		{name: "active, the parent skipped", sub: config.SubaccountsSpec{Discover: true},
+		{name: "active, the parent skipped", sub: config.Subaccounts{Discover: true},
 			want: []string{member(0, "cust-0", "active"), member(1, "cust-1", "active"), member(2, "cust-2", "active"), member(4, "other-4", "active")}},
-		{name: "glob", sub: config.SubaccountsSpec{Discover: true, FriendlyName: "cust-*"},
+		{name: "glob", sub: config.Subaccounts{Discover: true, FriendlyName: "cust-*"},
 			want: []string{member(0, "cust-0", "active"), member(1, "cust-1", "active"), member(2, "cust-2", "active")}},
-		{name: "exact name", sub: config.SubaccountsSpec{Discover: true, FriendlyName: "cust-1"},
+		{name: "exact name", sub: config.Subaccounts{Discover: true, FriendlyName: "cust-1"},
 			want: []string{member(1, "cust-1", "active")}},
-		{name: "two statuses", sub: config.SubaccountsSpec{Discover: true, Status: []string{"suspended", "active"}, FriendlyName: "cust-[23]"},
+		{name: "two statuses", sub: config.Subaccounts{Discover: true, Status: []string{"suspended", "active"}, FriendlyName: "cust-[23]"},
 			want: []string{member(2, "cust-2", "active"), member(3, "cust-3", "suspended")}},
-		{name: "suspended only", sub: config.SubaccountsSpec{Discover: true, Status: []string{"suspended"}},
+		{name: "suspended only", sub: config.Subaccounts{Discover: true, Status: []string{"suspended"}},
 			want: []string{member(3, "cust-3", "suspended")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,8 +130,8 @@ func TestDiscover(t *testing.T) {
 			}
 			for _, m := range s.Members()[2:] {
 				a := m.Account.BasicAuth()
-				if a.Username != m.Account.AccountSID() || !strings.HasPrefix(string(a.Password), canary) || m.Account.UsesAPIKey() {
-					t.Errorf("%s is not watched as itself with its own token", m.Account.Name())
+				if a.Username != m.Account.AccountSID || !strings.HasPrefix(string(a.Password), canary) || m.Account.UsesAPIKey() {
+					t.Errorf("%s is not watched as itself with its own token", m.Account.Name)
 				}
 			}
 			s.Refresh(context.Background())
@@ -151,7 +154,7 @@ func TestRefreshFollowsChangesAndSurvivesFailures(t *testing.T) {
 	var mu sync.Mutex
 	logger := log.NewLogfmtLogger(log.NewSyncWriter(&logs))
 	var last []string
-	s := newSet(t, url, &config.SubaccountsSpec{Discover: true, FriendlyName: "cust-*"}, Options{
+	s := newSet(t, url, &config.Subaccounts{Discover: true, FriendlyName: "cust-*"}, Options{
 		Now: c.Now, Logger: level.NewFilter(logger, level.AllowDebug()),
 		OnChange: func(ms []Member) { mu.Lock(); last = names(ms); mu.Unlock() },
 	})
@@ -205,8 +208,7 @@ func TestRefreshFollowsChangesAndSurvivesFailures(t *testing.T) {
 func TestRunRefreshesOnItsClock(t *testing.T) {
 	sim, url := fixture(t)
 	changed := make(chan []Member, 10)
-	refresh := config.Duration(time.Millisecond)
-	s := newSet(t, url, &config.SubaccountsSpec{Discover: true, FriendlyName: "cust-0", Refresh: &refresh}, Options{
+	s := newSet(t, url, &config.Subaccounts{Discover: true, FriendlyName: "cust-0", Refresh: time.Millisecond}, Options{
 		OnChange: func(ms []Member) { changed <- ms },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -224,12 +226,12 @@ func TestRunRefreshesOnItsClock(t *testing.T) {
 
 func TestSameCredentials(t *testing.T) {
 	spec := config.Default()
-	spec.Accounts = []config.AccountSpec{{Name: "isv", AccountSID: sidParent, AuthToken: "t", Subaccounts: &config.SubaccountsSpec{Discover: true}}}
+	spec.Accounts = []config.Account{{Name: "isv", AccountSID: sidParent, AuthToken: "t", Subaccounts: &config.Subaccounts{Discover: true, Refresh: 10 * time.Minute}}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := cfg.Accounts()[0]
+	p := cfg.Accounts[0]
 	a := p.Subaccount(subSID(0), "one")
 	for _, tc := range []struct {
 		name string

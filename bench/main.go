@@ -62,7 +62,7 @@ func main() {
 		subs       = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
 		subProfs   = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
 		subConc    = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
-		series     = flag.Int("series", 0, "when set above 0, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_profile_status full and sparse; when 0, skip them in the default run, which otherwise measures 10,000")
+		series     = flag.Int("series", 0, "when set above 0, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_object_status full and sparse; when 0, skip them in the default run, which otherwise measures 10,000")
 		noSeries   = flag.Bool("no-series", false, "skip the Prometheus series figures in the default run")
 		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
 		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
@@ -362,9 +362,9 @@ type listing struct {
 
 // startExporter starts the binary with accounts of the simulator, cache_ttl 0 so
 // that every scrape lists.
-func startExporter(bin, dir, sim string, accounts int, perProfile bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
+func startExporter(bin, dir, sim string, accounts int, perObject bool, ttl string) (addr string, cmd *exec.Cmd, err error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: %s\ntimeout: 10m\nper_profile_metrics: %v\naccounts:\n", sim, ttl, perProfile)
+	fmt.Fprintf(&b, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: %s\ntimeout: 10m\nper_object_metrics: %v\naccounts:\n", sim, ttl, perObject)
 	for i := range accounts {
 		fmt.Fprintf(&b, "  - name: a%d\n    account_sid: %s\n    auth_token: %s\n", i, sid(i), token)
 	}
@@ -394,8 +394,8 @@ func startExporter(bin, dir, sim string, accounts int, perProfile bool, ttl stri
 	return "", nil, fmt.Errorf("exporter did not start")
 }
 
-func measureListing(bin, dir, sim string, accounts int, perProfile bool, runs int) (listing, error) {
-	addr, cmd, err := startExporter(bin, dir, sim, accounts, perProfile, "0s")
+func measureListing(bin, dir, sim string, accounts int, perObject bool, runs int) (listing, error) {
+	addr, cmd, err := startExporter(bin, dir, sim, accounts, perObject, "0s")
 	if err != nil {
 		return listing{}, err
 	}
@@ -536,7 +536,7 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = sim, sim
 	spec.CacheTTL = 0
-	spec.Accounts = []config.AccountSpec{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
+	spec.Accounts = []config.Account{{Name: "a0", AccountSID: sid(0), AuthToken: promconfig.Secret(token)}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		return before, after, err

@@ -31,15 +31,15 @@ func findPrometheus(promBin string) (string, error) {
 
 // seriesMode is one way of exporting the per-object series.
 type seriesMode struct {
-	name       string
-	perProfile bool
-	status     string // per_profile_status
+	name      string
+	perObject bool
+	status    string // per_object_status
 }
 
 var seriesModes = []seriesMode{
 	{"per-profile off", false, "full"},
-	{"per_profile_status: full", true, "full"},
-	{"per_profile_status: sparse", true, "sparse"},
+	{"per_object_status: full", true, "full"},
+	{"per_object_status: sparse", true, "sparse"},
 }
 
 // runSeries measures what the per-object series cost a real Prometheus:
@@ -95,8 +95,8 @@ func measureSeries(bin, promBin, parent, sim string, m seriesMode, settle int) (
 		return seriesCost{}, err
 	}
 	cfg := filepath.Join(dir, "exporter.yml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nper_profile_metrics: %v\nper_profile_status: %s\n"+
-		"accounts:\n  - name: a0\n    account_sid: %s\n    auth_token: %s\n", sim, m.perProfile, m.status, sid(0), token), 0o600); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nper_object_metrics: %v\nper_object_status: %s\n"+
+		"accounts:\n  - name: a0\n    account_sid: %s\n    auth_token: %s\n", sim, m.perObject, m.status, sid(0), token), 0o600); err != nil {
 		return seriesCost{}, err
 	}
 	addr, err := freeAddr()

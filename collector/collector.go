@@ -38,10 +38,10 @@ type Listing struct {
 
 // Options configure an Exporter.
 type Options struct {
-	// PerObject exports the per-object series (per_profile_metrics).
+	// PerObject exports the per-object series (per_object_metrics).
 	PerObject bool
 	// SparseStatus writes, in each kind's per-object status family, only
-	// the series of the object's status (per_profile_status: sparse);
+	// the series of the object's status (per_object_status: sparse);
 	// otherwise one per documented status, 0 but for the current one.
 	SparseStatus bool
 	// ExpiringDays are the expiry windows, in days.

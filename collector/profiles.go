@@ -64,7 +64,7 @@ const (
 // objectFamilies returns kind k's per-object families, in the order they
 // are written. Labels are given to sink.add as name, value pairs in
 // label-name order. With sparseStatus the status family writes only each
-// object's current status (per_profile_status: sparse).
+// object's current status (per_object_status: sparse).
 func objectFamilies(k *kinds.Kind, sparseStatus bool) []objectFamily {
 	prefix := k.Metric(k.Singular)
 	info := []infoLabel{{name: "account", account: true}, {name: "sid", sid: true}}
@@ -74,7 +74,7 @@ func objectFamilies(k *kinds.Kind, sparseStatus bool) []objectFamily {
 	slices.SortFunc(info, func(a, b infoLabel) int { return strings.Compare(a.name, b.name) })
 	statusHelp := "1 for the " + k.Object + "'s status, 0 for each other documented status."
 	if sparseStatus {
-		statusHelp = "Always 1: one series per " + k.Object + ", for its status (per_profile_status: sparse)."
+		statusHelp = "Always 1: one series per " + k.Object + ", for its status (per_object_status: sparse)."
 	}
 	fams := []objectFamily{
 		{prefix + infoSuffix, "Always 1: one series per " + k.Object + ", naming it." + cached, k, info,
@@ -166,7 +166,7 @@ const flushAt = 32 << 10
 // WriteProfiles writes the per-object series of every listing whose
 // snapshot the scrape serves, in the Prometheus text format (0.0.4; 1.0.0
 // reads the same, as every name here is a legacy one). It writes nothing
-// when per_profile_metrics is off.
+// when per_object_metrics is off.
 func (s *Scrape) WriteProfiles(w io.Writer) error {
 	return s.writeText(w, false)
 }
@@ -242,7 +242,7 @@ func (s *Scrape) streamText(w io.Writer, openMetrics bool) error {
 // ProfileFamilies returns the per-object series as metric families, for
 // the formats that are not written directly (protobuf). The series within
 // a family are in listing order, not sorted as a registry
-// would: no format needs that. Nil when per_profile_metrics is off.
+// would: no format needs that. Nil when per_object_metrics is off.
 func (s *Scrape) ProfileFamilies() []*dto.MetricFamily {
 	k := sink{protobuf: true}
 	_ = s.eachProfile(&k, nil) // nothing to write, so no error

@@ -36,7 +36,7 @@ type reference struct {
 	account string
 	snaps   []*snapshot.Snapshot
 	// sparse writes only each object's current status, as
-	// per_profile_status: sparse asks.
+	// per_object_status: sparse asks.
 	sparse bool
 }
 
@@ -202,7 +202,7 @@ func sortedLines(text string) []string {
 	return lines
 }
 
-// Every format, for per_profile_status full and sparse.
+// Every format, for per_object_status full and sparse.
 func TestWriteProfilesMatchesClientGolang(t *testing.T) {
 	for _, sparse := range []bool{false, true} {
 		t.Run(map[bool]string{false: "full", true: "sparse"}[sparse], func(t *testing.T) { testWriteProfiles(t, sparse) })
@@ -428,7 +428,7 @@ func messagingFixture(at func(string) *time.Time) simulator.Messaging {
 	}
 }
 
-// Without per_profile_metrics nothing is written or built.
+// Without per_object_metrics nothing is written or built.
 func TestProfilesOff(t *testing.T) {
 	s := &Scrape{e: &Exporter{perObject: false}}
 	var b bytes.Buffer

@@ -1,9 +1,12 @@
 // Package config loads the exporter's configuration: which Twilio accounts to
 // list, with which credentials, which kinds of objects in each, and how the
 // listings are cached and bounded.
-// Load, Parse, FromEnv and New are the only ways to a Config, and each
-// returns one that is complete (defaults applied, values derived) and valid,
-// or an error.
+//
+// A setting is one field: its key is the field's yaml tag (a former name
+// of the key is its deprecated tag), its default is in Default (or
+// DefaultSubaccounts), and New checks its value. Load, Parse, FromEnv and
+// New are the ways to a checked Config, and each returns one that is
+// complete (defaults applied, values derived) and valid, or an error.
 package config
 
 import (
@@ -23,7 +26,6 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
@@ -34,89 +36,83 @@ var (
 	policySIDRe  = regexp.MustCompile(`^RN[0-9a-fA-F]{32}$`)
 )
 
-// Defaults, as documented in config.yml.example.
-const (
-	DefaultAPIURL                = "https://trusthub.twilio.com"
-	DefaultMessagingAPIURL       = "https://messaging.twilio.com"
-	DefaultAccountsAPIURL        = "https://api.twilio.com"
-	DefaultSubaccountsRefresh    = 10 * time.Minute
-	DefaultCacheTTL              = 5 * time.Minute
-	DefaultTimeout               = 2 * time.Minute
-	DefaultMaxStale              = 30 * time.Minute
-	DefaultFailureBackoff        = 10 * time.Second
-	DefaultUsageMaxAge           = time.Hour
-	DefaultPageSize              = 1000
-	DefaultMaxConcurrentListings = 10
-	maxExpiringWithinDays        = 3650
-)
+const maxExpiringWithinDays = 3650
 
-// Spec is the configuration as written: the keys of the YAML file, or the
-// same built in code from Default. It is only input: New checks it and turns
-// it into a Config.
-type Spec struct {
-	APIURL                string        `yaml:"api_url"`
-	MessagingAPIURL       string        `yaml:"messaging_api_url"`
-	AccountsAPIURL        string        `yaml:"accounts_api_url"`
-	CacheTTL              Duration      `yaml:"cache_ttl"`
-	Timeout               Duration      `yaml:"timeout"`
-	MaxStale              Duration      `yaml:"max_stale"`
-	FailureBackoff        Duration      `yaml:"failure_backoff"`
-	UsageMaxAge           Duration      `yaml:"usage_max_age"`
-	PageSize              int           `yaml:"page_size"`
-	ExpiringWithinDays    []int         `yaml:"expiring_within_days"`
-	PerProfileMetrics     bool          `yaml:"per_profile_metrics"`
-	PerProfileStatus      StatusSeries  `yaml:"per_profile_status"`
-	MaxConcurrentListings int           `yaml:"max_concurrent_listings"`
-	Resources             []Resource    `yaml:"resources"`
-	Accounts              []AccountSpec `yaml:"accounts"`
+// Config is the configuration: each field is a key of the file (its yaml
+// tag), in Go types. Build one in code from Default and pass it to New;
+// only what Load, Parse, FromEnv and New return is checked, with its
+// derived values set (base URLs without a trailing slash, windows sorted,
+// accounts' names and resources filled in). A checked Config is shared by
+// the running exporter: read it, never change it.
+type Config struct {
+	// APIURL is the TrustHub base URL.
+	APIURL string `yaml:"api_url"`
+	// MessagingAPIURL is the Messaging base URL.
+	MessagingAPIURL string `yaml:"messaging_api_url"`
+	// AccountsAPIURL is the base URL of the 2010 Accounts API, where
+	// subaccounts are listed.
+	AccountsAPIURL string `yaml:"accounts_api_url"`
+	// CacheTTL is how long a listing is served without calling Twilio.
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// Timeout bounds one whole listing; greater than 0.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxStale is the age up to which data is served after a failed
+	// listing.
+	MaxStale time.Duration `yaml:"max_stale"`
+	// FailureBackoff is the first wait after a failed listing.
+	FailureBackoff time.Duration `yaml:"failure_backoff"`
+	// UsageMaxAge is the longest a count of what uses an object (see
+	// package usage) is kept while the object does not change.
+	UsageMaxAge time.Duration `yaml:"usage_max_age"`
+	// PageSize is the number of objects asked for per request, 1..1000.
+	PageSize int `yaml:"page_size"`
+	// ExpiringWithinDays are the expiry windows in days, each once;
+	// sorted once checked.
+	ExpiringWithinDays []int `yaml:"expiring_within_days"`
+	// PerObjectMetrics says whether the per-object series are exported.
+	PerObjectMetrics bool `yaml:"per_object_metrics" deprecated:"per_profile_metrics"`
+	// PerObjectStatus says which series the per-object status families
+	// write, for every kind.
+	PerObjectStatus StatusSeries `yaml:"per_object_status" deprecated:"per_profile_status"`
+	// MaxConcurrentListings bounds the listings running at once, at least 1.
+	MaxConcurrentListings int `yaml:"max_concurrent_listings"`
+	// Resources are the kinds watched where an account names none of its
+	// own: at least one, each once.
+	Resources []*kinds.Kind `yaml:"resources"`
+	// Accounts are the accounts listed: at least one, with distinct names.
+	Accounts []Account `yaml:"accounts"`
+
+	// Warnings say what of the file still works but should change (a
+	// key under its deprecated name, with the key that replaces it), for
+	// the log; Load starts each with the file's path.
+	Warnings []string `yaml:"-"`
 }
 
-// Resource is the name of a kind of object to watch (see package kinds),
-// as written in a resources list.
-type Resource string
-
-// UnmarshalYAML checks the name as it is read, so that a wrong one is
-// refused with its line; the decoder adds the line and the key.
-func (r *Resource) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("cannot decode %s as a resource name", describe(n))
+// Default returns the configuration with every default applied and no
+// accounts: what a file starts from, as config.yml.example documents. New
+// applies no defaults of its own, since a zero page_size or a false
+// per_object_metrics may be what was written.
+func Default() Config {
+	return Config{
+		APIURL:                "https://trusthub.twilio.com",
+		MessagingAPIURL:       "https://messaging.twilio.com",
+		AccountsAPIURL:        "https://api.twilio.com",
+		CacheTTL:              5 * time.Minute,
+		Timeout:               2 * time.Minute,
+		MaxStale:              30 * time.Minute,
+		FailureBackoff:        10 * time.Second,
+		UsageMaxAge:           time.Hour,
+		PageSize:              1000,
+		ExpiringWithinDays:    []int{7, 30},
+		PerObjectMetrics:      true,
+		PerObjectStatus:       StatusFull,
+		MaxConcurrentListings: 10,
+		Resources:             kinds.Default(),
 	}
-	if _, err := Resource(n.Value).kind(); err != nil {
-		return err
-	}
-	*r = Resource(n.Value)
-	return nil
-}
-
-// kind returns the kind the name names, or says why there is none.
-func (r Resource) kind() (*kinds.Kind, error) {
-	if k, ok := kinds.ByName(string(r)); ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown resource %q; the valid ones are %s", string(r), strings.Join(kinds.Names(), ", "))
-}
-
-// resolveResources checks a resources list (at key) and returns its kinds.
-func resolveResources(key string, rs []Resource) ([]*kinds.Kind, error) {
-	if len(rs) == 0 {
-		return nil, fmt.Errorf("%s: the list is empty; name at least one of %s", key, strings.Join(kinds.Names(), ", "))
-	}
-	out := make([]*kinds.Kind, 0, len(rs))
-	for i, r := range rs {
-		k, err := r.kind()
-		if err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
-		}
-		if slices.Contains(out, k) {
-			return nil, fmt.Errorf("%s[%d]: %q is listed twice", key, i, string(r))
-		}
-		out = append(out, k)
-	}
-	return out, nil
 }
 
 // StatusSeries says which series each kind's per-object ..._status
-// family writes (per_profile_status).
+// family writes.
 type StatusSeries string
 
 const (
@@ -127,19 +123,8 @@ const (
 	StatusSparse StatusSeries = "sparse"
 )
 
-// UnmarshalYAML checks the value as it is read, so that a wrong one is
-// refused with its line; the decoder adds the line and the key.
-func (s *StatusSeries) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("cannot decode %s as full or sparse", describe(n))
-	}
-	if err := StatusSeries(n.Value).check(); err != nil {
-		return err
-	}
-	*s = StatusSeries(n.Value)
-	return nil
-}
-
+// check is called by New, and by the decoder as the value is read so that a
+// wrong one is refused with its line.
 func (s StatusSeries) check() error {
 	if s != StatusFull && s != StatusSparse {
 		return fmt.Errorf("%q is not one of %s, %s", string(s), StatusFull, StatusSparse)
@@ -147,208 +132,89 @@ func (s StatusSeries) check() error {
 	return nil
 }
 
-// AccountSpec is one entry of accounts as written: a Twilio account (or
-// subaccount) whose objects are listed.
-type AccountSpec struct {
-	Name          string            `yaml:"name"`
-	AccountSID    string            `yaml:"account_sid"`
+// Account is one entry of accounts: a Twilio account (or subaccount) whose
+// objects are listed.
+type Account struct {
+	// Name is the account label; the AccountSID once checked, if unset.
+	Name       string `yaml:"name"`
+	AccountSID string `yaml:"account_sid"`
+	// The credential is the auth token (inline or in a file), or an API key
+	// with its secret (inline or in a file). Load takes a relative file
+	// path as relative to the configuration file; the HTTP client re-reads
+	// the file on every request.
 	AuthToken     promconfig.Secret `yaml:"auth_token"`
 	AuthTokenFile string            `yaml:"auth_token_file"`
 	APIKey        string            `yaml:"api_key"`
 	APISecret     promconfig.Secret `yaml:"api_secret"`
 	APISecretFile string            `yaml:"api_secret_file"`
-	Status        string            `yaml:"status"`
-	FriendlyName  string            `yaml:"friendly_name"`
-	PolicySID     string            `yaml:"policy_sid"`
-	// Resources, when set, replaces the top-level list for this account.
-	Resources []Resource `yaml:"resources"`
+	// Status, FriendlyName and PolicySID filter the listings (see Filter).
+	Status       string `yaml:"status"`
+	FriendlyName string `yaml:"friendly_name"`
+	PolicySID    string `yaml:"policy_sid"`
+	// Resources are the kinds watched in the account; nil for the
+	// top-level list, which New then sets.
+	Resources []*kinds.Kind `yaml:"resources"`
 	// Subaccounts, when set, may ask for the account's subaccounts to be
-	// discovered and watched too.
-	Subaccounts *SubaccountsSpec `yaml:"subaccounts"`
+	// discovered and watched too. Once checked, it is nil unless they are.
+	Subaccounts *Subaccounts `yaml:"subaccounts"`
 }
 
-// SubaccountsSpec is an account's subaccounts key as written.
-type SubaccountsSpec struct {
+// Subaccounts is an account's subaccounts key: which of its subaccounts are
+// discovered, and how often.
+type Subaccounts struct {
 	Discover bool `yaml:"discover"`
-	// Status lists the account statuses watched; active when unset.
+	// Status lists the account statuses watched: active when nil, and
+	// never empty once checked.
 	Status []string `yaml:"status"`
 	// FriendlyName is a glob (path.Match) a subaccount's friendly name
 	// must match; any name when empty.
 	FriendlyName string `yaml:"friendly_name"`
-	// Refresh is how often the subaccounts are listed again; 10m when
-	// unset. A pointer, so that a written 0s is refused rather than taken
-	// for unset.
-	Refresh *Duration `yaml:"refresh"`
+	// Refresh is how often the subaccounts are listed again; greater
+	// than 0, so that a written 0s is refused rather than taken for
+	// unset: start a value built in code from DefaultSubaccounts.
+	Refresh time.Duration `yaml:"refresh"`
 }
+
+// DefaultSubaccounts returns what a subaccounts key starts from.
+func DefaultSubaccounts() Subaccounts { return Subaccounts{Refresh: 10 * time.Minute} }
 
 // AccountStatuses are the statuses of a Twilio account, as the 2010
 // Accounts API writes them.
 var AccountStatuses = []string{"active", "suspended", "closed"}
 
 // String describes the account without its secrets, so that no %v of a
-// specification can print a token, even by mistake.
-func (a AccountSpec) String() string {
+// configuration can print a token, even by mistake.
+func (a Account) String() string {
+	names := make([]string, len(a.Resources))
+	for i, k := range a.Resources {
+		if k != nil {
+			names[i] = k.Name
+		}
+	}
 	return fmt.Sprintf("{name:%s account_sid:%s api_key:%s auth_token_file:%s api_secret_file:%s status:%s friendly_name:%s policy_sid:%s resources:%v}",
-		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID, a.Resources)
+		a.Name, a.AccountSID, a.APIKey, a.AuthTokenFile, a.APISecretFile, a.Status, a.FriendlyName, a.PolicySID, names)
 }
 
 // GoString is String, for %#v.
-func (a AccountSpec) GoString() string { return a.String() }
+func (a Account) GoString() string { return a.String() }
 
-// Duration is a duration in Prometheus' notation (30s, 5m, 1h, 7d).
-type Duration time.Duration
+// UsesAPIKey says whether the credential is an API key and secret rather
+// than the account's auth token.
+func (a Account) UsesAPIKey() bool { return a.APIKey != "" }
 
-// UnmarshalYAML parses the duration; the decoder adds the line and the key.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("cannot decode %s as a duration", describe(n))
+// BasicAuth returns the HTTP basic-auth settings: the account SID or API
+// key as user, the token or secret (or the file holding it) as password.
+func (a Account) BasicAuth() *promconfig.BasicAuth {
+	if a.UsesAPIKey() {
+		return &promconfig.BasicAuth{Username: a.APIKey, Password: a.APISecret, PasswordFile: a.APISecretFile}
 	}
-	v, err := model.ParseDuration(n.Value)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
+	return &promconfig.BasicAuth{Username: a.AccountSID, Password: a.AuthToken, PasswordFile: a.AuthTokenFile}
 }
 
-// MarshalYAML writes the duration back in the same notation.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
-
-func (d Duration) String() string { return model.Duration(d).String() }
-
-// Default returns a specification with every default applied and no accounts.
-func Default() Spec {
-	return Spec{
-		APIURL:                DefaultAPIURL,
-		MessagingAPIURL:       DefaultMessagingAPIURL,
-		AccountsAPIURL:        DefaultAccountsAPIURL,
-		CacheTTL:              Duration(DefaultCacheTTL),
-		Timeout:               Duration(DefaultTimeout),
-		MaxStale:              Duration(DefaultMaxStale),
-		FailureBackoff:        Duration(DefaultFailureBackoff),
-		UsageMaxAge:           Duration(DefaultUsageMaxAge),
-		PageSize:              DefaultPageSize,
-		ExpiringWithinDays:    []int{7, 30},
-		PerProfileMetrics:     true,
-		PerProfileStatus:      StatusFull,
-		MaxConcurrentListings: DefaultMaxConcurrentListings,
-		Resources:             defaultResources(),
-	}
-}
-
-func defaultResources() []Resource {
-	var out []Resource
-	for _, k := range kinds.Default() {
-		out = append(out, Resource(k.Name))
-	}
-	return out
-}
-
-// Config is a checked configuration with every value derived. Its fields
-// are unexported so that none can be built half-way: get one from Load,
-// Parse, FromEnv or New.
-type Config struct {
-	apiURL                string
-	messagingAPIURL       string
-	accountsAPIURL        string
-	cacheTTL              time.Duration
-	timeout               time.Duration
-	maxStale              time.Duration
-	failureBackoff        time.Duration
-	usageMaxAge           time.Duration
-	pageSize              int
-	expiringWithinDays    []int
-	perProfileMetrics     bool
-	perProfileStatus      StatusSeries
-	maxConcurrentListings int
-	resources             []*kinds.Kind
-	accounts              []Account
-}
-
-// APIURL is the TrustHub base URL, without a trailing slash.
-func (c *Config) APIURL() string { return c.apiURL }
-
-// MessagingAPIURL is the Messaging base URL, without a trailing slash.
-func (c *Config) MessagingAPIURL() string { return c.messagingAPIURL }
-
-// AccountsAPIURL is the base URL of the 2010 Accounts API, where
-// subaccounts are listed, without a trailing slash.
-func (c *Config) AccountsAPIURL() string { return c.accountsAPIURL }
-
-// CacheTTL is how long a listing is served without calling Twilio.
-func (c *Config) CacheTTL() time.Duration { return c.cacheTTL }
-
-// Timeout bounds one whole listing.
-func (c *Config) Timeout() time.Duration { return c.timeout }
-
-// MaxStale is the age up to which data is served after a failed listing.
-func (c *Config) MaxStale() time.Duration { return c.maxStale }
-
-// FailureBackoff is the first wait after a failed listing.
-func (c *Config) FailureBackoff() time.Duration { return c.failureBackoff }
-
-// UsageMaxAge is the longest a count of what uses an object (see package
-// usage) is kept while the object does not change.
-func (c *Config) UsageMaxAge() time.Duration { return c.usageMaxAge }
-
-// PageSize is the number of profiles asked for per request, 1..1000.
-func (c *Config) PageSize() int { return c.pageSize }
-
-// ExpiringWithinDays returns the expiry windows in days, sorted, distinct.
-func (c *Config) ExpiringWithinDays() []int { return slices.Clone(c.expiringWithinDays) }
-
-// PerProfileMetrics says whether the per-profile series are exported.
-func (c *Config) PerProfileMetrics() bool { return c.perProfileMetrics }
-
-// PerProfileStatus says which series the per-object status families
-// write, for every kind: full or sparse.
-func (c *Config) PerProfileStatus() StatusSeries { return c.perProfileStatus }
-
-// MaxConcurrentListings bounds the listings running at once, at least 1.
-func (c *Config) MaxConcurrentListings() int { return c.maxConcurrentListings }
-
-// Resources returns the kinds watched where an account names none of its
-// own: at least one, each once.
-func (c *Config) Resources() []*kinds.Kind { return slices.Clone(c.resources) }
-
-// Accounts returns the accounts, at least one, with distinct names.
-func (c *Config) Accounts() []Account { return slices.Clone(c.accounts) }
-
-// Account is one checked account with its name and credentials resolved.
-type Account struct {
-	name       string
-	accountSID string
-	// A pointer, so that no %v of an Account prints the secret in it.
-	auth   *promconfig.BasicAuth
-	apiKey bool
-	filter kinds.Filters
-	// resources are the kinds watched: the account's own list, or the
-	// top-level one.
-	resources []*kinds.Kind
-	// subaccounts is nil unless the account's subaccounts are discovered.
-	subaccounts *Subaccounts
-}
-
-// Subaccounts says which subaccounts of an account are discovered and
-// how often.
-type Subaccounts struct {
-	// Statuses are the account statuses watched, at least one, each once.
-	Statuses []string
-	// FriendlyName is a valid path.Match glob, or empty for any name.
-	FriendlyName string
-	// Refresh is greater than 0.
-	Refresh time.Duration
-}
-
-// Subaccounts returns what of the account's subaccounts is discovered;
-// ok is false when none is.
-func (a Account) Subaccounts() (s Subaccounts, ok bool) {
-	if a.subaccounts == nil {
-		return Subaccounts{}, false
-	}
-	s = *a.subaccounts
-	s.Statuses = slices.Clone(s.Statuses)
-	return s, true
+// Filter is the listing filter (status, friendly_name, policy_sid). Each
+// kind is sent the filters it takes.
+func (a Account) Filter() kinds.Filters {
+	return kinds.Filters{kinds.FilterStatus: a.Status, kinds.FilterFriendlyName: a.FriendlyName, kinds.FilterPolicySID: a.PolicySID}
 }
 
 // Subaccount returns the account entry of a subaccount discovered under
@@ -357,39 +223,13 @@ func (a Account) Subaccounts() (s Subaccounts, ok bool) {
 // itself.
 func (a Account) Subaccount(sid string, authToken promconfig.Secret) Account {
 	sub := a
-	sub.name, sub.accountSID = sid, sid
-	sub.auth = &promconfig.BasicAuth{Username: sid, Password: authToken}
-	sub.apiKey = false
-	sub.subaccounts = nil
-	sub.resources = slices.Clone(a.resources)
+	sub.Name, sub.AccountSID = sid, sid
+	sub.AuthToken, sub.AuthTokenFile = authToken, ""
+	sub.APIKey, sub.APISecret, sub.APISecretFile = "", "", ""
+	sub.Subaccounts = nil
+	sub.Resources = slices.Clip(slices.Clone(a.Resources))
 	return sub
 }
-
-// Name is the account label: the configured name, or the account SID.
-func (a Account) Name() string { return a.name }
-
-// AccountSID is the account's SID (AC...).
-func (a Account) AccountSID() string { return a.accountSID }
-
-// BasicAuth returns the HTTP basic-auth settings: the account SID or API
-// key as user, the token or secret (or the file holding it) as password.
-// Each call returns a copy.
-func (a Account) BasicAuth() *promconfig.BasicAuth {
-	b := *a.auth
-	return &b
-}
-
-// UsesAPIKey says whether the credential is an API key and secret rather
-// than the account's auth token.
-func (a Account) UsesAPIKey() bool { return a.apiKey }
-
-// Filter is the listing filter (status, friendly_name, policy_sid). Each
-// kind is sent the filters it takes.
-func (a Account) Filter() kinds.Filters { return a.filter }
-
-// Resources returns the kinds watched in the account: at least one, each
-// once.
-func (a Account) Resources() []*kinds.Kind { return slices.Clone(a.resources) }
 
 // Load reads and parses the file at path. Relative *_file paths are taken
 // relative to the file's directory. Every error starts with path.
@@ -402,6 +242,9 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for i, w := range cfg.Warnings {
+		cfg.Warnings[i] = path + ": " + w
+	}
 	return cfg, nil
 }
 
@@ -412,16 +255,16 @@ func Parse(r io.Reader, dir string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec, err := decode(data)
+	c, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
-	for i := range spec.Accounts {
-		a := &spec.Accounts[i]
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
 		a.AuthTokenFile = resolve(dir, a.AuthTokenFile)
 		a.APISecretFile = resolve(dir, a.APISecretFile)
 	}
-	return New(spec)
+	return New(c)
 }
 
 func resolve(dir, path string) string {
@@ -438,7 +281,7 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	if sid == "" {
 		return nil, errors.New("no --config.file given and TWILIO_ACCOUNT_SID is not set: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET), or pass --config.file")
 	}
-	a := AccountSpec{AccountSID: sid}
+	a := Account{AccountSID: sid}
 	token, key, secret := getenv("TWILIO_AUTH_TOKEN"), getenv("TWILIO_API_KEY"), getenv("TWILIO_API_SECRET")
 	switch {
 	case key != "" || secret != "":
@@ -454,153 +297,151 @@ func FromEnv(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, errors.New("TWILIO_ACCOUNT_SID is set but no credential is: set TWILIO_AUTH_TOKEN, or TWILIO_API_KEY and TWILIO_API_SECRET")
 	}
-	spec := Default()
-	spec.Accounts = []AccountSpec{a}
-	cfg, err := New(spec)
+	c := Default()
+	c.Accounts = []Account{a}
+	cfg, err := New(c)
 	if err != nil {
 		return nil, fmt.Errorf("from environment: %w", err)
 	}
 	return cfg, nil
 }
 
-// New checks every field of s and derives the values the exporter uses
-// (the URL without a trailing slash, the windows sorted, account names,
-// credentials). It returns the first problem, naming the key and the value.
-// Start s from Default: New applies no defaults of its own, since a zero
-// page_size or a false per_profile_metrics may be what was written.
-func New(s Spec) (*Config, error) {
-	if err := checkBaseURL("api_url", s.APIURL); err != nil {
+// New checks every field of c and returns it checked, with its derived
+// values set; c itself, and what its slices hold, are left as they are.
+// The error is the first problem, naming the key and the value.
+func New(c Config) (*Config, error) {
+	// cmp.Or returns the first error that is not nil.
+	if err := cmp.Or(
+		trimBaseURL("api_url", &c.APIURL),
+		trimBaseURL("messaging_api_url", &c.MessagingAPIURL),
+		trimBaseURL("accounts_api_url", &c.AccountsAPIURL),
+		notNegative("cache_ttl", c.CacheTTL),
+		greaterThanZero("timeout", c.Timeout),
+		notNegative("max_stale", c.MaxStale),
+		notNegative("failure_backoff", c.FailureBackoff),
+		notNegative("usage_max_age", c.UsageMaxAge),
+	); err != nil {
 		return nil, err
 	}
-	if err := checkBaseURL("messaging_api_url", s.MessagingAPIURL); err != nil {
-		return nil, err
+	if c.PageSize < 1 || c.PageSize > 1000 {
+		return nil, fmt.Errorf("page_size: %d is outside 1..1000", c.PageSize)
 	}
-	if err := checkBaseURL("accounts_api_url", s.AccountsAPIURL); err != nil {
-		return nil, err
+	if err := c.PerObjectStatus.check(); err != nil {
+		return nil, fmt.Errorf("per_object_status: %w", err)
 	}
-	if s.CacheTTL < 0 {
-		return nil, fmt.Errorf("cache_ttl: %s must not be negative", s.CacheTTL)
+	if c.MaxConcurrentListings < 1 {
+		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", c.MaxConcurrentListings)
 	}
-	if s.Timeout <= 0 {
-		return nil, fmt.Errorf("timeout: %s must be greater than 0", s.Timeout)
-	}
-	if s.MaxStale < 0 {
-		return nil, fmt.Errorf("max_stale: %s must not be negative", s.MaxStale)
-	}
-	if s.FailureBackoff < 0 {
-		return nil, fmt.Errorf("failure_backoff: %s must not be negative", s.FailureBackoff)
-	}
-	if s.UsageMaxAge < 0 {
-		return nil, fmt.Errorf("usage_max_age: %s must not be negative", s.UsageMaxAge)
-	}
-	if s.PageSize < 1 || s.PageSize > 1000 {
-		return nil, fmt.Errorf("page_size: %d is outside 1..1000", s.PageSize)
-	}
-	if err := s.PerProfileStatus.check(); err != nil {
-		return nil, fmt.Errorf("per_profile_status: %w", err)
-	}
-	if s.MaxConcurrentListings < 1 {
-		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", s.MaxConcurrentListings)
-	}
-	seenDays := map[int]bool{}
-	for i, d := range s.ExpiringWithinDays {
+	for i, d := range c.ExpiringWithinDays {
 		if d < 1 || d > maxExpiringWithinDays {
 			return nil, fmt.Errorf("expiring_within_days[%d]: %d is outside 1..%d", i, d, maxExpiringWithinDays)
 		}
-		if seenDays[d] {
+		if slices.Contains(c.ExpiringWithinDays[:i], d) {
 			return nil, fmt.Errorf("expiring_within_days[%d]: %d is listed twice", i, d)
 		}
-		seenDays[d] = true
 	}
-	resources, err := resolveResources("resources", s.Resources)
-	if err != nil {
+	// Sorted makes a new slice, and Clip one that an append copies.
+	c.ExpiringWithinDays = slices.Clip(slices.Sorted(slices.Values(c.ExpiringWithinDays)))
+	var err error
+	if c.Resources, err = checkResources("resources", c.Resources); err != nil {
 		return nil, err
 	}
-	if len(s.Accounts) == 0 {
+	if len(c.Accounts) == 0 {
 		return nil, errors.New("accounts: at least one account is required")
 	}
-	c := &Config{
-		apiURL:                strings.TrimRight(s.APIURL, "/"),
-		messagingAPIURL:       strings.TrimRight(s.MessagingAPIURL, "/"),
-		accountsAPIURL:        strings.TrimRight(s.AccountsAPIURL, "/"),
-		cacheTTL:              time.Duration(s.CacheTTL),
-		timeout:               time.Duration(s.Timeout),
-		maxStale:              time.Duration(s.MaxStale),
-		failureBackoff:        time.Duration(s.FailureBackoff),
-		usageMaxAge:           time.Duration(s.UsageMaxAge),
-		pageSize:              s.PageSize,
-		expiringWithinDays:    slices.Sorted(slices.Values(s.ExpiringWithinDays)),
-		perProfileMetrics:     s.PerProfileMetrics,
-		perProfileStatus:      s.PerProfileStatus,
-		maxConcurrentListings: s.MaxConcurrentListings,
-		resources:             resources,
-	}
-	names := map[string]int{}
-	for i, as := range s.Accounts {
-		a, err := newAccount(as, resources)
-		if err != nil {
+	accounts := make([]Account, len(c.Accounts))
+	for i, a := range c.Accounts {
+		if accounts[i], err = checkAccount(a, c.Resources); err != nil {
 			return nil, fmt.Errorf("accounts[%d]: %w", i, err)
 		}
-		if j, dup := names[a.name]; dup {
-			return nil, fmt.Errorf("accounts[%d]: name %q is already used by accounts[%d]", i, a.name, j)
+		if j := slices.IndexFunc(accounts[:i], func(b Account) bool { return b.Name == accounts[i].Name }); j >= 0 {
+			return nil, fmt.Errorf("accounts[%d]: name %q is already used by accounts[%d]", i, accounts[i].Name, j)
 		}
-		names[a.name] = i
-		c.accounts = append(c.accounts, a)
 	}
-	return c, nil
+	c.Accounts = accounts
+	return &c, nil
 }
 
-// checkBaseURL checks an API's base URL, at key.
-func checkBaseURL(key, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%s: %q is not an http(s) URL with a host and no user, query or fragment", key, raw)
+// trimBaseURL checks an API's base URL, at key, and drops its trailing
+// slash.
+func trimBaseURL(key string, u *string) error {
+	p, err := url.Parse(*u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" || p.User != nil {
+		return fmt.Errorf("%s: %q is not an http(s) URL with a host and no user, query or fragment", key, *u)
+	}
+	*u = strings.TrimRight(*u, "/")
+	return nil
+}
+
+// Durations are written back in the notation they are read in (30s, 5m).
+
+func notNegative(key string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%s: %s must not be negative", key, model.Duration(d))
 	}
 	return nil
 }
 
-func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {
-	if !accountSIDRe.MatchString(s.AccountSID) {
-		return Account{}, fmt.Errorf("account_sid: %q does not match %s", s.AccountSID, accountSIDRe)
+func greaterThanZero(key string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s: %s must be greater than 0", key, model.Duration(d))
 	}
-	a := Account{
-		name:       cmp.Or(s.Name, s.AccountSID),
-		accountSID: s.AccountSID,
-		filter:     kinds.Filters{kinds.FilterStatus: s.Status, kinds.FilterFriendlyName: s.FriendlyName, kinds.FilterPolicySID: s.PolicySID},
-		resources:  resources,
+	return nil
+}
+
+// checkResources checks a resources list (at key) and returns a copy.
+func checkResources(key string, ks []*kinds.Kind) ([]*kinds.Kind, error) {
+	if len(ks) == 0 {
+		return nil, fmt.Errorf("%s: the list is empty; name at least one of %s", key, strings.Join(kinds.Names(), ", "))
 	}
-	if s.Resources != nil {
-		own, err := resolveResources("resources", s.Resources)
-		if err != nil {
+	for i, k := range ks {
+		if k == nil {
+			return nil, fmt.Errorf("%s[%d]: the item is empty", key, i)
+		}
+		if slices.Contains(ks[:i], k) {
+			return nil, fmt.Errorf("%s[%d]: %q is listed twice", key, i, k.Name)
+		}
+	}
+	return slices.Clip(slices.Clone(ks)), nil
+}
+
+// checkAccount checks an account and fills in its name and resources.
+func checkAccount(a Account, resources []*kinds.Kind) (Account, error) {
+	if !accountSIDRe.MatchString(a.AccountSID) {
+		return Account{}, fmt.Errorf("account_sid: %q does not match %s", a.AccountSID, accountSIDRe)
+	}
+	a.Name = cmp.Or(a.Name, a.AccountSID)
+	if a.Resources == nil {
+		a.Resources = resources
+	} else {
+		var err error
+		if a.Resources, err = checkResources("resources", a.Resources); err != nil {
 			return Account{}, err
 		}
-		a.resources = own
 	}
-	hasToken := s.AuthToken != "" || s.AuthTokenFile != ""
-	a.apiKey = s.APIKey != "" || s.APISecret != "" || s.APISecretFile != ""
+	hasToken := a.AuthToken != "" || a.AuthTokenFile != ""
+	hasKey := a.APIKey != "" || a.APISecret != "" || a.APISecretFile != ""
 	switch {
-	case s.AuthToken != "" && s.AuthTokenFile != "":
+	case a.AuthToken != "" && a.AuthTokenFile != "":
 		return Account{}, errors.New("auth_token and auth_token_file are mutually exclusive")
-	case s.APISecret != "" && s.APISecretFile != "":
+	case a.APISecret != "" && a.APISecretFile != "":
 		return Account{}, errors.New("api_secret and api_secret_file are mutually exclusive")
-	case hasToken && a.apiKey:
+	case hasToken && hasKey:
 		return Account{}, errors.New("set either auth_token(_file) or api_key with api_secret(_file), not both")
-	case !hasToken && !a.apiKey:
+	case !hasToken && !hasKey:
 		return Account{}, errors.New("no credentials: set auth_token, auth_token_file, or api_key with api_secret or api_secret_file")
 	}
-	a.auth = &promconfig.BasicAuth{Username: s.AccountSID, Password: s.AuthToken, PasswordFile: s.AuthTokenFile}
 	fileKey := "auth_token_file"
-	if a.apiKey {
-		if !apiKeySIDRe.MatchString(s.APIKey) {
-			return Account{}, fmt.Errorf("api_key: %q does not match %s", s.APIKey, apiKeySIDRe)
+	if hasKey {
+		if !apiKeySIDRe.MatchString(a.APIKey) {
+			return Account{}, fmt.Errorf("api_key: %q does not match %s", a.APIKey, apiKeySIDRe)
 		}
-		if s.APISecret == "" && s.APISecretFile == "" {
+		if a.APISecret == "" && a.APISecretFile == "" {
 			return Account{}, errors.New("api_key needs api_secret or api_secret_file")
 		}
-		a.auth = &promconfig.BasicAuth{Username: s.APIKey, Password: s.APISecret, PasswordFile: s.APISecretFile}
 		fileKey = "api_secret_file"
 	}
-	if file := a.auth.PasswordFile; file != "" {
+	if file := a.BasicAuth().PasswordFile; file != "" {
 		// Read once now so that a typo fails at start; the HTTP client
 		// re-reads it on every request so that rotation needs no reload.
 		b, err := os.ReadFile(file) //nolint:gosec // the operator names the file
@@ -611,59 +452,54 @@ func newAccount(s AccountSpec, resources []*kinds.Kind) (Account, error) {
 			return Account{}, fmt.Errorf("%s: %q is empty", fileKey, file)
 		}
 	}
-	if s.Status != "" {
+	if a.Status != "" {
 		// The status filter goes to every watched kind that takes it, so
 		// it must be a status of each.
-		for _, k := range a.resources {
-			if k.Takes(kinds.FilterStatus) && !k.Documented(s.Status) {
-				return Account{}, fmt.Errorf("status: %q is not one of %s", s.Status, strings.Join(k.Statuses, ", "))
+		for _, k := range a.Resources {
+			if k.Takes(kinds.FilterStatus) && !k.Documented(a.Status) {
+				return Account{}, fmt.Errorf("status: %q is not one of %s", a.Status, strings.Join(k.Statuses, ", "))
 			}
 		}
 	}
-	if s.PolicySID != "" && !policySIDRe.MatchString(s.PolicySID) {
-		return Account{}, fmt.Errorf("policy_sid: %q does not match %s", s.PolicySID, policySIDRe)
+	if a.PolicySID != "" && !policySIDRe.MatchString(a.PolicySID) {
+		return Account{}, fmt.Errorf("policy_sid: %q does not match %s", a.PolicySID, policySIDRe)
 	}
-	if s.Subaccounts != nil {
-		sub, err := newSubaccounts(*s.Subaccounts)
+	if a.Subaccounts != nil {
+		sub, err := checkSubaccounts(*a.Subaccounts)
 		if err != nil {
 			return Account{}, fmt.Errorf("subaccounts: %w", err)
 		}
-		a.subaccounts = sub
+		a.Subaccounts = sub
 	}
 	return a, nil
 }
 
-// newSubaccounts checks a subaccounts key; nil when discover is off.
-func newSubaccounts(s SubaccountsSpec) (*Subaccounts, error) {
-	sub := &Subaccounts{Statuses: []string{"active"}, FriendlyName: s.FriendlyName, Refresh: DefaultSubaccountsRefresh}
-	if s.Status != nil {
-		if len(s.Status) == 0 {
-			return nil, fmt.Errorf("status: the list is empty; name at least one of %s", strings.Join(AccountStatuses, ", "))
+// checkSubaccounts checks a subaccounts key; nil when discover is off.
+func checkSubaccounts(s Subaccounts) (*Subaccounts, error) {
+	if s.Status == nil {
+		s.Status = []string{"active"}
+	} else if len(s.Status) == 0 {
+		return nil, fmt.Errorf("status: the list is empty; name at least one of %s", strings.Join(AccountStatuses, ", "))
+	}
+	for i, st := range s.Status {
+		if !slices.Contains(AccountStatuses, st) {
+			return nil, fmt.Errorf("status[%d]: %q is not one of %s", i, st, strings.Join(AccountStatuses, ", "))
 		}
-		sub.Statuses = nil
-		for i, st := range s.Status {
-			if !slices.Contains(AccountStatuses, st) {
-				return nil, fmt.Errorf("status[%d]: %q is not one of %s", i, st, strings.Join(AccountStatuses, ", "))
-			}
-			if slices.Contains(sub.Statuses, st) {
-				return nil, fmt.Errorf("status[%d]: %q is listed twice", i, st)
-			}
-			sub.Statuses = append(sub.Statuses, st)
+		if slices.Contains(s.Status[:i], st) {
+			return nil, fmt.Errorf("status[%d]: %q is listed twice", i, st)
 		}
 	}
+	s.Status = slices.Clip(slices.Clone(s.Status))
 	if _, err := path.Match(s.FriendlyName, ""); err != nil {
 		return nil, fmt.Errorf("friendly_name: %q is not a valid glob (path.Match syntax: *, ?, [a-z])", s.FriendlyName)
 	}
-	if s.Refresh != nil {
-		if *s.Refresh <= 0 {
-			return nil, fmt.Errorf("refresh: %s must be greater than 0", *s.Refresh)
-		}
-		sub.Refresh = time.Duration(*s.Refresh)
+	if err := greaterThanZero("refresh", s.Refresh); err != nil {
+		return nil, err
 	}
 	if !s.Discover {
 		return nil, nil // checked, and nothing to discover
 	}
-	return sub, nil
+	return &s, nil
 }
 
 // unwrapPathError drops the *PathError wrapper, whose text repeats the path.

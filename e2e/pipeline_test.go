@@ -158,7 +158,7 @@ func eachPrometheus(t *testing.T, test func(t *testing.T, promBin string)) {
 // in production): a simulated Twilio → two exporter processes → Prometheus
 // scraping both and evaluating the rules the mixin generates → Alertmanager
 // with the example routing, inhibitions and template → webhooks. Run once
-// per major Prometheus version and per_profile_status (full, the default,
+// per major Prometheus version and per_object_status (full, the default,
 // and sparse): the rules and dashboard must hold with either. With full,
 // the test also restarts a replica, stops both for a gap, and renames an
 // object, and counts every notification: none may resolve or repeat.
@@ -177,7 +177,7 @@ func TestPipeline(t *testing.T) {
 const testDurations = `{objectFor: "5s", stuckInReviewFor: "5s", keepFiringFor: "40s", listingFailingFor: "30s", apiUnreachableFor: "30s", exporterDownFor: "30s"}`
 
 // pipeline runs the path through promBin, the exporters set to
-// per_profile_status status.
+// per_object_status status.
 func pipeline(t *testing.T, promBin, status string) {
 	amBin := tool(t, "prometheus-alertmanager", "alertmanager")
 	promtool := tool(t, "promtool")
@@ -194,7 +194,7 @@ func pipeline(t *testing.T, promBin, status string) {
 	// Two replicas of the exporter, configured alike, as a Deployment with
 	// two pods or an HA pair runs them.
 	var yml strings.Builder
-	fmt.Fprintf(&yml, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 5s\nper_profile_status: %s\naccounts:\n", api.URL, status)
+	fmt.Fprintf(&yml, "api_url: %s\nmessaging_api_url: %[1]s\ncache_ttl: 5s\nper_object_status: %s\naccounts:\n", api.URL, status)
 	for _, a := range estate {
 		fmt.Fprintf(&yml, "  - {name: %s, account_sid: %s, auth_token: %s}\n", a.name, a.sid, a.token)
 	}
@@ -363,7 +363,7 @@ func pipeline(t *testing.T, promBin, status string) {
 		}
 	}
 
-	// The exporters serve what per_profile_status asks for, so that the
+	// The exporters serve what per_object_status asks for, so that the
 	// assertions above held for that shape: sparse, one series of value 1
 	// per profile; full, one per documented status, 1 for one of them.
 	series := metricLines(t, "http://"+exporters[0]+"/metrics", "twilio_trusthub_customer_profile_status")
@@ -382,7 +382,7 @@ func pipeline(t *testing.T, promBin, status string) {
 		want *= len(kinds.CustomerProfiles.Statuses)
 	}
 	if len(series) != want || ones != profiles {
-		t.Errorf("per_profile_status %s: %d customer_profile_status series, %d of them 1; want %d and %d", status, len(series), ones, want, profiles)
+		t.Errorf("per_object_status %s: %d customer_profile_status series, %d of them 1; want %d and %d", status, len(series), ones, want, profiles)
 	}
 	if status != "full" {
 		return

@@ -60,9 +60,9 @@ func isvExporter(t *testing.T, url string, maxListings int, logger log.Logger) (
 	t.Helper()
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = url, url, url
-	spec.Resources = []config.Resource{"customer_profiles"}
+	spec.Resources = []*kinds.Kind{kinds.CustomerProfiles}
 	spec.MaxConcurrentListings = maxListings
-	spec.Accounts = []config.AccountSpec{{Name: "isv", AccountSID: sidMain, AuthToken: "main-token", Subaccounts: &config.SubaccountsSpec{Discover: true}}}
+	spec.Accounts = []config.Account{{Name: "isv", AccountSID: sidMain, AuthToken: "main-token", Subaccounts: &config.Subaccounts{Discover: true, Refresh: 10 * time.Minute}}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -71,18 +71,18 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 	// idle connections per host as listings may have requests in flight,
 	// not a pool per account (a thousand subaccounts kept thousands of
 	// idle connections, each with two goroutines and its buffers).
-	transport := trusthub.NewTransport(cfg.MaxConcurrentListings() * trusthub.ParentFanOut)
+	transport := trusthub.NewTransport(cfg.MaxConcurrentListings * trusthub.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
 	w := &wiring{
 		cfg: cfg, o: o, ctx: ctx, transport: transport,
 		copts: cache.Options{
-			TTL:            cfg.CacheTTL(),
-			MaxStale:       cfg.MaxStale(),
-			Timeout:        cfg.Timeout(),
-			FailureBackoff: cfg.FailureBackoff(),
+			TTL:            cfg.CacheTTL,
+			MaxStale:       cfg.MaxStale,
+			Timeout:        cfg.Timeout,
+			FailureBackoff: cfg.FailureBackoff,
 			// One bound across every account and kind, discovered ones
 			// included: every entry gets this one channel.
-			Limiter: make(chan struct{}, cfg.MaxConcurrentListings()),
+			Limiter: make(chan struct{}, cfg.MaxConcurrentListings),
 			Reason:  trusthub.Reason,
 			Now:     o.Now,
 		},
@@ -98,9 +98,9 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 		return nil, nil, err
 	}
 	w.exp = collector.New(nil, collector.Options{
-		PerObject:    cfg.PerProfileMetrics(),
-		SparseStatus: cfg.PerProfileStatus() == config.StatusSparse,
-		ExpiringDays: cfg.ExpiringWithinDays(),
+		PerObject:    cfg.PerObjectMetrics,
+		SparseStatus: cfg.PerObjectStatus == config.StatusSparse,
+		ExpiringDays: cfg.ExpiringWithinDays,
 		Now:          o.Now,
 		Close:        cancel,
 		Discovery: func() []collector.DiscoveryState {
@@ -154,7 +154,7 @@ func (w *wiring) update(members []accounts.Member) error {
 	infos := map[string]collector.AccountInfo{}
 	var firstErr error
 	for _, m := range members {
-		name := m.Account.Name()
+		name := m.Account.Name
 		if _, dup := next[name]; dup {
 			continue // a discovered SID that is also a configured name: the first stands
 		}
@@ -186,10 +186,10 @@ func (w *wiring) update(members []accounts.Member) error {
 // watch builds an account's client and cache entries.
 func (w *wiring) watch(a config.Account) (*watched, error) {
 	client, err := trusthub.New(trusthub.Options{
-		BaseURL:      w.cfg.APIURL(),
-		MessagingURL: w.cfg.MessagingAPIURL(),
+		BaseURL:      w.cfg.APIURL,
+		MessagingURL: w.cfg.MessagingAPIURL,
 		Auth:         a.BasicAuth(),
-		PageSize:     w.cfg.PageSize(),
+		PageSize:     w.cfg.PageSize,
 		UserAgent:    w.o.UserAgent,
 		Retry:        w.o.Retry,
 		Transport:    w.transport,
@@ -199,24 +199,24 @@ func (w *wiring) watch(a config.Account) (*watched, error) {
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	wa := &watched{account: a, cancel: cancel}
-	for _, k := range a.Resources() {
-		anomalies := collector.NewAnomalyCounter(a.Name(), k, w.o.Logger)
+	for _, k := range a.Resources {
+		anomalies := collector.NewAnomalyCounter(a.Name, k, w.o.Logger)
 		opts := w.copts
 		// The cache logs the account; the resource comes with the logger.
 		opts.Logger = log.With(w.o.Logger, "resource", k.Name)
-		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerProfileMetrics(), anomalies: anomalies, now: w.o.Now}
+		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerObjectMetrics, anomalies: anomalies, now: w.o.Now}
 		cl := collector.Listing{
-			Account:   a.Name(),
+			Account:   a.Name,
 			Kind:      k,
 			Requests:  func() map[int]uint64 { return client.Requests(k) },
 			Anomalies: anomalies,
 		}
 		if k.Uses != nil {
-			l.usage = usage.New(client, k, usage.Options{MaxAge: w.cfg.UsageMaxAge(), Now: w.o.Now, Logger: log.With(w.o.Logger, "account", a.Name())})
-			l.usageWindow = time.Duration(slices.Max(append(w.cfg.ExpiringWithinDays(), 0))) * 24 * time.Hour
+			l.usage = usage.New(client, k, usage.Options{MaxAge: w.cfg.UsageMaxAge, Now: w.o.Now, Logger: log.With(w.o.Logger, "account", a.Name)})
+			l.usageWindow = time.Duration(slices.Max(append([]int{0}, w.cfg.ExpiringWithinDays...))) * 24 * time.Hour
 			cl.UsageErrors = l.usage.Errors
 		}
-		cl.Entry = cache.NewEntry(ctx, a.Name(), l.list, opts)
+		cl.Entry = cache.NewEntry(ctx, a.Name, l.list, opts)
 		wa.listings = append(wa.listings, cl)
 	}
 	return wa, nil
@@ -249,7 +249,7 @@ func (l *listing) list(ctx context.Context) (*snapshot.Snapshot, error) {
 	if err != nil {
 		if trusthub.IsAuth(err) {
 			return nil, fmt.Errorf("authentication failed for account %s: check the %s, and that it may read %s: %w",
-				l.account.Name(), credential(l.account), l.kind.Title, err)
+				l.account.Name, credential(l.account), l.kind.Title, err)
 		}
 		return nil, err
 	}

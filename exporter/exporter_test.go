@@ -95,7 +95,7 @@ func messaging() simulator.Messaging {
 	}
 }
 
-func newExporter(t *testing.T, perProfile bool) *collector.Exporter {
+func newExporter(t *testing.T, perObject bool) *collector.Exporter {
 	t.Helper()
 	sim := simulator.New()
 	sim.AddAccount(sidMain, "main-token", fixture())
@@ -118,8 +118,8 @@ func newExporter(t *testing.T, perProfile bool) *collector.Exporter {
 	spec := config.Default()
 	spec.APIURL = srv.URL
 	spec.MessagingAPIURL = srv.URL
-	spec.PerProfileMetrics = perProfile
-	spec.Accounts = []config.AccountSpec{
+	spec.PerObjectMetrics = perObject
+	spec.Accounts = []config.Account{
 		{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")},
 		{Name: "broken", AccountSID: sidBroken, AuthToken: promconfig.Secret("not-the-token")},
 	}
@@ -185,7 +185,7 @@ func gatherer(t *testing.T, e *collector.Exporter, sids ...string) prometheus.Ga
 }
 
 // aggregateFamilies are the families of the counts, whatever
-// per_profile_metrics says.
+// per_object_metrics says.
 var aggregateFamilies = []string{
 	"twilio_trusthub_customer_profiles", "twilio_trusthub_customer_profiles_expiring", "twilio_trusthub_customer_profiles_expired",
 	"twilio_trusthub_customer_profile_errors", "twilio_trusthub_trust_products", "twilio_trusthub_trust_products_expiring",
@@ -229,12 +229,12 @@ func TestCollect(t *testing.T) {
 	}
 }
 
-func TestCollectWithoutPerProfile(t *testing.T) {
+func TestCollectWithoutPerObject(t *testing.T) {
 	e := newExporter(t, false)
 	g := gatherer(t, e)
 	for _, name := range []string{"twilio_trusthub_customer_profile_info", "twilio_trusthub_customer_profile_status", "twilio_trusthub_customer_profile_valid_until_timestamp_seconds", "twilio_trusthub_customer_profile_updated_timestamp_seconds", "twilio_trusthub_customer_profile_error_info"} {
 		if n, _ := testutil.GatherAndCount(g, name); n != 0 {
-			t.Errorf("%s: %d series, want none without per_profile_metrics", name, n)
+			t.Errorf("%s: %d series, want none without per_object_metrics", name, n)
 		}
 	}
 	// The counts are those of a scrape with them.
@@ -325,7 +325,7 @@ func TestOneKindFailingLeavesTheOtherUp(t *testing.T) {
 	sim.SetFault(simulator.Fault{Path: kinds.TrustProducts.ListPath, Status: 403, Code: 20003})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	e := mainExporter(t, srv.URL, srv.URL, "customer_profiles", "trust_products")
+	e := mainExporter(t, srv.URL, srv.URL, kinds.CustomerProfiles, kinds.TrustProducts)
 	g := gatherer(t, e)
 	const want = `
 # HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
@@ -431,14 +431,14 @@ twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_
 
 // mainExporter is an exporter of the one account main, listing the
 // resources given (the default ones when none) from the two URLs.
-func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...config.Resource) *collector.Exporter {
+func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...*kinds.Kind) *collector.Exporter {
 	t.Helper()
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = apiURL, messagingURL
 	if len(resources) > 0 {
 		spec.Resources = resources
 	}
-	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
+	spec.Accounts = []config.Account{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)

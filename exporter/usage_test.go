@@ -30,9 +30,9 @@ func TestUsageListedOnceUntilChanged(t *testing.T) {
 	t.Cleanup(srv.Close)
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = srv.URL, srv.URL
-	spec.Resources = []config.Resource{"customer_profiles"}
-	spec.CacheTTL = config.Duration(time.Minute)
-	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
+	spec.Resources = []*kinds.Kind{kinds.CustomerProfiles}
+	spec.CacheTTL = time.Minute
+	spec.Accounts = []config.Account{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)

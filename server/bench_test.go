@@ -89,8 +89,8 @@ func cachedScrapeHandler(b *testing.B) http.Handler {
 		spec := config.Default()
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = config.Duration(time.Hour)
-		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		spec.CacheTTL = time.Hour
+		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)
 	}
 	return handlerFor(b, load, build, Options{})
@@ -136,9 +136,9 @@ func BenchmarkCachedProbe(b *testing.B) {
 		spec := config.Default()
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = config.Duration(time.Hour)
+		spec.CacheTTL = time.Hour
 		for i, sid := range sids {
-			spec.Accounts = append(spec.Accounts, config.AccountSpec{Name: fmt.Sprintf("customer-%04d", i), AccountSID: sid, AuthToken: promconfig.Secret("tok")})
+			spec.Accounts = append(spec.Accounts, config.Account{Name: fmt.Sprintf("customer-%04d", i), AccountSID: sid, AuthToken: promconfig.Secret("tok")})
 		}
 		return config.New(spec)
 	}

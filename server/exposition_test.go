@@ -174,8 +174,8 @@ func negotiationHandler(t *testing.T) http.Handler {
 		spec := config.Default()
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = config.Duration(time.Hour)
-		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		spec.CacheTTL = time.Hour
+		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)
 	}
 	return handlerFor(t, load, build, Options{})

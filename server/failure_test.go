@@ -49,10 +49,10 @@ func TestFailureModes(t *testing.T) {
 				spec.APIURL = api.URL
 				spec.MessagingAPIURL = api.URL
 				spec.PageSize = 10
-				spec.CacheTTL = config.Duration(10 * time.Minute)
-				spec.Timeout = config.Duration(500 * time.Millisecond)
-				spec.FailureBackoff = config.Duration(50 * time.Millisecond)
-				spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+				spec.CacheTTL = 10 * time.Minute
+				spec.Timeout = 500 * time.Millisecond
+				spec.FailureBackoff = 50 * time.Millisecond
+				spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 				return config.New(spec)
 			}
 			clock := &fakeClock{t: time.Now()}

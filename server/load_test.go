@@ -12,6 +12,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -32,10 +33,10 @@ func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
 		spec.PageSize = 10
-		spec.CacheTTL = config.Duration(ttl)
+		spec.CacheTTL = ttl
 		// The TrustHub kinds, whose requests the tests count.
-		spec.Resources = []config.Resource{"customer_profiles", "trust_products"}
-		spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
+		spec.Resources = []*kinds.Kind{kinds.CustomerProfiles, kinds.TrustProducts}
+		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
 		return config.New(spec)
 	}
 	return sim, handlerFor(t, load, build, Options{MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond})

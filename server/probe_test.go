@@ -46,8 +46,8 @@ func probeAccountsHandler(t testing.TB, o Options) http.Handler {
 		spec := config.Default()
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = config.Duration(time.Hour)
-		spec.Accounts = []config.AccountSpec{
+		spec.CacheTTL = time.Hour
+		spec.Accounts = []config.Account{
 			{Name: "beta", AccountSID: probeSIDB, AuthToken: promconfig.Secret("tok")},
 			{Name: "alpha", AccountSID: probeSIDA, AuthToken: promconfig.Secret("tok")},
 		}

@@ -77,11 +77,16 @@ func (r *Reloader) swap() error {
 	if err != nil {
 		return err
 	}
+	// At start and at every reload, so that a file edited since still
+	// says what to change.
+	for _, w := range cfg.Warnings {
+		level.Warn(r.logger).Log("msg", "configuration warning", "warning", w)
+	}
 	exp, err := r.build(cfg)
 	if err != nil {
 		return err
 	}
-	old := r.current.Swap(&running{exp: exp, timeout: cfg.Timeout()})
+	old := r.current.Swap(&running{exp: exp, timeout: cfg.Timeout})
 	if old != nil {
 		old.exp.Close()
 	}

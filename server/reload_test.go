@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,30 @@ import (
 )
 
 const reloadSID = "AC0123456789abcdef0123456789abcdef"
+
+// What the configuration warns of (a deprecated key) is logged at start
+// and again at each reload.
+func TestReloadLogsWarnings(t *testing.T) {
+	sim := simulator.New()
+	sim.AddAccount(reloadSID, "tok", simulator.Generate(reloadSID, 1, time.Now(), 1))
+	api := httptest.NewServer(sim)
+	defer api.Close()
+	yml := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\nper_profile_metrics: false\naccounts:\n  - account_sid: %s\n    auth_token: tok\n", api.URL, reloadSID)
+	var logs bytes.Buffer
+	logger := log.NewLogfmtLogger(log.NewSyncWriter(&logs))
+	rel, err := NewReloader(func() (*config.Config, error) { return config.Parse(strings.NewReader(yml), "") }, build, prometheus.NewRegistry(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel.Close()
+	if err := rel.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	const want = `level=warn msg="configuration warning" warning="line 3: per_profile_metrics is deprecated: rename it per_object_metrics"`
+	if n := strings.Count(logs.String(), want); n != 2 {
+		t.Errorf("the warning is logged %d times, want 2 (start and reload):\n%s", n, logs.String())
+	}
+}
 
 // A reload swaps in a valid file, refuses a bad one and keeps the old, and
 // answers only POST.

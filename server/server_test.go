@@ -63,7 +63,7 @@ func testConfig(apiURL string) (*config.Config, error) {
 	spec := config.Default()
 	spec.APIURL = apiURL
 	spec.MessagingAPIURL = apiURL
-	spec.Accounts = []config.AccountSpec{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
+	spec.Accounts = []config.Account{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
 	return config.New(spec)
 }
 

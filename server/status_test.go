@@ -33,7 +33,7 @@ type statusAccount struct {
 
 // statusHandlerFor serves the accounts from a simulator and returns the
 // whole HTTP handler.
-func statusHandlerFor(t testing.TB, perProfile bool, o Options, accounts ...statusAccount) http.Handler {
+func statusHandlerFor(t testing.TB, perObject bool, o Options, accounts ...statusAccount) http.Handler {
 	t.Helper()
 	sim := simulator.New()
 	for _, a := range accounts {
@@ -45,10 +45,10 @@ func statusHandlerFor(t testing.TB, perProfile bool, o Options, accounts ...stat
 		spec := config.Default()
 		spec.APIURL = api.URL
 		spec.MessagingAPIURL = api.URL
-		spec.PerProfileMetrics = perProfile
+		spec.PerObjectMetrics = perObject
 		spec.ExpiringWithinDays = []int{7, 30}
 		for _, a := range accounts {
-			spec.Accounts = append(spec.Accounts, config.AccountSpec{Name: a.name, AccountSID: a.sid, AuthToken: promconfig.Secret(a.token)})
+			spec.Accounts = append(spec.Accounts, config.Account{Name: a.name, AccountSID: a.sid, AuthToken: promconfig.Secret(a.token)})
 		}
 		return config.New(spec)
 	}
@@ -160,9 +160,9 @@ func TestStatusPageRows(t *testing.T) {
 		approved("BUx0000000000000000000000000000000", "Other soon", now.Add(2*day)),
 		rejected("BUy0000000000000000000000000000000", "Other rejected", now, 22219),
 	}
-	for _, perProfile := range []bool{false, true} {
-		t.Run(fmt.Sprintf("per_profile_metrics %v", perProfile), func(t *testing.T) {
-			h := statusHandlerFor(t, perProfile, Options{},
+	for _, perObject := range []bool{false, true} {
+		t.Run(fmt.Sprintf("per_object_metrics %v", perObject), func(t *testing.T) {
+			h := statusHandlerFor(t, perObject, Options{},
 				statusAccount{"main", statusSID, statusToken, profiles},
 				statusAccount{"other", statusOtherSID, statusToken, small})
 			_, body := get(t, h, http.MethodGet, "/")

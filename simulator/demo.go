@@ -19,7 +19,7 @@ type Demo struct {
 	*Server
 	URL      string
 	srv      *http.Server
-	accounts []config.AccountSpec
+	accounts []config.Account
 }
 
 // DemoAccounts names the demo's accounts and how many Customer-Profiles,
@@ -49,7 +49,7 @@ func DemoSubaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5b00+i) }
 // token.
 func StartDemo(now time.Time) (*Demo, error) {
 	sim := New()
-	var accounts []config.AccountSpec
+	var accounts []config.Account
 	for i, a := range DemoAccounts {
 		sid := fmt.Sprintf("AC%032x", 0xde30+i)
 		token := rand.Text()
@@ -65,7 +65,7 @@ func StartDemo(now time.Time) (*Demo, error) {
 		m := GenerateMessaging(a.Brands, now, uint64(i+1), trustProducts)
 		LinkProfiles(&m, profiles)
 		sim.SetMessaging(sid, m)
-		accounts = append(accounts, config.AccountSpec{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
+		accounts = append(accounts, config.Account{Name: a.Name, AccountSID: sid, AuthToken: promconfig.Secret(token)})
 	}
 	isv := fmt.Sprintf("AC%032x", 0xde30+len(DemoAccounts))
 	isvToken := rand.Text()
@@ -77,8 +77,9 @@ func StartDemo(now time.Time) (*Demo, error) {
 		sim.SetObjects(sub, kinds.CustomerProfiles, subProfiles)
 		sim.SetAssignments(sub, kinds.CustomerProfiles, GenerateAssignments(kinds.CustomerProfiles, subProfiles, now, uint64(100+i)))
 	}
-	accounts = append(accounts, config.AccountSpec{Name: DemoISV, AccountSID: isv, AuthToken: promconfig.Secret(isvToken),
-		Subaccounts: &config.SubaccountsSpec{Discover: true, FriendlyName: "demo-customer-*"}})
+	discover := config.DefaultSubaccounts()
+	discover.Discover, discover.FriendlyName = true, "demo-customer-*"
+	accounts = append(accounts, config.Account{Name: DemoISV, AccountSID: isv, AuthToken: promconfig.Secret(isvToken), Subaccounts: &discover})
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -114,7 +115,7 @@ func plantHostileName(profiles []ServedObject, now time.Time) {
 func (d *Demo) Config() (*config.Config, error) {
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = d.URL, d.URL, d.URL
-	spec.Accounts = append([]config.AccountSpec(nil), d.accounts...)
+	spec.Accounts = append([]config.Account(nil), d.accounts...)
 	cfg, err := config.New(spec)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)

@@ -12,7 +12,7 @@ import (
 )
 
 // AttentionLimit is how many records of each kind a snapshot keeps for the
-// status page, whatever per_profile_metrics says: the page lists at most
+// status page, whatever per_object_metrics says: the page lists at most
 // this many rows.
 const AttentionLimit = 100
 

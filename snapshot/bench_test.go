@@ -32,9 +32,9 @@ func pageOf(b *testing.B, n int) []byte {
 // per-page CPU cost of a listing.
 func BenchmarkDecodeAndAggregatePage(b *testing.B) {
 	for _, keep := range []bool{false, true} {
-		name := "per_profile=off"
+		name := "per_object=off"
 		if keep {
-			name = "per_profile=on"
+			name = "per_object=on"
 		}
 		b.Run(name, func(b *testing.B) {
 			page := pageOf(b, 1000)
