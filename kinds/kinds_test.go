@@ -55,6 +55,12 @@ func TestDeclarations(t *testing.T) {
 				t.Errorf("%s: info label %s", k.Name, f)
 			}
 		}
+		// A reference is read like a label, and names an object: a sid.
+		for _, f := range k.References {
+			if f == FieldSID || !slices.Contains(k.InfoLabels, f) || f.Type() != String {
+				t.Errorf("%s: reference %s is no info label holding a sid", k.Name, f)
+			}
+		}
 	}
 }
 
