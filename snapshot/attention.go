@@ -179,8 +179,12 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	end := unix(now.Add(within))
 	expired := upTo(unix(now))
 	n := Needing{Expired: expired, Expiring: upTo(end) - expired}
-	for _, st := range s.Kind.Rejected {
-		n.Rejected += s.Statuses[st]
+	// Every status the rows count as rejected: a kind with KnownGood
+	// has rejected statuses beyond its documented Rejected.
+	for st, c := range s.Statuses {
+		if s.Kind.IsRejected(st) {
+			n.Rejected += c
+		}
 	}
 
 	n.Rows = make([]Record, 0, min(limit, n.Total()))

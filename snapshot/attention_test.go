@@ -194,3 +194,22 @@ func TestStatusCounts(t *testing.T) {
 		t.Errorf("status counts %v, want %v", got, want)
 	}
 }
+
+// A campaign's status that Twilio does not document is rejected (its kind
+// knows only the good ones): it is counted as it is listed.
+func TestNeedingActionCountsEveryRejectedStatus(t *testing.T) {
+	b := NewBuilder(kinds.A2PCampaigns, false)
+	for _, o := range []trusthub.Object{
+		objtest.New("sid", "QE1", "status", "FAILED"),
+		objtest.New("sid", "QE2", "status", "SUSPENDED"),
+		objtest.New("sid", "QE3", "status", "IN_PROGRESS"),
+		objtest.New("sid", "QE4", "status", "VERIFIED"),
+		objtest.New("sid", "QE5"),
+	} {
+		_ = b.Add(&o)
+	}
+	n := b.Done().NeedingAction(attNow, 0, 10)
+	if got := sids(n.Rows); n.Rejected != 2 || len(got) != 2 {
+		t.Errorf("%d rejected, rows %v; want 2 and QE1, QE2", n.Rejected, got)
+	}
+}
