@@ -199,6 +199,24 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	return n
 }
 
+// Kept returns every record the snapshot keeps that needs action at now:
+// the rejected ones (the AttentionLimit updated most recently), and the
+// others expired or expiring within the window (of the AttentionLimit
+// with the earliest valid_until), each in CompareUrgency's order. Unlike
+// NeedingAction's rows, which are the first of all objects in that order,
+// they are what the status page can rank by something else (what uses
+// each object) without the rejected crowding out the expiring. The
+// slices are the snapshot's own: read them, never change them.
+func (s *Snapshot) Kept(now time.Time, within time.Duration) (rejected, expiring []Record) {
+	end := unix(now.Add(within))
+	byExpiry := s.attention.byExpiry.recs
+	n := sort.Search(len(byExpiry), func(i int) bool {
+		v, _ := byExpiry[i].Value(kinds.FieldValidUntil)
+		return v > end
+	})
+	return s.attention.rejected.recs, byExpiry[:n:n]
+}
+
 // StatusCount is the number of objects in one status.
 type StatusCount struct {
 	Status string
