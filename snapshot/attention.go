@@ -179,11 +179,17 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	end := unix(now.Add(within))
 	expired := upTo(unix(now))
 	n := Needing{Expired: expired, Expiring: upTo(end) - expired}
-	// Every status the rows count as rejected: a kind with KnownGood
-	// has rejected statuses beyond its documented Rejected.
-	for st, c := range s.Statuses {
-		if s.Kind.IsRejected(st) {
-			n.Rejected += c
+	// Every status the rows count as rejected: for a kind with
+	// KnownGood, all but those and the unknown. Looked up rather than
+	// ranged over, as the status page does this for every listing.
+	if good := s.Kind.KnownGood; len(good) > 0 {
+		n.Rejected = s.Total - s.Statuses[UnknownStatus]
+		for _, st := range good {
+			n.Rejected -= s.Statuses[st]
+		}
+	} else {
+		for _, st := range s.Kind.Rejected {
+			n.Rejected += s.Statuses[st]
 		}
 	}
 
@@ -229,6 +235,11 @@ func (s *Snapshot) StatusCounts() []StatusCount {
 	out := make([]StatusCount, 0, len(s.Statuses))
 	for _, st := range s.Kind.Statuses {
 		out = append(out, StatusCount{st, s.Statuses[st]})
+	}
+	// Every documented status is in Statuses: when it holds no more,
+	// there is no other to look for.
+	if len(s.Statuses) == len(s.Kind.Statuses) {
+		return out
 	}
 	var others []StatusCount
 	for st, n := range s.Statuses {
