@@ -12,24 +12,20 @@ import (
 // adds.
 func EstateSubaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0xe5a7e000+i) }
 
-// EstateProblemEvery is how often AddSubaccountEstate gives a subaccount
-// problems: every EstateProblemEvery-th one, from the first.
-const EstateProblemEvery = 10
-
 // AddSubaccountEstate adds n subaccounts under parent (an account added
 // before), named "customer-0000" on, each with a token of its own, as an
-// ISV's estate has them: every EstateProblemEvery-th one with objects of
-// every kind in every status (generated profiles, Trust Products, their
-// channel endpoint assignments, brands, campaigns and toll-free
-// verifications built on them), the others healthy, with three approved
-// Customer-Profiles valid for most of a year and nothing else.
-func (s *Server) AddSubaccountEstate(parent string, n int, now time.Time) {
+// ISV's estate has them: every problemEvery-th one from the first with
+// objects of every kind in every status (generated profiles, Trust
+// Products, their channel endpoint assignments, brands, campaigns and
+// toll-free verifications built on them), the others healthy, with three
+// approved Customer-Profiles valid for most of a year and nothing else.
+func (s *Server) AddSubaccountEstate(parent string, n, problemEvery int, now time.Time) {
 	day := 24 * time.Hour
 	for i := range n {
 		sid := EstateSubaccountSID(i)
 		s.AddSubaccount(parent, sid, fmt.Sprintf("customer-%04d", i), rand.Text())
 		seed := uint64(0xe5a7e000 + i)
-		if i%EstateProblemEvery != 0 {
+		if i%problemEvery != 0 {
 			var profiles []ServedObject
 			for j := range 3 {
 				profiles = append(profiles, ServedObject{

@@ -12,7 +12,7 @@ import (
 func TestSubaccountEstate(t *testing.T) {
 	s := New()
 	s.AddAccount(sid, token, nil)
-	s.AddSubaccountEstate(sid, 12, time.Now())
+	s.AddSubaccountEstate(sid, 12, 10, time.Now())
 	_, body := as(t, s, AccountsPath+"?PageSize=50", sid, token)
 	tokens := map[string]string{}
 	for _, a := range body["accounts"].([]any) {
@@ -29,7 +29,7 @@ func TestSubaccountEstate(t *testing.T) {
 		for _, p := range page["results"].([]any) {
 			statuses[p.(map[string]any)["status"].(string)]++
 		}
-		problems := i%EstateProblemEvery == 0
+		problems := i%10 == 0
 		if got := fmt.Sprint(statuses); problems && statuses["twilio-rejected"] == 0 || !problems && got != "map[twilio-approved:3]" {
 			t.Errorf("customer-%04d: profiles %s", i, got)
 		}
