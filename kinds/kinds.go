@@ -284,7 +284,13 @@ type Kind struct {
 	// Customer-Profile and A2P Trust Product, a campaign's brand): what
 	// stops that object stops this one too, so the status page counts
 	// the objects naming one in its impact.
-	References []Field
+	References []Reference
+}
+
+// Reference is a field whose value is the sid of an object of kind To.
+type Reference struct {
+	Field Field
+	To    *Kind
 }
 
 // Usage declares a list of what uses an object, fetched per object for
@@ -389,7 +395,7 @@ var (
 		Reviewing: []string{"PENDING", "IN_REVIEW"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/brands",
 		Values: []Field{FieldDateCreated, FieldDateUpdated, FieldBrandScore}, Errors: ErrorList,
 		InfoLabels: []Field{FieldBrandType, FieldIdentityStatus, FieldTCRID, FieldA2PProfileBundleSID, FieldCustomerProfileBundleSID},
-		NameField:  FieldTCRID, References: []Field{FieldA2PProfileBundleSID, FieldCustomerProfileBundleSID},
+		NameField:  FieldTCRID, References: []Reference{{FieldA2PProfileBundleSID, TrustProducts}, {FieldCustomerProfileBundleSID, CustomerProfiles}},
 		Namespace: "twilio_messaging", Plural: "brand_registrations", Singular: "brand_registration",
 	}
 	// MessagingServices are listed only as the parents of A2P campaigns.
@@ -412,7 +418,7 @@ var (
 		InfoLabels: []Field{FieldMessagingServiceSID, FieldBrandRegistrationSID, FieldCampaignID, FieldUsecase}, NameField: FieldCampaignID,
 		// The Messaging Service is not built on: it is what the campaign
 		// registers (see Uses).
-		References: []Field{FieldBrandRegistrationSID},
+		References: []Reference{{FieldBrandRegistrationSID, BrandRegistrations}},
 		Namespace:  "twilio_messaging", Plural: "a2p_campaigns", Singular: "a2p_campaign",
 		Uses: &Usage{
 			List: ServicePhoneNumbers, Subject: FieldMessagingServiceSID,
@@ -430,7 +436,7 @@ var (
 		Values: []Field{FieldEditExpiration, FieldDateCreated, FieldDateUpdated}, Errors: ErrorCode,
 		// The business's number and name; never the contact person's.
 		InfoLabels: []Field{FieldTollfreePhoneNumber, FieldBusinessName, FieldTrustProductSID, FieldCustomerProfileSID},
-		NameField:  FieldBusinessName, References: []Field{FieldTrustProductSID, FieldCustomerProfileSID},
+		NameField:  FieldBusinessName, References: []Reference{{FieldTrustProductSID, TrustProducts}, {FieldCustomerProfileSID, CustomerProfiles}},
 		Namespace: "twilio_messaging", Plural: "tollfree_verifications", Singular: "tollfree_verification",
 	}
 )

@@ -253,10 +253,10 @@ func (b *Builder) addNaming(p *trusthub.Object, sid string) {
 	if u := s.Kind.Uses; u != nil {
 		d.Subject = p.Strings[u.Subject]
 	}
-	for i, f := range s.Kind.References {
-		named := p.Strings[f]
+	for i, r := range s.Kind.References {
+		named := p.Strings[r.Field]
 		// One object naming the same sid in two fields depends on it once.
-		if named == "" || slices.ContainsFunc(s.Kind.References[:i], func(g kinds.Field) bool { return p.Strings[g] == named }) {
+		if named == "" || slices.ContainsFunc(s.Kind.References[:i], func(o kinds.Reference) bool { return p.Strings[o.Field] == named }) {
 			continue
 		}
 		s.naming[named] = append(s.naming[named], d)
