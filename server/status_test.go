@@ -393,7 +393,7 @@ func discoveryConfig(url string) func() (*config.Config, error) {
 // server time of one view of the front page, of one account's page, and
 // of the list filtered by kind and status. In the estate every tenth
 // subaccount has problems of every kind; in the worst one every
-// subaccount does, and some 25,000 objects are ranked by what uses them.
+// subaccount does, and some 17,000 objects are ranked by what uses them.
 //
 //	go test -run '^$' -bench BenchmarkStatusPage1000 -benchtime 100x ./server/
 func BenchmarkStatusPage1000(b *testing.B) {
