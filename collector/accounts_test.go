@@ -99,11 +99,14 @@ func TestScrapeAccount(t *testing.T) {
 		ok       bool
 		accounts []string
 		info     string
+		status   AccountInfo // what Status() says of the account
 	}{
 		{name: "AC01", ok: true, accounts: []string{"AC01"},
-			info: `twilio_trusthub_account_info{account="AC01",friendly_name="cust-1",parent="alpha",status="active"} 1`},
+			info:   `twilio_trusthub_account_info{account="AC01",friendly_name="cust-1",parent="alpha",status="active"} 1`,
+			status: AccountInfo{FriendlyName: "cust-1", Parent: "alpha", Status: "active"}},
 		{name: "alpha", ok: true, accounts: []string{"alpha"},
-			info: `twilio_trusthub_account_info{account="alpha",friendly_name="alpha",parent="",status=""} 1`},
+			info:   `twilio_trusthub_account_info{account="alpha",friendly_name="alpha",parent="",status=""} 1`,
+			status: AccountInfo{FriendlyName: "alpha"}},
 		{name: "nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +121,7 @@ func TestScrapeAccount(t *testing.T) {
 			if !slices.Equal(got, tc.accounts) {
 				t.Errorf("accounts in the scrape = %v, want %v", got, tc.accounts)
 			}
-			if st := s.Status(); len(st) != 1 || st[0].Account != tc.name {
+			if st := s.Status(); len(st) != 1 || st[0].Account != tc.name || st[0].Info != tc.status {
 				t.Errorf("Status() = %v, want the one listing of %s", st, tc.name)
 			}
 			var b bytes.Buffer

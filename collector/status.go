@@ -11,16 +11,22 @@ import (
 // ListingStatus is what the status page shows of one listing.
 type ListingStatus struct {
 	Account string
-	Kind    *kinds.Kind
-	State   cache.State
+	// Info names the account for people: Twilio's friendly name and the
+	// parent of a discovered subaccount, whose Account is a bare SID.
+	Info  AccountInfo
+	Kind  *kinds.Kind
+	State cache.State
 }
 
 // Status returns every listing's state as this scrape saw it, in the
 // configuration's order: per account, per kind.
 func (s *Scrape) Status() []ListingStatus {
 	out := make([]ListingStatus, len(s.v.listings))
-	for i, l := range s.v.listings {
-		out[i] = ListingStatus{Account: l.Account, Kind: l.Kind, State: s.states[i]}
+	for _, a := range s.v.accounts {
+		for _, i := range a.listings {
+			l := s.v.listings[i]
+			out[i] = ListingStatus{Account: l.Account, Info: a.info, Kind: l.Kind, State: s.states[i]}
+		}
 	}
 	return out
 }

@@ -279,6 +279,18 @@ type Kind struct {
 	// Twilio documents no links to one object, so this page, searched
 	// for the sid, is where a person acts on one.
 	Console string
+	// References are the fields naming another object of the same
+	// account that an object of the kind is built on (a brand's
+	// Customer-Profile and A2P Trust Product, a campaign's brand): what
+	// stops that object stops this one too, so the status page counts
+	// the objects naming one in its impact.
+	References []Reference
+}
+
+// Reference is a field whose value is the sid of an object of kind To.
+type Reference struct {
+	Field Field
+	To    *Kind
 }
 
 // Usage declares a list of what uses an object, fetched per object for
@@ -383,8 +395,8 @@ var (
 		Reviewing: []string{"PENDING", "IN_REVIEW"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/brands",
 		Values: []Field{FieldDateCreated, FieldDateUpdated, FieldBrandScore}, Errors: ErrorList,
 		InfoLabels: []Field{FieldBrandType, FieldIdentityStatus, FieldTCRID, FieldA2PProfileBundleSID, FieldCustomerProfileBundleSID},
-		NameField:  FieldTCRID,
-		Namespace:  "twilio_messaging", Plural: "brand_registrations", Singular: "brand_registration",
+		NameField:  FieldTCRID, References: []Reference{{FieldA2PProfileBundleSID, TrustProducts}, {FieldCustomerProfileBundleSID, CustomerProfiles}},
+		Namespace: "twilio_messaging", Plural: "brand_registrations", Singular: "brand_registration",
 	}
 	// MessagingServices are listed only as the parents of A2P campaigns.
 	MessagingServices = &Kind{
@@ -404,7 +416,10 @@ var (
 		Reviewing: []string{"IN_PROGRESS"}, Console: "https://console.twilio.com/us1/develop/sms/regulatory-compliance/campaigns",
 		Values: []Field{FieldDateCreated, FieldDateUpdated}, Errors: ErrorList,
 		InfoLabels: []Field{FieldMessagingServiceSID, FieldBrandRegistrationSID, FieldCampaignID, FieldUsecase}, NameField: FieldCampaignID,
-		Namespace: "twilio_messaging", Plural: "a2p_campaigns", Singular: "a2p_campaign",
+		// The Messaging Service is not built on: it is what the campaign
+		// registers (see Uses).
+		References: []Reference{{FieldBrandRegistrationSID, BrandRegistrations}},
+		Namespace:  "twilio_messaging", Plural: "a2p_campaigns", Singular: "a2p_campaign",
 		Uses: &Usage{
 			List: ServicePhoneNumbers, Subject: FieldMessagingServiceSID,
 			Metric: "twilio_messaging_service_phone_numbers", SubjectLabel: "messaging_service_sid",
@@ -421,8 +436,8 @@ var (
 		Values: []Field{FieldEditExpiration, FieldDateCreated, FieldDateUpdated}, Errors: ErrorCode,
 		// The business's number and name; never the contact person's.
 		InfoLabels: []Field{FieldTollfreePhoneNumber, FieldBusinessName, FieldTrustProductSID, FieldCustomerProfileSID},
-		NameField:  FieldBusinessName,
-		Namespace:  "twilio_messaging", Plural: "tollfree_verifications", Singular: "tollfree_verification",
+		NameField:  FieldBusinessName, References: []Reference{{FieldTrustProductSID, TrustProducts}, {FieldCustomerProfileSID, CustomerProfiles}},
+		Namespace: "twilio_messaging", Plural: "tollfree_verifications", Singular: "tollfree_verification",
 	}
 )
 

@@ -55,6 +55,16 @@ func TestDeclarations(t *testing.T) {
 				t.Errorf("%s: info label %s", k.Name, f)
 			}
 		}
+		// A reference is read like a label, and names an object of a
+		// kind watched: a sid.
+		for _, r := range k.References {
+			if f := r.Field; f == FieldSID || !slices.Contains(k.InfoLabels, f) || f.Type() != String {
+				t.Errorf("%s: reference %s is no info label holding a sid", k.Name, f)
+			}
+			if !slices.Contains(All, r.To) || r.To == k {
+				t.Errorf("%s: reference %s to %v", k.Name, r.Field, r.To)
+			}
+		}
 	}
 }
 

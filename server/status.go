@@ -8,22 +8,24 @@ import (
 	"html/template"
 	"math"
 	"net/http"
-	"slices"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/go-kit/log/level"
-
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
-// The status page at / is what a person opens first: each listing's
-// health, and the objects (of every kind) that need action. It is rendered on the server
-// with html/template, which escapes every value (a friendly name is
-// whatever the account's users typed), and needs no JavaScript; the
-// Content-Security-Policy forbids scripts as a second line of defence.
+// The status page at / is what a person opens first: what needs action
+// across every account, problems first, on one screen however many
+// accounts there are; and each account's own page (/?account=NAME) with
+// its listings' health. It is rendered on the server with html/template,
+// which escapes every value (a friendly name is whatever the account's
+// users typed), and needs no JavaScript: filters are query parameters of
+// plain links and a GET form. The Content-Security-Policy forbids
+// scripts as a second line of defence.
+//
+// The model (statusmodel.go) is plain data built from one scrape; this
+// file serves it.
 
 //go:embed status.html.tmpl
 var statusTemplate string
@@ -37,7 +39,16 @@ var statusTemplate string
 const statusWait = 2 * time.Second
 
 // StatusRows is how many rows the table of what needs action shows at most.
-const StatusRows = snapshot.AttentionLimit
+const StatusRows = 100
+
+// AccountRows is how many accounts with something to act on one page of
+// the front page lists: with the totals and StatusRows rows, the page
+// stays a few screens tall whatever the number of accounts.
+const AccountRows = 50
+
+// statusCSP allows inline style and nothing else to run or load; forms
+// may only be sent back here (the filters are a GET form).
+const statusCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // stamp is how the page writes a time: to the second, in UTC, as the
 // API's own dates are.
@@ -48,19 +59,21 @@ const stamp = "2006-01-02 15:04:05 UTC"
 const maxErrorText = 1000
 
 type statusHandler struct {
-	rel   *Reloader
-	o     Options
-	tmpl  *template.Template
-	wait  time.Duration
-	limit int
+	rel  *Reloader
+	o    Options
+	tmpl *template.Template
+	wait time.Duration
+	// rows and accountRows bound the needs-action table and a page of
+	// the accounts table (StatusRows, AccountRows).
+	rows, accountRows int
 }
 
 func newStatusHandler(rel *Reloader, o Options) (*statusHandler, error) {
-	tmpl, err := template.New("status").Parse(statusTemplate)
+	tmpl, err := template.New("status").Funcs(template.FuncMap{"n": thousands}).Parse(statusTemplate)
 	if err != nil {
 		return nil, err
 	}
-	return &statusHandler{rel: rel, o: o, tmpl: tmpl, wait: statusWait, limit: StatusRows}, nil
+	return &statusHandler{rel: rel, o: o, tmpl: tmpl, wait: statusWait, rows: StatusRows, accountRows: AccountRows}, nil
 }
 
 func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -78,9 +91,10 @@ func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	scrape := cur.exp.Scrape(ctx)
 
+	p := h.page(scrape, cur.exp.ExpiryWindow(), parseQuery(r.URL.Query()))
 	// Rendered into a buffer first, so that a failure is a clean 500.
 	var buf bytes.Buffer
-	if err := h.tmpl.Execute(&buf, h.page(scrape, cur.exp.ExpiryWindow())); err != nil {
+	if err := h.tmpl.Execute(&buf, p); err != nil {
 		level.Error(h.o.Logger).Log("msg", "rendering the status page", "err", err)
 		http.Error(w, "cannot render the status page", http.StatusInternalServerError)
 		return
@@ -88,173 +102,61 @@ func (h *statusHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	hd.Set("Content-Security-Policy", statusCSP)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Code)
 	if r.Method == http.MethodHead {
 		return
 	}
 	_, _ = w.Write(buf.Bytes())
 }
 
-// statusPage is what the template renders; every field is plain data.
-type statusPage struct {
-	Name, Version string
-	Now           string
-	Links         []pageLink
-	WindowDays    int
-	Statuses      []string
-	// DataColumns is how many columns of the listings table hold counts,
-	// Columns how many follow the account's name.
-	DataColumns, Columns int
-	Accounts             []accountView
-	Rows                 []actionRow
-	// Needing is how many objects need action in all, of which Rejected,
-	// Expired and Expiring; More is how many the table leaves out.
-	Needing, Rejected, Expired, Expiring, More int
-	// Unlisted names the listings (account and resource) whose objects the
-	// table cannot show.
-	Unlisted []string
+// query is what the page was asked for: an account's page or the front
+// page, filters of the needs-action list, and a page of the accounts.
+type query struct {
+	// Account names the account whose page this is; "" for the front
+	// page. It is the account label, or a friendly name that only one
+	// account has.
+	Account string
+	// Kind (a kind's name) and Status filter the needs-action list.
+	Kind, Status string
+	// Page is the page of the accounts table, from 1.
+	Page int
 }
 
-type pageLink struct{ Address, Text string }
-
-type accountView struct {
-	Account, Resource string
-	// State is "up", "down" or "pending" (no listing completed yet).
-	State                    string
-	LastSuccess, SuccessAge  string
-	Duration                 string
-	LastError, ErrorAge      string
-	ErrorOld                 bool // the error came before the last success
-	HasData                  bool // counts are shown
-	Counts                   []string
-	Total, Expired, Expiring int
-	Stale                    bool // down, but still serving the last good counts
+func parseQuery(v url.Values) query {
+	q := query{Account: v.Get("account"), Kind: v.Get("kind"), Status: v.Get("status"), Page: 1}
+	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 1 {
+		q.Page = n
+	}
+	return q
 }
 
-type actionRow struct {
-	Account, Resource, FriendlyName, SID, Status string
-	Codes                                        []int64
-	ValidUntil, Expiry                           string
-	Expired                                      bool
-	Updated                                      string
+// link is the page's address for q: only the parameters set, so that a
+// link reads as what it filters.
+func (q query) link() string {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"account", q.Account}, {"kind", q.Kind}, {"status", q.Status}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	if q.Page > 1 {
+		v.Set("page", strconv.Itoa(q.Page))
+	}
+	if len(v) == 0 {
+		return "/"
+	}
+	return "/?" + v.Encode()
 }
 
-func (h *statusHandler) page(s *collector.Scrape, window time.Duration) statusPage {
-	now := s.Now()
-	p := statusPage{
-		Name:       h.o.Name,
-		Version:    h.o.Version,
-		Now:        now.UTC().Format(stamp),
-		WindowDays: int(window / (24 * time.Hour)),
-		Links: []pageLink{
-			{h.o.TelemetryPath, "Metrics"},
-			{"/-/healthy", "Health"},
-			{"/-/ready", "Readiness"},
-		},
-	}
-	if h.o.EnablePprof {
-		p.Links = append(p.Links, pageLink{"/debug/pprof/", "Profiling"})
-	}
-	listings := s.Status()
-	for _, a := range listings {
-		if a.State.Snapshot == nil {
-			continue
-		}
-		for _, c := range a.State.Snapshot.StatusCounts() {
-			if !slices.Contains(p.Statuses, c.Status) {
-				p.Statuses = append(p.Statuses, c.Status)
-			}
-		}
-	}
+// accountLink is the address of an account's page.
+func accountLink(name string) string { return query{Account: name}.link() }
 
-	p.DataColumns = len(p.Statuses) + 3
-	p.Columns = p.DataColumns + 4
-
-	type listingRow struct {
-		account, resource string
-		snapshot.Record
-	}
-	var rows []listingRow
-	for _, a := range listings {
-		v := listingOf(a, p.Statuses, now, window)
-		p.Accounts = append(p.Accounts, v)
-		snap := a.State.Snapshot
-		if snap == nil {
-			p.Unlisted = append(p.Unlisted, a.Account+" ("+a.Kind.Title+")")
-			continue
-		}
-		need := snap.NeedingAction(now, window, h.limit)
-		for _, r := range need.Rows {
-			rows = append(rows, listingRow{a.Account, a.Kind.Title, r})
-		}
-		p.Rejected += need.Rejected
-		p.Expired += need.Expired
-		p.Expiring += need.Expiring
-	}
-	// Each listing's rows are its most urgent, so the first of them all
-	// are the first overall.
-	slices.SortStableFunc(rows, func(a, b listingRow) int { return snapshot.CompareUrgency(&a.Record, &b.Record) })
-	for _, r := range rows[:min(len(rows), h.limit)] {
-		p.Rows = append(p.Rows, actionView(r.account, r.resource, &r.Record, now))
-	}
-	p.Needing = p.Rejected + p.Expired + p.Expiring
-	p.More = p.Needing - len(p.Rows)
-	return p
-}
-
-// listingOf is one listing's line in the listings table.
-func listingOf(a collector.ListingStatus, statuses []string, now time.Time, window time.Duration) accountView {
-	st := a.State
-	v := accountView{Account: a.Account, Resource: a.Kind.Title, State: "pending"}
-	switch {
-	case st.Up:
-		v.State = "up"
-	case st.Completed:
-		v.State = "down"
-	}
-	if !st.LastSuccess.IsZero() {
-		v.LastSuccess = st.LastSuccess.UTC().Format(stamp)
-		v.SuccessAge = age(now.Sub(st.LastSuccess))
-	}
-	if st.Completed {
-		v.Duration = st.Duration.Round(time.Millisecond).String()
-		if st.Duration < time.Millisecond {
-			v.Duration = "<1ms"
-		}
-	}
-	if st.LastError != "" {
-		v.LastError = truncate(st.LastError, maxErrorText)
-		v.ErrorAge = age(now.Sub(st.LastErrorTime))
-		v.ErrorOld = st.LastErrorTime.Before(st.LastSuccess)
-	}
-	if snap := st.Snapshot; snap != nil {
-		v.HasData, v.Total, v.Stale = true, snap.Total, !st.Up
-		for _, status := range statuses {
-			v.Counts = append(v.Counts, strconv.Itoa(snap.Statuses[status]))
-		}
-		v.Expired = snap.Expired(now)
-		v.Expiring = snap.ExpiringWithin(now, window)
-	}
-	return v
-}
-
-func actionView(account, resource string, r *snapshot.Record, now time.Time) actionRow {
-	v := actionRow{Account: account, Resource: resource, FriendlyName: r.Name(), SID: r.SID, Status: r.Status, Codes: r.ErrorCodes}
-	if validUntil, ok := r.Value(kinds.FieldValidUntil); ok {
-		until := fromUnix(validUntil)
-		v.ValidUntil = until.UTC().Format(stamp)
-		if left := until.Sub(now); left > 0 {
-			v.Expiry = "in " + age(left)
-		} else {
-			v.Expiry, v.Expired = age(-left)+" ago", true
-		}
-	}
-	if updated, ok := r.Value(kinds.FieldDateUpdated); ok {
-		v.Updated = age(now.Sub(fromUnix(updated))) + " ago"
-	}
-	return v
+// errorDocs is Twilio's page of an error code.
+func errorDocs(code int64) string {
+	return "https://www.twilio.com/docs/errors/" + strconv.FormatInt(code, 10)
 }
 
 func fromUnix(secs float64) time.Time {
@@ -277,6 +179,27 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dm %ds", mins, secs)
 	}
 	return fmt.Sprintf("%ds", secs)
+}
+
+// thousands writes n with a comma between thousands, as counts of
+// accounts and objects read best.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	if neg {
+		return "-" + string(b)
+	}
+	return string(b)
 }
 
 func truncate(s string, n int) string {

@@ -179,8 +179,18 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	end := unix(now.Add(within))
 	expired := upTo(unix(now))
 	n := Needing{Expired: expired, Expiring: upTo(end) - expired}
-	for _, st := range s.Kind.Rejected {
-		n.Rejected += s.Statuses[st]
+	// Every status the rows count as rejected: for a kind with
+	// KnownGood, all but those and the unknown. Looked up rather than
+	// ranged over, as the status page does this for every listing.
+	if good := s.Kind.KnownGood; len(good) > 0 {
+		n.Rejected = s.Total - s.Statuses[UnknownStatus]
+		for _, st := range good {
+			n.Rejected -= s.Statuses[st]
+		}
+	} else {
+		for _, st := range s.Kind.Rejected {
+			n.Rejected += s.Statuses[st]
+		}
 	}
 
 	n.Rows = make([]Record, 0, min(limit, n.Total()))
@@ -195,6 +205,24 @@ func (s *Snapshot) NeedingAction(now time.Time, within time.Duration, limit int)
 	return n
 }
 
+// Kept returns every record the snapshot keeps that needs action at now:
+// the rejected ones (the AttentionLimit updated most recently), and the
+// others expired or expiring within the window (of the AttentionLimit
+// with the earliest valid_until), each in CompareUrgency's order. Unlike
+// NeedingAction's rows, which are the first of all objects in that order,
+// they are what the status page can rank by something else (what uses
+// each object) without the rejected crowding out the expiring. The
+// slices are the snapshot's own: read them, never change them.
+func (s *Snapshot) Kept(now time.Time, within time.Duration) (rejected, expiring []Record) {
+	end := unix(now.Add(within))
+	byExpiry := s.attention.byExpiry.recs
+	n := sort.Search(len(byExpiry), func(i int) bool {
+		v, _ := byExpiry[i].Value(kinds.FieldValidUntil)
+		return v > end
+	})
+	return s.attention.rejected.recs, byExpiry[:n:n]
+}
+
 // StatusCount is the number of objects in one status.
 type StatusCount struct {
 	Status string
@@ -207,6 +235,11 @@ func (s *Snapshot) StatusCounts() []StatusCount {
 	out := make([]StatusCount, 0, len(s.Statuses))
 	for _, st := range s.Kind.Statuses {
 		out = append(out, StatusCount{st, s.Statuses[st]})
+	}
+	// Every documented status is in Statuses: when it holds no more,
+	// there is no other to look for.
+	if len(s.Statuses) == len(s.Kind.Statuses) {
+		return out
 	}
 	var others []StatusCount
 	for st, n := range s.Statuses {

@@ -194,3 +194,49 @@ func TestStatusCounts(t *testing.T) {
 		t.Errorf("status counts %v, want %v", got, want)
 	}
 }
+
+// A campaign's status that Twilio does not document is rejected (its kind
+// knows only the good ones): it is counted as it is listed.
+func TestNeedingActionCountsEveryRejectedStatus(t *testing.T) {
+	b := NewBuilder(kinds.A2PCampaigns, false)
+	for _, o := range []trusthub.Object{
+		objtest.New("sid", "QE1", "status", "FAILED"),
+		objtest.New("sid", "QE2", "status", "SUSPENDED"),
+		objtest.New("sid", "QE3", "status", "IN_PROGRESS"),
+		objtest.New("sid", "QE4", "status", "VERIFIED"),
+		objtest.New("sid", "QE5"),
+	} {
+		_ = b.Add(&o)
+	}
+	n := b.Done().NeedingAction(attNow, 0, 10)
+	if got := sids(n.Rows); n.Rejected != 2 || len(got) != 2 {
+		t.Errorf("%d rejected, rows %v; want 2 and QE1, QE2", n.Rejected, got)
+	}
+}
+
+// Kept has the expiring beside the rejected however many are rejected:
+// NeedingAction's first rows would be rejected ones only.
+func TestKept(t *testing.T) {
+	day := 24 * time.Hour
+	var profiles []trusthub.Object
+	for i := range 150 {
+		profiles = append(profiles, objtest.New("sid", fmt.Sprintf("BUr%03d", i), "status", "twilio-rejected", "date_updated", attNow.Add(-time.Duration(i)*time.Hour)))
+	}
+	for i, d := range []time.Duration{-day, 2 * day, 20 * day, 40 * day} {
+		profiles = append(profiles, objtest.New("sid", fmt.Sprintf("BUe%d", i), "status", "twilio-approved", "valid_until", attNow.Add(d)))
+	}
+	s := snapshotOf(false, profiles)
+	rejected, expiring := s.Kept(attNow, 30*day)
+	if len(rejected) != AttentionLimit || rejected[0].SID != "BUr000" || rejected[AttentionLimit-1].SID != "BUr099" {
+		t.Errorf("kept rejected %d, from %s to %s; want the %d newest", len(rejected), rejected[0].SID, rejected[len(rejected)-1].SID, AttentionLimit)
+	}
+	if got := sids(expiring); !slices.Equal(got, []string{"BUe0", "BUe1", "BUe2"}) {
+		t.Errorf("kept expiring %v, want those within 30 days, the earliest first", got)
+	}
+	if _, expiring := s.Kept(attNow, 0); len(expiring) != 1 {
+		t.Errorf("without a window, %d kept expiring; want the one expired", len(expiring))
+	}
+	if n := s.NeedingAction(attNow, 30*day, AttentionLimit); sids(n.Rows)[AttentionLimit-1] != "BUr099" {
+		t.Errorf("NeedingAction's rows end with %s", n.Rows[len(n.Rows)-1].SID)
+	}
+}

@@ -110,6 +110,11 @@ type Snapshot struct {
 	Usage map[string]Usage
 	// usageOrder are Usage's sids, sorted.
 	usageOrder []string
+	// naming holds, for each sid named in one of the kind's References,
+	// the objects naming it (see Naming); nil for a kind without
+	// References. It grows with the objects that name another, brands,
+	// campaigns and verifications, which are few beside profiles.
+	naming map[string][]Dependent
 	// attention holds the status page's few records (see attention.go).
 	attention attention
 }
@@ -210,6 +215,9 @@ func (b *Builder) Add(p *trusthub.Object) error {
 	if expires {
 		s.validUntil = append(s.validUntil, validUntil)
 	}
+	if len(s.Kind.References) > 0 && sid != "" {
+		b.addNaming(p, sid)
+	}
 	if b.subjects != nil && (status != s.Kind.Approved || expires && validUntil <= b.usageUntil) {
 		if subject := p.Strings[s.Kind.Uses.Subject]; subject != "" {
 			updated, _ := p.Value(kinds.FieldDateUpdated)
@@ -226,6 +234,38 @@ func (b *Builder) Add(p *trusthub.Object) error {
 	}
 	return nil
 }
+
+// Dependent is an object that names another in one of its kind's
+// References: it is built on that other one.
+type Dependent struct {
+	SID string
+	// Subject is the sid its usage is listed under (see kinds.Usage);
+	// "" for a kind without one.
+	Subject string
+}
+
+func (b *Builder) addNaming(p *trusthub.Object, sid string) {
+	s := b.s
+	if s.naming == nil {
+		s.naming = map[string][]Dependent{}
+	}
+	d := Dependent{SID: sid}
+	if u := s.Kind.Uses; u != nil {
+		d.Subject = p.Strings[u.Subject]
+	}
+	for i, r := range s.Kind.References {
+		named := p.Strings[r.Field]
+		// One object naming the same sid in two fields depends on it once.
+		if named == "" || slices.ContainsFunc(s.Kind.References[:i], func(o kinds.Reference) bool { return p.Strings[o.Field] == named }) {
+			continue
+		}
+		s.naming[named] = append(s.naming[named], d)
+	}
+}
+
+// Naming returns the objects of the snapshot that name sid in one of
+// their kind's References, in the order listed.
+func (s *Snapshot) Naming(sid string) []Dependent { return s.naming[sid] }
 
 // Subject is an object whose usage is to be listed (see kinds.Usage).
 type Subject struct {

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
+	"slices"
 	"testing"
 	"time"
 
@@ -100,5 +101,43 @@ func TestAddCopies(t *testing.T) {
 	r := &s.Records[0]
 	if v, ok := r.Value(kinds.FieldValidUntil); r.Name() != "One" || !ok || v != float64(day1.Unix()) || r.ErrorCodes[0] != 7 {
 		t.Errorf("the first record changed with the object: %+v", r)
+	}
+}
+
+// The objects naming another are found by the sid they name, each once,
+// with the sid its usage is listed under; a kind without References names
+// nothing.
+func TestNaming(t *testing.T) {
+	for _, tc := range []struct {
+		k       *kinds.Kind
+		objects []trusthub.Object
+		named   string
+		want    []Dependent
+	}{
+		{kinds.BrandRegistrations, []trusthub.Object{
+			objtest.New("sid", "BN1", "customer_profile_bundle_sid", "BUp", "a2p_profile_bundle_sid", "BUt"),
+			objtest.New("sid", "BN2", "customer_profile_bundle_sid", "BUp"),
+			objtest.New("sid", "BN3", "a2p_profile_bundle_sid", "BUt"),
+			objtest.New("sid", "BN4"),
+		}, "BUp", []Dependent{{SID: "BN1"}, {SID: "BN2"}}},
+		{kinds.BrandRegistrations, []trusthub.Object{
+			objtest.New("sid", "BN1", "customer_profile_bundle_sid", "BUsame", "a2p_profile_bundle_sid", "BUsame"),
+		}, "BUsame", []Dependent{{SID: "BN1"}}},
+		{kinds.A2PCampaigns, []trusthub.Object{
+			objtest.New("sid", "QE1", "brand_registration_sid", "BN1", "messaging_service_sid", "MG1"),
+			objtest.New("sid", "QE2", "brand_registration_sid", "BN1", "messaging_service_sid", "MG2"),
+		}, "BN1", []Dependent{{"QE1", "MG1"}, {"QE2", "MG2"}}},
+		{kinds.TollfreeVerifications, []trusthub.Object{
+			objtest.New("sid", "HH1", "customer_profile_sid", "BUp", "trust_product_sid", "BUt"),
+		}, "BUt", []Dependent{{SID: "HH1"}}},
+		{kinds.CustomerProfiles, []trusthub.Object{objtest.New("sid", "BU1", "policy_sid", "BUx")}, "BUx", nil},
+	} {
+		b := NewBuilder(tc.k, false)
+		for i := range tc.objects {
+			_ = b.Add(&tc.objects[i])
+		}
+		if got := b.Done().Naming(tc.named); !slices.Equal(got, tc.want) {
+			t.Errorf("%s naming %s: %v, want %v", tc.k.Name, tc.named, got, tc.want)
+		}
 	}
 }
