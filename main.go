@@ -30,7 +30,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/server"
@@ -97,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector(programName),
 	)
-	build := func(cfg *config.Config) (*collector.Exporter, error) {
+	build := func(cfg *config.Config) (server.Runtime, error) {
 		return exporter.New(cfg, exporter.Options{UserAgent: programName + "/" + version.Version, Logger: logger})
 	}
 	rel, err := server.NewReloader(load, build, reg, logger)

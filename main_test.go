@@ -585,7 +585,8 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
-// SIGHUP reloads a valid file, and refuses a bad one keeping the old.
+// SIGHUP reloads a valid file, keeps what an unchanged one keeps, and
+// refuses a bad one keeping the old.
 func TestSIGHUPReload(t *testing.T) {
 	sim := simulator.New()
 	sim.AddAccount(testSID, testToken, simulator.Generate(testSID, 10, time.Now(), 1))
@@ -617,6 +618,20 @@ func TestSIGHUPReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("serving after the reload", serves("after"))
+
+	// The same file again: what is cached stays, and Twilio is asked
+	// nothing.
+	requests := sim.Requests()
+	if err := e.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the second reload logged", func() bool { return strings.Count(e.Logs.String(), `msg="configuration reloaded"`) == 2 })
+	if !serves("after")() {
+		t.Error("not up after a reload of the same file")
+	}
+	if got := sim.Requests() - requests; got != 0 {
+		t.Errorf("a reload of the same file made %d requests to Twilio, want 0", got)
+	}
 
 	if err := os.WriteFile(path, []byte("page_size: 0\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -71,11 +72,17 @@ type Options struct {
 
 // Set is the accounts to watch. It is safe for concurrent use.
 type Set struct {
+	o Options
+
+	// mu guards what a configuration gives: the configured accounts, the
+	// parents, the timings, and the context discoveries run under.
+	mu         sync.Mutex
 	configured []Member
 	parents    []*parent
-	o          Options
 	maxStale   time.Duration
 	timeout    time.Duration
+	// run is the context Run was given; nil before Run.
+	run context.Context
 
 	// changeMu makes OnChange calls one at a time, each with the set
 	// as it is after the change.
@@ -86,12 +93,16 @@ type Set struct {
 type parent struct {
 	account config.Account
 	sub     config.Subaccounts
-	client  *trusthub.Client
+	// accountsURL is the Accounts API the client lists from.
+	accountsURL string
+	client      *trusthub.Client
+	// stop ends the parent's discovery loop; nil until it runs.
+	stop context.CancelFunc
+
+	mu sync.Mutex
 	// configured are the SIDs of every configured account: a subaccount
 	// configured on its own is watched as configured, not twice.
-	configured []string
-
-	mu          sync.Mutex
+	configured  []string
 	members     []Member
 	done, up    bool
 	lastSuccess time.Time
@@ -110,35 +121,96 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 	if o.OnChange == nil {
 		o.OnChange = func([]Member) {}
 	}
-	s := &Set{o: o, maxStale: max(cfg.MaxStale, cfg.CacheTTL), timeout: cfg.Timeout}
+	s := &Set{o: o}
+	if err := s.Apply(cfg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Apply makes cfg's accounts the set's, as Prometheus' scrape manager
+// applies a configuration: a parent whose credentials, subaccount
+// settings and Accounts API are unchanged keeps its discovered
+// subaccounts and their state; a new one starts discovering (once Run
+// has); a removed one stops. On an error nothing changes. OnChange is not
+// called: the caller reads Members after.
+func (s *Set) Apply(cfg *config.Config) error {
+	var configured []Member
 	var sids []string
 	for _, a := range cfg.Accounts {
-		s.configured = append(s.configured, Member{Account: a, FriendlyName: a.Name})
+		configured = append(configured, Member{Account: a, FriendlyName: a.Name})
 		sids = append(sids, a.AccountSID)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var parents, started []*parent
+	var accts []config.Account // each parent's account in cfg
 	for _, a := range cfg.Accounts {
 		if a.Subaccounts == nil {
+			continue
+		}
+		if i := slices.IndexFunc(s.parents, func(p *parent) bool { return p.same(a, cfg.AccountsAPIURL) }); i >= 0 {
+			parents, accts = append(parents, s.parents[i]), append(accts, a)
 			continue
 		}
 		client, err := trusthub.New(trusthub.Options{
 			AccountsURL: cfg.AccountsAPIURL,
 			Auth:        a.BasicAuth(),
 			PageSize:    1000,
-			UserAgent:   o.UserAgent,
-			Retry:       o.Retry,
-			Transport:   o.Transport,
+			UserAgent:   s.o.UserAgent,
+			Retry:       s.o.Retry,
+			Transport:   s.o.Transport,
 		})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("accounts %s: %w", a.Name, err)
 		}
-		s.parents = append(s.parents, &parent{account: a, sub: *a.Subaccounts, client: client, configured: sids, errors: map[string]uint64{}})
+		p := &parent{account: a, sub: *a.Subaccounts, accountsURL: cfg.AccountsAPIURL, client: client, configured: sids, errors: map[string]uint64{}}
+		parents, accts = append(parents, p), append(accts, a)
+		started = append(started, p)
 	}
-	return s, nil
+	for _, p := range s.parents {
+		if !slices.Contains(parents, p) && p.stop != nil {
+			p.stop()
+		}
+	}
+	for i, p := range parents {
+		// A parent kept may differ in what its subaccounts inherit (its
+		// name, resources, filters): they take it now, not at the next
+		// discovery.
+		a := accts[i]
+		p.mu.Lock()
+		p.configured, p.account = sids, a
+		members := make([]Member, len(p.members))
+		for j, m := range p.members {
+			m.Account = a.Subaccount(m.Account.AccountSID, m.Account.AuthToken)
+			m.Parent = a.Name
+			members[j] = m
+		}
+		p.members = members
+		p.mu.Unlock()
+	}
+	s.configured, s.parents = configured, parents
+	s.maxStale, s.timeout = max(cfg.MaxStale, cfg.CacheTTL), cfg.Timeout
+	if s.run != nil {
+		for _, p := range started {
+			s.start(p)
+		}
+	}
+	return nil
+}
+
+// same says whether the parent discovers as account a of a configuration
+// with that Accounts API would.
+func (p *parent) same(a config.Account, accountsURL string) bool {
+	return a.Subaccounts != nil && SameCredentials(p.account, a) && p.account.AccountSID == a.AccountSID &&
+		p.accountsURL == accountsURL && reflect.DeepEqual(p.sub, *a.Subaccounts)
 }
 
 // Members returns every account to watch: the configured ones in their
 // order, then each parent's discovered subaccounts ordered by SID.
 func (s *Set) Members() []Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := slices.Clone(s.configured)
 	for _, p := range s.parents {
 		p.mu.Lock()
@@ -151,6 +223,8 @@ func (s *Set) Members() []Member {
 // Discoveries returns the state of every parent's discovery, in the
 // configuration's order.
 func (s *Set) Discoveries() []Discovery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]Discovery, 0, len(s.parents))
 	for _, p := range s.parents {
 		p.mu.Lock()
@@ -165,46 +239,63 @@ func (s *Set) Discoveries() []Discovery {
 }
 
 // Run discovers every parent's subaccounts now and then every refresh,
-// until ctx ends. It returns at once; the discoveries run in the
-// background.
+// until ctx ends, and those of parents a later Apply adds. It returns at
+// once; the discoveries run in the background.
 func (s *Set) Run(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run = ctx
 	for _, p := range s.parents {
-		go func() {
-			for {
-				s.refresh(ctx, p)
-				t := time.NewTimer(p.sub.Refresh)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-			}
-		}()
+		s.start(p)
 	}
+}
+
+// start runs p's discovery loop until s.run ends or p is removed. s.mu is
+// held.
+func (s *Set) start(p *parent) {
+	ctx, stop := context.WithCancel(s.run)
+	p.stop = stop
+	go func() {
+		for {
+			s.refresh(ctx, p)
+			t := time.NewTimer(p.sub.Refresh)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 // Refresh discovers every parent's subaccounts once, now, and returns
 // when done: for tests and for a first listing before serving.
 func (s *Set) Refresh(ctx context.Context) {
+	s.mu.Lock()
+	parents := slices.Clone(s.parents)
+	s.mu.Unlock()
 	var wg sync.WaitGroup
-	for _, p := range s.parents {
+	for _, p := range parents {
 		wg.Go(func() { s.refresh(ctx, p) })
 	}
 	wg.Wait()
 }
 
 func (s *Set) refresh(ctx context.Context, p *parent) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	s.mu.Lock()
+	timeout, maxStale := s.timeout, s.maxStale
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
 	found, err := p.discover(ctx)
 	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
 		return // shutting down or replaced by a reload
 	}
-	logger := log.With(s.o.Logger, "account", p.account.Name)
 	now := s.o.Now()
 	p.mu.Lock()
+	logger := log.With(s.o.Logger, "account", p.account.Name)
 	before := p.members
 	wasUp := p.up
 	p.done = true
@@ -216,7 +307,7 @@ func (s *Set) refresh(ctx context.Context, p *parent) {
 		p.up = false
 		// The last list stands in for a while, as a stale listing does;
 		// past max_stale nothing known is trusted.
-		if now.Sub(p.lastSuccess) >= s.maxStale {
+		if now.Sub(p.lastSuccess) >= maxStale {
 			p.members = nil
 		}
 		kept := len(p.members)
@@ -253,10 +344,13 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	if g := p.sub.FriendlyName; g != "" && !hasMeta(g) {
 		q.FriendlyName = g
 	}
+	p.mu.Lock()
+	configured, parent := p.configured, p.account
+	p.mu.Unlock()
 	var found []Member
 	_, err := p.client.ListAccounts(ctx, q, func(a trusthub.Account) error {
 		switch {
-		case a.SID == p.account.AccountSID, slices.Contains(p.configured, a.SID):
+		case a.SID == parent.AccountSID, slices.Contains(configured, a.SID):
 			return nil // listed as configured
 		case !slices.Contains(p.sub.Status, a.Status):
 			return nil
@@ -272,9 +366,9 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 			return nil // listed twice across pages
 		}
 		found = append(found, Member{
-			Account:      p.account.Subaccount(a.SID, a.AuthToken),
+			Account:      parent.Subaccount(a.SID, a.AuthToken),
 			FriendlyName: a.FriendlyName,
-			Parent:       p.account.Name,
+			Parent:       parent.Name,
 			Status:       a.Status,
 		})
 		return nil

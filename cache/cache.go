@@ -95,6 +95,10 @@ type State struct {
 // NewEntry makes the cache entry of one account. ctx bounds every listing it
 // starts.
 func NewEntry(ctx context.Context, name string, list ListFunc, opts Options) *Entry {
+	return &Entry{name: name, list: list, opts: withDefaults(opts), ctx: ctx, errors: map[string]uint64{}}
+}
+
+func withDefaults(opts Options) Options {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -107,11 +111,29 @@ func NewEntry(ctx context.Context, name string, list ListFunc, opts Options) *En
 	if opts.Reason == nil {
 		opts.Reason = func(error) string { return failure.Other }
 	}
-	return &Entry{name: name, list: list, opts: opts, ctx: ctx, errors: map[string]uint64{}}
+	return opts
 }
 
 // Name is the account's label value.
 func (e *Entry) Name() string { return e.name }
+
+// SetOptions replaces the entry's timings, bound and logger, keeping its
+// snapshot and failures: a reload that changes cache_ttl, max_stale,
+// timeout, failure_backoff or max_concurrent_listings keeps what is
+// cached. A listing in flight finishes under the options it started with.
+func (e *Entry) SetOptions(opts Options) {
+	opts = withDefaults(opts)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts = opts
+}
+
+// options returns the entry's options, as set now.
+func (e *Entry) options() Options {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.opts
+}
 
 // Get returns the account's state, listing first if the snapshot is missing
 // or older than the TTL, or if the last listing failed and its backoff has
@@ -126,7 +148,7 @@ func (e *Entry) Get(ctx context.Context) State {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			level.Debug(e.opts.Logger).Log("msg", "scrape deadline reached before the listing finished; serving the cached state", "account", e.name)
+			level.Debug(e.options().Logger).Log("msg", "scrape deadline reached before the listing finished; serving the cached state", "account", e.name)
 		}
 	}
 	return e.State()
@@ -165,21 +187,22 @@ func (e *Entry) State() State {
 }
 
 func (e *Entry) refresh() {
+	opts := e.options()
 	select {
-	case e.opts.Limiter <- struct{}{}:
-		defer func() { <-e.opts.Limiter }()
+	case opts.Limiter <- struct{}{}:
+		defer func() { <-opts.Limiter }()
 	case <-e.ctx.Done():
 		return
 	}
 	// start is read before the timeout's clock starts, so that a listing
 	// cut off by the timeout never reports a duration shorter than it.
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(e.ctx, e.opts.Timeout)
+	ctx, cancel := context.WithTimeout(e.ctx, opts.Timeout)
 	defer cancel()
 	snap, err := e.list(ctx)
 	took := time.Since(start)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("listing did not finish within timeout %s: %w", e.opts.Timeout, err)
+		err = fmt.Errorf("listing did not finish within timeout %s: %w", opts.Timeout, err)
 	}
 
 	if e.ctx.Err() != nil {
@@ -194,12 +217,12 @@ func (e *Entry) refresh() {
 		e.snap, e.snapTime, e.lastErr, e.lastReason, e.failures = snap, now, nil, "", 0
 		e.mu.Unlock()
 		if prevErr != nil {
-			level.Info(e.opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", failures)
+			level.Info(opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", failures)
 		}
-		level.Debug(e.opts.Logger).Log("msg", "listing done", "account", e.name, "profiles", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
+		level.Debug(opts.Logger).Log("msg", "listing done", "account", e.name, "objects", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
 		return
 	}
-	reason := e.opts.Reason(err)
+	reason := opts.Reason(err)
 	e.lastErr, e.lastReason = err, reason
 	e.failMsg, e.failTime = err.Error(), now
 	e.failures++
@@ -216,6 +239,6 @@ func (e *Entry) refresh() {
 	if prevErr != nil && prevReason == reason {
 		logAt = level.Debug
 	}
-	logAt(e.opts.Logger).Log("msg", "listing failed", "account", e.name, "reason", reason, "consecutive_failures", failures,
+	logAt(opts.Logger).Log("msg", "listing failed", "account", e.name, "reason", reason, "consecutive_failures", failures,
 		"next_try_after", wait, "duration", took, "err", err)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 )
 
@@ -55,7 +54,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *collector.Exporter {
+func anomalyExporter(t *testing.T, clock *time.Time, logs *syncBuffer) *Exporter {
 	t.Helper()
 	bodies := map[string]string{sidOdd: oddPage, sidClean: cleanPage, sidGarbled: garbledPage}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

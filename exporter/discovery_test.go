@@ -56,7 +56,7 @@ func addSub(sim *simulator.Server, i int) {
 
 // isvExporter watches main's Customer-Profiles and discovers its
 // subaccounts, without the discovery's clock: tests refresh.
-func isvExporter(t *testing.T, url string, maxListings int, logger log.Logger) (*built, *accounts.Set) {
+func isvExporter(t *testing.T, url string, maxListings int, logger log.Logger) (*Exporter, *accounts.Set) {
 	t.Helper()
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = url, url, url
@@ -67,17 +67,17 @@ func isvExporter(t *testing.T, url string, maxListings int, logger log.Logger) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, set, err := build(cfg, Options{Now: func() time.Time { return now }, Logger: logger, Retry: trusthub.RetryPolicy{Attempts: 1}})
+	e, err := build(cfg, Options{Now: func() time.Time { return now }, Logger: logger, Retry: trusthub.RetryPolicy{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	return e, set
+	return e, e.set
 }
 
 // series returns the lines of a whole scrape (aggregates and per-object
 // series) that contain want.
-func series(t *testing.T, e *built, want string) []string {
+func series(t *testing.T, e *Exporter, want string) []string {
 	t.Helper()
 	s := e.Scrape(context.Background())
 	reg := prometheus.NewPedanticRegistry()
@@ -211,6 +211,11 @@ func TestDiscoveredTokenRefused(t *testing.T) {
 func TestManySubaccountsBounded(t *testing.T) {
 	const n, bound = 50, 3
 	sim, url := isv(t, n)
+	// The parent lists nothing: the usage of its fixture's objects is
+	// counted usage.FanOut requests at a time within one listing's slot,
+	// and the simulator counts requests, not listings. Each subaccount's
+	// listing makes one request at a time.
+	sim.SetObjects(sidMain, kinds.CustomerProfiles, nil)
 	// Each answer waits, so that listings overlap if nothing bounds them.
 	sim.SetFault(simulator.Fault{Path: kinds.CustomerProfiles.ListPath, Delay: 20 * time.Millisecond})
 	e, set := isvExporter(t, url, bound, nil)

@@ -1,8 +1,12 @@
-// Package exporter is the composition root: from a checked configuration it
-// builds, for every account, one API client, and for every kind watched in
-// it, a cache entry whose listing decodes pages into a snapshot; then it
-// hands them to the collector. It reads like a parts list: every other
-// package does one thing and knows nothing of this wiring.
+// Package exporter is the running system: from a checked configuration
+// it builds, for every account, one API client, and for every kind watched
+// in it, a cache entry whose listing decodes pages into a snapshot; it
+// discovers subaccounts, and hands the listings to the collector. It
+// applies a new configuration the way Prometheus' scrape manager applies
+// one: what is unchanged keeps running with what it has cached, the new
+// starts, the removed stops. A reload and a discovery refresh reconcile
+// alike. It reads like a parts list: every other package does one thing
+// and knows nothing of this wiring.
 package exporter
 
 import (
@@ -10,8 +14,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -37,28 +43,44 @@ type Options struct {
 	Retry trusthub.RetryPolicy
 }
 
-// New builds the clients and caches of every account and kind in cfg, and
-// the collector over them, and starts discovering the subaccounts the
-// configuration asks for; the listings follow the set of accounts as it
-// changes. Its Close stops the listings and the discovery.
-func New(cfg *config.Config, o Options) (*collector.Exporter, error) {
-	exp, set, err := build(cfg, o)
+// Exporter is the running system: the accounts (configured and
+// discovered), their clients and cache entries, and the collector over
+// them. It is safe for concurrent use.
+type Exporter struct {
+	o      Options
+	ctx    context.Context
+	cancel context.CancelFunc
+	// transport is the connection pool of every account's client, sized
+	// by max_concurrent_listings when the exporter starts.
+	transport *http.Transport
+	set       *accounts.Set
+	col       atomic.Pointer[collector.Exporter]
+
+	// mu makes a configuration's application and a discovery's changes
+	// one at a time, and guards what follows.
+	mu      sync.Mutex
+	cfg     *config.Config
+	copts   cache.Options
+	watched map[string]*watched // by account name
+	// listings and infos are what the collector was last given.
+	listings []collector.Listing
+	infos    map[string]collector.AccountInfo
+}
+
+// New builds the exporter of cfg and starts discovering the subaccounts
+// the configuration asks for; the listings follow the set of accounts as
+// it changes. Close stops it.
+func New(cfg *config.Config, o Options) (*Exporter, error) {
+	e, err := build(cfg, o)
 	if err != nil {
 		return nil, err
 	}
-	set.Run(exp.ctx)
-	return exp.Exporter, nil
-}
-
-// built is the exporter with what tests reach into.
-type built struct {
-	*collector.Exporter
-	ctx context.Context
-	w   *wiring
+	e.set.Run(e.ctx)
+	return e, nil
 }
 
 // build is New without starting the discovery's clock.
-func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
+func build(cfg *config.Config, o Options) (*Exporter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -73,82 +95,162 @@ func build(cfg *config.Config, o Options) (*built, *accounts.Set, error) {
 	// idle connections, each with two goroutines and its buffers).
 	transport := trusthub.NewTransport(cfg.MaxConcurrentListings * trusthub.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
-	w := &wiring{
-		cfg: cfg, o: o, ctx: ctx, transport: transport,
-		copts: cache.Options{
-			TTL:            cfg.CacheTTL,
-			MaxStale:       cfg.MaxStale,
-			Timeout:        cfg.Timeout,
-			FailureBackoff: cfg.FailureBackoff,
-			// One bound across every account and kind, discovered ones
-			// included: every entry gets this one channel.
-			Limiter: make(chan struct{}, cfg.MaxConcurrentListings),
-			Reason:  trusthub.Reason,
-			Now:     o.Now,
-		},
-		watched: map[string]*watched{},
-	}
+	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, watched: map[string]*watched{}}
 	set, err := accounts.New(cfg, accounts.Options{
 		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport,
 		// update logs an account it cannot watch; the others are watched.
-		OnChange: func(m []accounts.Member) { _ = w.update(m) },
+		OnChange: func(m []accounts.Member) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			_ = e.update(m)
+		},
 	})
 	if err != nil {
 		cancel()
-		return nil, nil, err
+		return nil, err
 	}
-	w.exp = collector.New(nil, collector.Options{
+	e.set = set
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// The configured accounts' clients are built now, so that a bad one
+	// fails the start rather than a scrape.
+	if err := e.apply(cfg); err != nil {
+		cancel()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Apply makes cfg the running configuration. Every (account, kind) whose
+// listing would be the same (the same credentials, API URLs, page size,
+// filters, per-object records and usage counts) keeps its cache entry,
+// with its snapshot, failures and counters, and takes the new timings
+// (cache_ttl, max_stale, timeout, failure_backoff, the bound of
+// max_concurrent_listings) at once; a parent whose discovery is unchanged
+// keeps the subaccounts it found. What is new starts, what is gone stops.
+// On an error (a client that cannot be built) the running configuration
+// stays whole.
+func (e *Exporter) Apply(cfg *config.Config) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.apply(cfg)
+}
+
+func (e *Exporter) apply(cfg *config.Config) error {
+	// Every configured account's client is built first: a bad one refuses
+	// the configuration before anything changes.
+	for _, a := range cfg.Accounts {
+		if _, err := e.client(cfg, a); err != nil {
+			return fmt.Errorf("accounts %s: %w", a.Name, err)
+		}
+	}
+	if err := e.set.Apply(cfg); err != nil {
+		return err
+	}
+	prev := e.cfg
+	e.cfg = cfg
+	limiter := e.copts.Limiter
+	if prev == nil || prev.MaxConcurrentListings != cfg.MaxConcurrentListings {
+		// One bound across every account and kind, discovered ones
+		// included: every entry gets this one channel. A listing in
+		// flight holds its slot of the old one until it ends.
+		limiter = make(chan struct{}, cfg.MaxConcurrentListings)
+	}
+	e.copts = cache.Options{
+		TTL: cfg.CacheTTL, MaxStale: cfg.MaxStale, Timeout: cfg.Timeout, FailureBackoff: cfg.FailureBackoff,
+		Limiter: limiter, Reason: trusthub.Reason, Now: e.o.Now,
+	}
+	copts := collector.Options{
 		PerObject:    cfg.PerObjectMetrics,
 		SparseStatus: cfg.PerObjectStatus == config.StatusSparse,
 		ExpiringDays: cfg.ExpiringWithinDays,
-		Now:          o.Now,
-		Close:        cancel,
-		Discovery: func() []collector.DiscoveryState {
-			ds := set.Discoveries()
-			out := make([]collector.DiscoveryState, len(ds))
-			for i, d := range ds {
-				out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors}
-			}
-			return out
-		},
-	})
-	// The configured accounts' clients are built now, so that a bad one
-	// fails the start (or the reload) rather than a scrape.
-	if err := w.update(set.Members()); err != nil {
-		cancel()
-		return nil, nil, err
+		Now:          e.o.Now,
+		Close:        e.cancel,
+		Discovery:    e.discoveries,
 	}
-	return &built{Exporter: w.exp, ctx: ctx, w: w}, set, nil
+	if prev == nil || prev.PerObjectMetrics != cfg.PerObjectMetrics || prev.PerObjectStatus != cfg.PerObjectStatus ||
+		!slices.Equal(prev.ExpiringWithinDays, cfg.ExpiringWithinDays) {
+		// The collector keeps no state but its rendered blocks: a new one
+		// over the same listings writes what the new settings say.
+		col := collector.New(nil, copts)
+		col.SetAccounts(e.listings, e.infos)
+		e.col.Store(col)
+	}
+	return e.update(e.set.Members())
 }
 
-// wiring keeps one client and one cache entry per kind for every account
-// of the set, building those of an account that appears and stopping
-// those of one that goes.
-type wiring struct {
-	cfg   *config.Config
-	o     Options
-	ctx   context.Context
-	copts cache.Options
-	exp   *collector.Exporter
-	// transport is the connection pool of every account's client.
-	transport *http.Transport
-
-	mu      sync.Mutex
-	watched map[string]*watched // by account name
+// discoveries is what the collector shows of the subaccount discoveries.
+func (e *Exporter) discoveries() []collector.DiscoveryState {
+	ds := e.set.Discoveries()
+	out := make([]collector.DiscoveryState, len(ds))
+	for i, d := range ds {
+		out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors}
+	}
+	return out
 }
+
+// Close stops the listings and the discoveries.
+func (e *Exporter) Close() { e.cancel() }
+
+// Scrape waits, no longer than ctx allows, for the listings that are due,
+// and returns what one scrape reports (see collector.Exporter.Scrape).
+func (e *Exporter) Scrape(ctx context.Context) *collector.Scrape { return e.col.Load().Scrape(ctx) }
+
+// ScrapeAccount is Scrape restricted to one account; ok is false when no
+// account has that name.
+func (e *Exporter) ScrapeAccount(ctx context.Context, name string) (*collector.Scrape, bool) {
+	return e.col.Load().ScrapeAccount(ctx, name)
+}
+
+// Accounts returns every account listed now, sorted.
+func (e *Exporter) Accounts() []string { return e.col.Load().Accounts() }
+
+// ExpiryWindow is the longest expiring_within_days window.
+func (e *Exporter) ExpiryWindow() time.Duration { return e.col.Load().ExpiryWindow() }
 
 // watched is one account's listings.
 type watched struct {
-	account  config.Account
-	cancel   context.CancelFunc
-	listings []collector.Listing
+	account config.Account
+	// options is what its listings were built with: any change builds
+	// them again.
+	options listingOptions
+	client  *trusthub.Client
+	ctx     context.Context
+	cancel  context.CancelFunc
+	// byKind are its listings, by kind.
+	byKind map[*kinds.Kind]collector.Listing
 }
 
-// update makes the listings those of members, keeping the caches of the
-// accounts that stay with the same credentials.
-func (w *wiring) update(members []accounts.Member) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+// listingOptions are what a listing's results depend on, beyond the
+// account's own entry (its credentials, filters and resources).
+type listingOptions struct {
+	apiURL, messagingURL string
+	pageSize             int
+	keepRecords          bool
+	usageWindow          time.Duration
+	usageMaxAge          time.Duration
+}
+
+func optionsOf(cfg *config.Config) listingOptions {
+	return listingOptions{
+		apiURL: cfg.APIURL, messagingURL: cfg.MessagingAPIURL, pageSize: cfg.PageSize, keepRecords: cfg.PerObjectMetrics,
+		usageWindow: time.Duration(slices.Max(append([]int{0}, cfg.ExpiringWithinDays...))) * 24 * time.Hour,
+		usageMaxAge: cfg.UsageMaxAge,
+	}
+}
+
+// sameListings says whether account a's listings under cfg would be
+// those of w: the same credentials and filters, and the same options.
+func (w *watched) sameListings(a config.Account, opts listingOptions) bool {
+	return w.options == opts && accounts.SameCredentials(w.account, a) && w.account.AccountSID == a.AccountSID &&
+		reflect.DeepEqual(w.account.Filter(), a.Filter())
+}
+
+// update makes the listings those of members, keeping the listings of
+// every (account, kind) that stays the same, and gives them to the
+// collector. e.mu is held.
+func (e *Exporter) update(members []accounts.Member) error {
+	opts := optionsOf(e.cfg)
 	next := make(map[string]*watched, len(members))
 	var listings []collector.Listing
 	infos := map[string]collector.AccountInfo{}
@@ -158,68 +260,101 @@ func (w *wiring) update(members []accounts.Member) error {
 		if _, dup := next[name]; dup {
 			continue // a discovered SID that is also a configured name: the first stands
 		}
-		cur, ok := w.watched[name]
-		if !ok || !accounts.SameCredentials(cur.account, m.Account) {
-			var err error
-			if cur, err = w.watch(m.Account); err != nil {
-				firstErr = cmp.Or(firstErr, err)
-				level.Error(w.o.Logger).Log("msg", "cannot watch the account", "account", name, "err", err)
-				continue
-			}
+		w, err := e.watch(m.Account, opts)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			level.Error(e.o.Logger).Log("msg", "cannot watch the account", "account", name, "err", err)
+			continue
 		}
-		next[name] = cur
-		listings = append(listings, cur.listings...)
+		next[name] = w
+		for _, k := range m.Account.Resources {
+			listings = append(listings, w.byKind[k])
+		}
 		if m.Parent != "" {
 			infos[name] = collector.AccountInfo{FriendlyName: m.FriendlyName, Parent: m.Parent, Status: m.Status}
 		}
 	}
-	for name, old := range w.watched {
-		if next[name] != old {
+	for name, old := range e.watched {
+		// A listing kept has its context; one built again or gone has not.
+		if w, ok := next[name]; !ok || w.ctx != old.ctx {
 			old.cancel() // its listing in flight, if any, records nothing
 		}
 	}
-	w.watched = next
-	w.exp.SetAccounts(listings, infos)
+	e.watched, e.listings, e.infos = next, listings, infos
+	e.col.Load().SetAccounts(listings, infos)
 	return firstErr
 }
 
-// watch builds an account's client and cache entries.
-func (w *wiring) watch(a config.Account) (*watched, error) {
-	client, err := trusthub.New(trusthub.Options{
-		BaseURL:      w.cfg.APIURL,
-		MessagingURL: w.cfg.MessagingAPIURL,
-		Auth:         a.BasicAuth(),
-		PageSize:     w.cfg.PageSize,
-		UserAgent:    w.o.UserAgent,
-		Retry:        w.o.Retry,
-		Transport:    w.transport,
-	})
-	if err != nil {
-		return nil, err
+// watch returns account a's listings: its watched ones when they are the
+// same, with the kinds the account no longer watches dropped, the new ones
+// added and every entry given the current timings; else new ones. e.mu is
+// held.
+func (e *Exporter) watch(a config.Account, opts listingOptions) (*watched, error) {
+	w, ok := e.watched[a.Name]
+	if !ok || !w.sameListings(a, opts) {
+		client, err := e.client(e.cfg, a)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithCancel(e.ctx)
+		w = &watched{account: a, options: opts, client: client, ctx: ctx, cancel: cancel, byKind: map[*kinds.Kind]collector.Listing{}}
+	} else {
+		// The same listings: the account's entry may still differ in
+		// what does not change them (its resources, subaccount settings).
+		w = &watched{account: a, options: opts, client: w.client, ctx: w.ctx, cancel: w.cancel, byKind: w.byKind}
 	}
-	ctx, cancel := context.WithCancel(w.ctx)
-	wa := &watched{account: a, cancel: cancel}
+	byKind := make(map[*kinds.Kind]collector.Listing, len(a.Resources))
 	for _, k := range a.Resources {
-		anomalies := collector.NewAnomalyCounter(a.Name, k, w.o.Logger)
-		opts := w.copts
-		// The cache logs the account; the resource comes with the logger.
-		opts.Logger = log.With(w.o.Logger, "resource", k.Name)
-		l := listing{client: client, account: a, kind: k, keepRecords: w.cfg.PerObjectMetrics, anomalies: anomalies, now: w.o.Now}
-		cl := collector.Listing{
-			Account:   a.Name,
-			Kind:      k,
-			Requests:  func() map[int]uint64 { return client.Requests(k) },
-			Anomalies: anomalies,
+		l, ok := w.byKind[k]
+		if !ok {
+			l = e.listing(w, k)
 		}
-		if k.Uses != nil {
-			l.usage = usage.New(client, k, usage.Options{MaxAge: w.cfg.UsageMaxAge, Now: w.o.Now, Logger: log.With(w.o.Logger, "account", a.Name)})
-			l.usageWindow = time.Duration(slices.Max(append([]int{0}, w.cfg.ExpiringWithinDays...))) * 24 * time.Hour
-			cl.UsageErrors = l.usage.Errors
-		}
-		cl.Entry = cache.NewEntry(ctx, a.Name, l.list, opts)
-		wa.listings = append(wa.listings, cl)
+		l.Entry.SetOptions(e.entryOptions(k))
+		byKind[k] = l
 	}
-	return wa, nil
+	w.byKind = byKind
+	return w, nil
+}
+
+// client builds account a's client under cfg.
+func (e *Exporter) client(cfg *config.Config, a config.Account) (*trusthub.Client, error) {
+	return trusthub.New(trusthub.Options{
+		BaseURL:      cfg.APIURL,
+		MessagingURL: cfg.MessagingAPIURL,
+		Auth:         a.BasicAuth(),
+		PageSize:     cfg.PageSize,
+		UserAgent:    e.o.UserAgent,
+		Retry:        e.o.Retry,
+		Transport:    e.transport,
+	})
+}
+
+// entryOptions are the cache options of kind k's entries now.
+func (e *Exporter) entryOptions(k *kinds.Kind) cache.Options {
+	opts := e.copts
+	// The cache logs the account; the resource comes with the logger.
+	opts.Logger = log.With(e.o.Logger, "resource", k.Name)
+	return opts
+}
+
+// listing builds the listing of kind k in w's account.
+func (e *Exporter) listing(w *watched, k *kinds.Kind) collector.Listing {
+	a, client := w.account, w.client
+	anomalies := collector.NewAnomalyCounter(a.Name, k, e.o.Logger)
+	l := listing{client: client, account: a, kind: k, keepRecords: w.options.keepRecords, anomalies: anomalies, now: e.o.Now}
+	cl := collector.Listing{
+		Account:   a.Name,
+		Kind:      k,
+		Requests:  func() map[int]uint64 { return client.Requests(k) },
+		Anomalies: anomalies,
+	}
+	if k.Uses != nil {
+		l.usage = usage.New(client, k, usage.Options{MaxAge: w.options.usageMaxAge, Now: e.o.Now, Logger: log.With(e.o.Logger, "account", a.Name)})
+		l.usageWindow = w.options.usageWindow
+		cl.UsageErrors = l.usage.Errors
+	}
+	cl.Entry = cache.NewEntry(w.ctx, a.Name, l.list, e.entryOptions(k))
+	return cl
 }
 
 // listing lists one kind in one account.

@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
@@ -95,7 +94,7 @@ func messaging() simulator.Messaging {
 	}
 }
 
-func newExporter(t *testing.T, perObject bool) *collector.Exporter {
+func newExporter(t *testing.T, perObject bool) *Exporter {
 	t.Helper()
 	sim := simulator.New()
 	sim.AddAccount(sidMain, "main-token", fixture())
@@ -138,7 +137,7 @@ func newExporter(t *testing.T, perObject bool) *collector.Exporter {
 // gatherer gathers one scrape as Prometheus would see it: the aggregates
 // through client_golang, the per-profile series parsed back from the text
 // WriteProfiles writes. With sids, per-profile series of other sids are left out.
-func gatherer(t *testing.T, e *collector.Exporter, sids ...string) prometheus.Gatherer {
+func gatherer(t *testing.T, e *Exporter, sids ...string) prometheus.Gatherer {
 	t.Helper()
 	s := e.Scrape(context.Background())
 	reg := prometheus.NewPedanticRegistry()
@@ -431,7 +430,7 @@ twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_
 
 // mainExporter is an exporter of the one account main, listing the
 // resources given (the default ones when none) from the two URLs.
-func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...*kinds.Kind) *collector.Exporter {
+func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...*kinds.Kind) *Exporter {
 	t.Helper()
 	spec := config.Default()
 	spec.APIURL, spec.MessagingAPIURL = apiURL, messagingURL

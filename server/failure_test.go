@@ -9,7 +9,6 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
@@ -56,7 +55,7 @@ func TestFailureModes(t *testing.T) {
 				return config.New(spec)
 			}
 			clock := &fakeClock{t: time.Now()}
-			build := func(cfg *config.Config) (*collector.Exporter, error) {
+			build := func(cfg *config.Config) (Runtime, error) {
 				return exporter.New(cfg, exporter.Options{Now: clock.Now, Retry: trusthub.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
 			}
 			h := handlerFor(t, load, build, Options{})

@@ -31,8 +31,6 @@ type targets interface {
 	ScrapeAccount(ctx context.Context, name string) (s *collector.Scrape, ok bool)
 }
 
-var _ targets = (*collector.Exporter)(nil)
-
 // accountParam names the account to probe.
 const accountParam = "account"
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,12 +14,31 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 )
 
-// Reloader holds the running exporter and replaces it with one built from a
-// freshly loaded configuration, or keeps it when the new one is refused.
+// Runtime is the running exporter as the server sees it: what it
+// scrapes, and the configuration it applies on a reload.
+type Runtime interface {
+	// Apply makes cfg the running configuration, keeping what it does
+	// not change; on an error the previous one stays whole.
+	Apply(cfg *config.Config) error
+	// Scrape waits, no longer than ctx allows, for the listings that are
+	// due, and returns what one scrape reports.
+	Scrape(ctx context.Context) *collector.Scrape
+	targets
+	// ExpiryWindow is the longest expiring_within_days window.
+	ExpiryWindow() time.Duration
+	// Close stops the listings.
+	Close()
+}
+
+// Reloader holds the running exporter and gives it each freshly loaded
+// configuration to apply, or keeps the running one when the new one is
+// refused. A reload does not start over: what the new configuration
+// leaves unchanged keeps its caches, so a SIGHUP with the same file asks
+// Twilio nothing.
 type Reloader struct {
 	load   func() (*config.Config, error)
-	build  func(*config.Config) (*collector.Exporter, error)
 	logger log.Logger
+	rt     Runtime
 
 	mu      sync.Mutex // one reload at a time
 	current atomic.Pointer[running]
@@ -26,16 +46,17 @@ type Reloader struct {
 	lastOK, lastSuccess prometheus.Gauge
 }
 
+// running is the exporter and the timeout of the configuration in force.
 type running struct {
-	exp     *collector.Exporter
+	exp     Runtime
 	timeout time.Duration
 }
 
-// NewReloader loads and builds the first exporter; an error there is a
-// refused start. The reload metrics are registered with reg.
-func NewReloader(load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error), reg prometheus.Registerer, logger log.Logger) (*Reloader, error) {
+// NewReloader loads the configuration and starts its runtime; an error
+// there is a refused start. The reload metrics are registered with reg.
+func NewReloader(load func() (*config.Config, error), start func(*config.Config) (Runtime, error), reg prometheus.Registerer, logger log.Logger) (*Reloader, error) {
 	r := &Reloader{
-		load: load, build: build, logger: logger,
+		load: load, logger: logger,
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "twilio_trusthub_exporter_config_last_reload_successful",
 			Help: "1 if the last configuration reload succeeded, else 0.",
@@ -45,23 +66,31 @@ func NewReloader(load func() (*config.Config, error), build func(*config.Config)
 			Help: "When the configuration was last loaded successfully, as Unix time.",
 		}),
 	}
-	if err := r.swap(); err != nil {
+	cfg, err := r.loadConfig()
+	if err != nil {
 		return nil, err
 	}
-	if err := reg.Register(r.lastOK); err != nil {
+	rt, err := start(cfg)
+	if err != nil {
 		return nil, err
 	}
-	if err := reg.Register(r.lastSuccess); err != nil {
-		return nil, err
+	r.rt = rt
+	r.current.Store(&running{exp: rt, timeout: cfg.Timeout})
+	r.lastOK.Set(1)
+	r.lastSuccess.SetToCurrentTime()
+	for _, c := range []prometheus.Collector{r.lastOK, r.lastSuccess} {
+		if err := reg.Register(c); err != nil {
+			rt.Close()
+			return nil, err
+		}
 	}
 	return r, nil
 }
 
-// Reload loads the configuration again. On success the new exporter serves
-// from the next scrape on and the old one is closed; on failure the old one
-// keeps running and the error says why.
+// Reload loads the configuration again and applies it. On failure the
+// running configuration stays in force and the error says why.
 func (r *Reloader) Reload() error {
-	if err := r.swap(); err != nil {
+	if err := r.apply(); err != nil {
 		r.lastOK.Set(0)
 		level.Error(r.logger).Log("msg", "configuration reload refused; the previous configuration stays in force", "err", err)
 		return err
@@ -70,36 +99,36 @@ func (r *Reloader) Reload() error {
 	return nil
 }
 
-func (r *Reloader) swap() error {
+func (r *Reloader) apply() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cfg, err := r.load()
+	cfg, err := r.loadConfig()
 	if err != nil {
 		return err
 	}
-	// At start and at every reload, so that a file edited since still
-	// says what to change.
-	for _, w := range cfg.Warnings {
-		level.Warn(r.logger).Log("msg", "configuration warning", "warning", w)
-	}
-	exp, err := r.build(cfg)
-	if err != nil {
+	if err := r.rt.Apply(cfg); err != nil {
 		return err
 	}
-	old := r.current.Swap(&running{exp: exp, timeout: cfg.Timeout})
-	if old != nil {
-		old.exp.Close()
-	}
+	r.current.Store(&running{exp: r.rt, timeout: cfg.Timeout})
 	r.lastOK.Set(1)
 	r.lastSuccess.SetToCurrentTime()
 	return nil
 }
 
+// loadConfig loads the configuration and logs its warnings: at start and
+// at every reload, so that a file edited since still says what to change.
+func (r *Reloader) loadConfig() (*config.Config, error) {
+	cfg, err := r.load()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		level.Warn(r.logger).Log("msg", "configuration warning", "warning", w)
+	}
+	return cfg, nil
+}
+
 func (r *Reloader) running() *running { return r.current.Load() }
 
 // Close stops the running exporter's listings.
-func (r *Reloader) Close() {
-	if cur := r.current.Load(); cur != nil {
-		cur.exp.Close()
-	}
-}
+func (r *Reloader) Close() { r.rt.Close() }

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	promconfig "github.com/prometheus/common/config"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
@@ -67,11 +66,11 @@ func testConfig(apiURL string) (*config.Config, error) {
 	return config.New(spec)
 }
 
-func build(cfg *config.Config) (*collector.Exporter, error) {
+func build(cfg *config.Config) (Runtime, error) {
 	return exporter.New(cfg, exporter.Options{})
 }
 
-func newReloader(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error)) *Reloader {
+func newReloader(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (Runtime, error)) *Reloader {
 	t.Helper()
 	rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
 	if err != nil {
@@ -83,7 +82,7 @@ func newReloader(t testing.TB, load func() (*config.Config, error), build func(*
 
 // handlerFor is the whole handler over the configuration load returns,
 // with o's settings and a quiet logger.
-func handlerFor(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (*collector.Exporter, error), o Options) http.Handler {
+func handlerFor(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (Runtime, error), o Options) http.Handler {
 	t.Helper()
 	o.Name, o.TelemetryPath, o.Logger = "twilio_trusthub_exporter", "/metrics", log.NewNopLogger()
 	h, err := New(prometheus.NewRegistry(), newReloader(t, load, build), o)
