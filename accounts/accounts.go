@@ -51,6 +51,9 @@ type Discovery struct {
 	Discovered int
 	// Errors counts failed discoveries by reason (internal/failure).
 	Errors map[string]uint64
+	// Requests counts the Accounts API requests that got an answer, by
+	// HTTP status.
+	Requests map[int]uint64
 }
 
 // Options configure a Set.
@@ -228,7 +231,8 @@ func (s *Set) Discoveries() []Discovery {
 	out := make([]Discovery, 0, len(s.parents))
 	for _, p := range s.parents {
 		p.mu.Lock()
-		d := Discovery{Parent: p.account.Name, Up: p.done && p.up, Discovered: len(p.members), Errors: make(map[string]uint64, len(p.errors))}
+		d := Discovery{Parent: p.account.Name, Up: p.done && p.up, Discovered: len(p.members), Errors: make(map[string]uint64, len(p.errors)),
+			Requests: p.client.AccountsRequests()}
 		for k, v := range p.errors {
 			d.Errors[k] = v
 		}

@@ -114,7 +114,14 @@ type DiscoveryState struct {
 	Discovered int
 	// Errors counts the failed discoveries by failure reason.
 	Errors map[string]uint64
+	// Requests counts the Accounts API requests that got an answer, by
+	// HTTP status.
+	Requests map[int]uint64
 }
+
+// DiscoveryResource is the resource label of the subaccount discovery's
+// requests: the 2010 API's Accounts list.
+const DiscoveryResource = "accounts"
 
 // kindMetrics are the families of one kind: its aggregate descriptions
 // and its per-object families.
@@ -143,7 +150,7 @@ func newDescs() descs {
 		resourceUp:    desc("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes).", "resource"),
 		duration:      desc("listing_duration_seconds", "How long the account's last completed listing of the resource took.", "resource"),
 		lastSuccess:   desc("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time.", "resource"),
-		requests:      desc("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code.", "resource", "code"),
+		requests:      desc("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code; resource "+DiscoveryResource+" is the subaccount discovery's.", "resource", "code"),
 		listingErrors: desc("listing_errors_total", "Failed listings of the account's resource, by reason: "+strings.Join(failure.Reasons, ", ")+".", "resource", "reason"),
 		anomalies: desc("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
 			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
@@ -374,6 +381,9 @@ func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range s.discovery {
 		ch <- prometheus.MustNewConstMetric(s.e.d.discoveryUp, prometheus.GaugeValue, boolFloat(d.Up), d.Account)
 		ch <- prometheus.MustNewConstMetric(s.e.d.discovered, prometheus.GaugeValue, float64(d.Discovered), d.Account)
+		for code, n := range d.Requests {
+			ch <- prometheus.MustNewConstMetric(s.e.d.requests, prometheus.CounterValue, float64(n), d.Account, DiscoveryResource, strconv.Itoa(code))
+		}
 		// Every reason from the start, so that rate() sees the first failure.
 		for _, reason := range failure.Reasons {
 			ch <- prometheus.MustNewConstMetric(s.e.d.discoveryErrors, prometheus.CounterValue, float64(d.Errors[reason]), d.Account, reason)

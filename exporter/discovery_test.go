@@ -123,6 +123,8 @@ func TestDiscoveredSubaccountsAreWatched(t *testing.T) {
 		`twilio_trusthub_discovery_up[account=isv] 1`,
 		`twilio_trusthub_discovered_subaccounts[account=isv] 2`,
 		`twilio_trusthub_discovery_errors_total[account=isv reason=server] 0`,
+		// The discovery's requests are counted with the listings'.
+		`twilio_trusthub_api_requests_total[account=isv code=200 resource=accounts] 1`,
 	} {
 		if got := series(t, e, want); len(got) != 1 {
 			t.Errorf("want one series %s", want)

@@ -184,7 +184,7 @@ func (e *Exporter) discoveries() []collector.DiscoveryState {
 	ds := e.set.Discoveries()
 	out := make([]collector.DiscoveryState, len(ds))
 	for i, d := range ds {
-		out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors}
+		out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors, Requests: d.Requests}
 	}
 	return out
 }

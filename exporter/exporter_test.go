@@ -334,7 +334,7 @@ twilio_trusthub_up{account="main"} 0
 # TYPE twilio_trusthub_resource_up gauge
 twilio_trusthub_resource_up{account="main",resource="customer_profiles"} 1
 twilio_trusthub_resource_up{account="main",resource="trust_products"} 0
-# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code.
+# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code; resource accounts is the subaccount discovery's.
 # TYPE twilio_trusthub_api_requests_total counter
 twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
 twilio_trusthub_api_requests_total{account="main",code="403",resource="trust_products"} 1
@@ -390,7 +390,7 @@ twilio_trusthub_resource_up{account="main",resource="brand_registrations"} 0
 twilio_trusthub_resource_up{account="main",resource="customer_profiles"} 1
 twilio_trusthub_resource_up{account="main",resource="tollfree_verifications"} 0
 twilio_trusthub_resource_up{account="main",resource="trust_products"} 1
-# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code.
+# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code; resource accounts is the subaccount discovery's.
 # TYPE twilio_trusthub_api_requests_total counter
 twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
 twilio_trusthub_api_requests_total{account="main",code="200",resource="trust_products"} 2

@@ -22,12 +22,21 @@ const (
 	TrustHub Host = iota
 	// Messaging is https://messaging.twilio.com (messaging_api_url).
 	Messaging
+	// Accounts is https://api.twilio.com (accounts_api_url): the 2010
+	// API, which lists an account and its subaccounts. No kind is listed
+	// from it; subaccount discovery is.
+	Accounts
+	// Hosts is how many hosts there are.
+	Hosts = int(Accounts) + 1
 )
 
 // ConfigKey is the configuration key of the host's base URL, for messages.
 func (h Host) ConfigKey() string {
-	if h == Messaging {
+	switch h {
+	case Messaging:
 		return "messaging_api_url"
+	case Accounts:
+		return "accounts_api_url"
 	}
 	return "api_url"
 }

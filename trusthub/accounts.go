@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
+
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
 // AccountsPath is where the 2010 API lists an account and its subaccounts.
@@ -76,13 +77,14 @@ func rfc2822(s string) time.Time {
 }
 
 // ListAccounts fetches every page of the accounts the credentials see,
-// the account itself included, calling fn for each. A next_page_uri is a
-// path resolved against the accounts base URL, and is not followed to
-// another host. Requests are counted apart from the kinds' and retried as
-// theirs are.
+// the account itself included, calling fn for each once its page is read
+// whole. A next_page_uri is a path resolved against the accounts base URL,
+// and is not followed to another host. Requests are counted apart from
+// the kinds' (see AccountsRequests) and retried as theirs are.
 func (c *Client) ListAccounts(ctx context.Context, q AccountsQuery, fn func(Account) error) (int, error) {
-	if c.accounts == nil {
-		return 0, fmt.Errorf("no accounts_api_url")
+	base := c.bases[kinds.Accounts]
+	if base == nil {
+		return 0, fmt.Errorf("no %s", kinds.Accounts.ConfigKey())
 	}
 	v := url.Values{}
 	v.Set("PageSize", strconv.Itoa(c.pageSize))
@@ -92,61 +94,37 @@ func (c *Client) ListAccounts(ctx context.Context, q AccountsQuery, fn func(Acco
 	if q.FriendlyName != "" {
 		v.Set("FriendlyName", q.FriendlyName)
 	}
-	first := *c.accounts
+	first := *base
 	first.Path += AccountsPath
 	first.RawQuery = v.Encode()
-	next := first.String()
-	var seen []string
-	for pages := 0; ; pages++ {
-		if pages == c.maxPages {
-			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_uri never ended", c.maxPages)}
-		}
-		seen = append(seen, next)
-		var page accountsPage
-		err := c.retrying(ctx, func() error {
-			resp, err := c.get(ctx, accountsCounted, next)
-			if err != nil {
-				return err
-			}
-			defer closeBody(resp)
-			lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
+	// The page's accounts are handed on once it is read whole: a try
+	// that fails part-way and is retried must not hand any on twice.
+	var page accountsPage
+	return c.list(ctx, pager{
+		counted: accountsCounted, host: kinds.Accounts, link: "next_page_uri",
+		decode: func(r io.Reader, _ func(string)) (string, error) {
+			// The link comes after the list: nothing to ask for early.
 			page = accountsPage{}
-			err = json.NewDecoder(lr).Decode(&page)
-			if lr.N <= 0 {
-				return &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
+			if err := json.NewDecoder(r).Decode(&page); err != nil {
+				return "", fmt.Errorf("accounts page: %w", err)
 			}
-			if err != nil {
-				return &DecodeError{fmt.Errorf("accounts page: %w", err)}
+			if page.NextPageURI == nil {
+				return "", nil
+			}
+			return *page.NextPageURI, nil
+		},
+		done: func() error {
+			for _, w := range page.Accounts {
+				if err := fn(Account{
+					SID: w.SID, OwnerAccountSID: w.OwnerAccountSID, FriendlyName: w.FriendlyName, Status: w.Status,
+					AuthToken: promconfig.Secret(w.AuthToken), DateCreated: rfc2822(w.DateCreated), DateUpdated: rfc2822(w.DateUpdated),
+				}); err != nil {
+					return err
+				}
 			}
 			return nil
-		})
-		if err != nil {
-			return pages, fmt.Errorf("accounts page %d: %w", pages, err)
-		}
-		for _, w := range page.Accounts {
-			if err := fn(Account{
-				SID: w.SID, OwnerAccountSID: w.OwnerAccountSID, FriendlyName: w.FriendlyName, Status: w.Status,
-				AuthToken: promconfig.Secret(w.AuthToken), DateCreated: rfc2822(w.DateCreated), DateUpdated: rfc2822(w.DateUpdated),
-			}); err != nil {
-				return pages + 1, err
-			}
-		}
-		if page.NextPageURI == nil || *page.NextPageURI == "" {
-			return pages + 1, nil
-		}
-		u, err := c.accounts.Parse(*page.NextPageURI)
-		if err != nil {
-			return pages + 1, &PagingError{"next_page_uri is not a URL: " + err.Error()}
-		}
-		if u.Scheme != c.accounts.Scheme || u.Host != c.accounts.Host {
-			return pages + 1, &PagingError{fmt.Sprintf("next_page_uri points to %s://%s, not to accounts_api_url %s://%s; not following it with the credentials",
-				u.Scheme, u.Host, c.accounts.Scheme, c.accounts.Host)}
-		}
-		next = u.String()
-		if slices.Contains(seen, next) {
-			return pages + 1, &PagingError{fmt.Sprintf("next_page_uri of page %d repeats an earlier page", pages)}
-		}
-	}
+		},
+	}, first.String())
 }
 
 // AccountsRequests returns how many accounts requests got an answer, by

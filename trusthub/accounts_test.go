@@ -152,3 +152,50 @@ func TestAccountTokenIsSecret(t *testing.T) {
 		t.Errorf("the token shows: %s", s)
 	}
 }
+
+// The accounts list pages through the same loop as every kind: the same
+// bound on pages and on the size of an answer, named by the 2010 API's
+// link key.
+func TestListAccountsBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxPages int
+		maxBytes int64
+		want     string
+		reason   string
+	}{
+		{name: "runaway paging", maxPages: 2, want: "gave up after 2 pages; next_page_uri never ended", reason: failure.Paging},
+		{name: "oversized answer", maxBytes: 64, want: "answer larger than 64 bytes", reason: failure.Decode},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, url := accountsServer(t, 5) // three pages of two
+			c, err := New(Options{AccountsURL: url, Auth: &promconfig.BasicAuth{Username: accountsParent, Password: "parent-token"}, PageSize: 2,
+				Retry: RetryPolicy{Attempts: 1}, MaxPages: tc.maxPages, MaxPageBytes: tc.maxBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.ListAccounts(context.Background(), AccountsQuery{}, func(Account) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.want) || Reason(err) != tc.reason {
+				t.Fatalf("err = %v (reason %s), want it to say %q, reason %s", err, Reason(err), tc.want, tc.reason)
+			}
+		})
+	}
+}
+
+// A page's accounts are handed on once it is read whole: an error from fn
+// ends the listing as fn said, not as a decoding failure.
+func TestListAccountsCallbackError(t *testing.T) {
+	_, url := accountsServer(t, 3)
+	stop := fmt.Errorf("no more")
+	n := 0
+	pages, err := accountsClient(t, url, 2).ListAccounts(context.Background(), AccountsQuery{}, func(Account) error {
+		n++
+		if n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || pages != 2 { //nolint:errorlint // the very error fn returned
+		t.Errorf("pages %d, err %v; want 2 pages and fn's error as it is", pages, err)
+	}
+}

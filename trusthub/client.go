@@ -1,6 +1,7 @@
-// Package trusthub is a client for the part of Twilio's compliance APIs the
-// exporter uses: listing the objects of a kind (see package kinds), page by
-// page.
+// Package trusthub is the exporter's one client of Twilio: it lists, page
+// by page, the objects of a kind (see package kinds) from the TrustHub and
+// Messaging APIs, and an account's subaccounts from the 2010 Accounts API,
+// with one paging loop, one retry policy and one count of requests.
 package trusthub
 
 import (
@@ -78,8 +79,7 @@ type Options struct {
 // shares with every other account's client (Options.Transport).
 type Client struct {
 	// bases are the base URLs by kinds.Host; nil for one not given.
-	bases    [kinds.Messaging + 1]*url.URL
-	accounts *url.URL
+	bases    [kinds.Hosts]*url.URL
 	http     *http.Client
 	pageSize int
 	maxBytes int64
@@ -137,9 +137,9 @@ var defaultMaxRequests = len(kinds.All) * ParentFanOut
 // New builds a Client. The HTTP client never follows redirects, so the
 // credentials cannot be sent to another host.
 func New(o Options) (*Client, error) {
-	var bases [kinds.Messaging + 1]*url.URL
-	for host, raw := range map[kinds.Host]string{kinds.TrustHub: o.BaseURL, kinds.Messaging: o.MessagingURL} {
-		if raw == "" && host != kinds.TrustHub {
+	var bases [kinds.Hosts]*url.URL
+	for host, raw := range map[kinds.Host]string{kinds.TrustHub: o.BaseURL, kinds.Messaging: o.MessagingURL, kinds.Accounts: o.AccountsURL} {
+		if raw == "" {
 			continue
 		}
 		u, err := url.Parse(raw)
@@ -147,14 +147,6 @@ func New(o Options) (*Client, error) {
 			return nil, fmt.Errorf("%s: %w", host.ConfigKey(), err)
 		}
 		bases[host] = u
-	}
-	var accounts *url.URL
-	if o.AccountsURL != "" {
-		u, err := url.Parse(o.AccountsURL)
-		if err != nil {
-			return nil, fmt.Errorf("accounts_api_url: %w", err)
-		}
-		accounts = u
 	}
 	rt := o.Transport
 	if rt == nil {
@@ -192,7 +184,7 @@ func New(o Options) (*Client, error) {
 		o.Retry = DefaultRetryPolicy
 	}
 	return &Client{
-		bases: bases, accounts: accounts, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
+		bases: bases, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
 		retry: o.Retry, requests: map[requestKey]uint64{},
 	}, nil
 }
@@ -262,15 +254,15 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 	}
 	base := c.bases[k.Host]
 	if k.Parent == nil {
-		return c.list(ctx, k, k, c.firstPageURL(base, k, k.ListPath, f), fn)
+		return c.list(ctx, objects(k, k, fn), c.firstPageURL(base, k, k.ListPath, f))
 	}
 	var parents []string
-	pages, err := c.list(ctx, k, k.Parent, c.firstPageURL(base, k.Parent, k.Parent.ListPath, kinds.Filters{}), func(o *Object) error {
+	pages, err := c.list(ctx, objects(k, k.Parent, func(o *Object) error {
 		if sid := o.SID(); sid != "" && !slices.Contains(parents, sid) {
 			parents = append(parents, sid)
 		}
 		return nil
-	})
+	}), c.firstPageURL(base, k.Parent, k.Parent.ListPath, kinds.Filters{}))
 	if err != nil {
 		return pages, fmt.Errorf("listing %s: %w", k.Parent.Title, err)
 	}
@@ -279,11 +271,11 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 	g.SetLimit(ParentFanOut)
 	for _, sid := range parents {
 		g.Go(func() error {
-			n, err := c.list(gctx, k, k, c.firstPageURL(base, k, k.Path(url.PathEscape(sid)), f), func(o *Object) error {
+			n, err := c.list(gctx, objects(k, k, func(o *Object) error {
 				mu.Lock()
 				defer mu.Unlock()
 				return fn(o)
-			})
+			}), c.firstPageURL(base, k, k.Path(url.PathEscape(sid)), f))
 			mu.Lock()
 			pages += n
 			mu.Unlock()
@@ -305,12 +297,47 @@ func (c *Client) ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid st
 	if int(sub.Host) >= len(c.bases) || c.bases[sub.Host] == nil {
 		return 0, fmt.Errorf("no %s for %s", sub.Host.ConfigKey(), sub.Name)
 	}
-	return c.list(ctx, counted, sub, c.firstPageURL(c.bases[sub.Host], sub, sub.Path(url.PathEscape(sid)), kinds.Filters{}), fn)
+	return c.list(ctx, objects(counted, sub, fn), c.firstPageURL(c.bases[sub.Host], sub, sub.Path(url.PathEscape(sid)), kinds.Filters{}))
 }
 
-// list fetches every page from first on, of objects of kind decoded, the
-// requests counted for kind k.
-func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string, fn func(*Object) error) (int, error) {
+// pager is what the paging loop needs to know of one list's pages: the
+// loop is the same for every API, the pages differ.
+type pager struct {
+	// counted names the requests in the counts (see Requests).
+	counted string
+	// host is the API listed: a next-page link is followed only to it.
+	host kinds.Host
+	// link is the page's key of the next-page link, for messages.
+	link string
+	// decode reads one page from r and returns its next-page link, ""
+	// on the last page: an absolute URL (meta.next_page_url) or a path
+	// (the 2010 API's next_page_uri), resolved against the host's base.
+	// It calls onNext, when not nil, with the link as soon as it is
+	// read, if that is before the page is done, so that the loop can ask
+	// for the next page early. A page may be decoded twice: a try that
+	// fails part-way is retried.
+	decode func(r io.Reader, onNext func(string)) (string, error)
+	// done, when not nil, is called once a page is decoded: what is
+	// handed on only for a whole page goes here, outside the retries.
+	done func() error
+}
+
+// objects is the pager of a list of kind decoded's objects, each passed
+// to fn, the requests counted as listing kind k.
+func objects(k, decoded *kinds.Kind, fn func(*Object) error) pager {
+	return pager{counted: k.Name, host: decoded.Host, link: "next_page_url",
+		decode: func(r io.Reader, onNext func(string)) (string, error) {
+			var onMeta func(Meta)
+			if onNext != nil {
+				onMeta = func(m Meta) { onNext(m.NextPageURL) }
+			}
+			meta, err := decodePage(r, decoded, onMeta, fn)
+			return meta.NextPageURL, err
+		}}
+}
+
+// list fetches every page from first on.
+func (c *Client) list(ctx context.Context, p pager, first string) (int, error) {
 	next := first
 	seen := map[string]bool{}
 	// pending is the request for the next page, sent as soon as the
@@ -325,7 +352,7 @@ func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string,
 	}()
 	for pages := 0; ; pages++ {
 		if pages == c.maxPages {
-			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; next_page_url never ended", c.maxPages)}
+			return pages, &PagingError{fmt.Sprintf("gave up after %d pages; %s never ended", c.maxPages, p.link)}
 		}
 		seen[next] = true
 		var pre *prefetch
@@ -342,29 +369,34 @@ func (c *Client) list(ctx context.Context, k, decoded *kinds.Kind, first string,
 		// onMeta sends the request for the next page only where the
 		// loop below would: not to another host, not for a page seen
 		// before, not past the runaway bound.
-		onMeta := func(m Meta) {
-			if pending != nil || m.NextPageURL == "" || pages+1 == c.maxPages {
+		onNext := func(link string) {
+			if pending != nil || link == "" || pages+1 == c.maxPages {
 				return
 			}
-			u, err := c.sameOrigin(decoded.Host, m.NextPageURL)
+			u, err := c.sameOrigin(p, link)
 			if err != nil || seen[u] {
 				return
 			}
-			pending = c.startPrefetch(ctx, k.Name, u)
+			pending = c.startPrefetch(ctx, p.counted, u)
 		}
-		meta, err := c.page(ctx, k, decoded, next, pre, onMeta, fn)
+		link, err := c.page(ctx, p, next, pre, onNext)
 		if err != nil {
 			return pages, fmt.Errorf("page %d: %w", pages, err)
 		}
-		if meta.NextPageURL == "" {
+		if p.done != nil {
+			if err := p.done(); err != nil {
+				return pages + 1, err
+			}
+		}
+		if link == "" {
 			return pages + 1, nil
 		}
-		u, err := c.sameOrigin(decoded.Host, meta.NextPageURL)
+		u, err := c.sameOrigin(p, link)
 		if err != nil {
 			return pages + 1, err
 		}
 		if seen[u] {
-			return pages + 1, &PagingError{fmt.Sprintf("next_page_url of page %d repeats an earlier page", pages)}
+			return pages + 1, &PagingError{fmt.Sprintf("%s of page %d repeats an earlier page", p.link, pages)}
 		}
 		next = u
 	}
@@ -384,25 +416,26 @@ func (c *Client) firstPageURL(base *url.URL, k *kinds.Kind, path string, f kinds
 	return u.String()
 }
 
-// sameOrigin resolves a next_page_url and refuses one on another scheme or
-// host than the base URL of the host listed: the credentials go with every
-// request.
-func (c *Client) sameOrigin(host kinds.Host, raw string) (string, error) {
-	base := c.bases[host]
+// sameOrigin resolves a next-page link (an absolute URL or a path) and
+// refuses one on another scheme or host than the base URL of the host
+// listed: the credentials go with every request.
+func (c *Client) sameOrigin(p pager, raw string) (string, error) {
+	base := c.bases[p.host]
 	u, err := base.Parse(raw)
 	if err != nil {
-		return "", &PagingError{"next_page_url is not a URL: " + err.Error()}
+		return "", &PagingError{p.link + " is not a URL: " + err.Error()}
 	}
 	if u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", &PagingError{fmt.Sprintf("next_page_url points to %s://%s, not to %s %s://%s; not following it with the credentials", u.Scheme, u.Host, host.ConfigKey(), base.Scheme, base.Host)}
+		return "", &PagingError{fmt.Sprintf("%s points to %s://%s, not to %s %s://%s; not following it with the credentials", p.link, u.Scheme, u.Host, p.host.ConfigKey(), base.Scheme, base.Host)}
 	}
 	return u.String(), nil
 }
 
-// page fetches one page, retrying what may succeed later. Its first try is
-// pre's answer when pre is not nil. onMeta is passed to decodePage.
-func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, pre *prefetch, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
-	var meta Meta
+// page fetches one page, retrying what may succeed later, and returns its
+// next-page link. Its first try is pre's answer when pre is not nil.
+// onNext is passed to p.decode.
+func (c *Client) page(ctx context.Context, p pager, u string, pre *prefetch, onNext func(string)) (string, error) {
+	var link string
 	err := c.retrying(ctx, func() error {
 		var resp *http.Response
 		var err error
@@ -412,15 +445,15 @@ func (c *Client) page(ctx context.Context, k, decoded *kinds.Kind, u string, pre
 			defer pre.cancel()
 			pre = nil
 		} else {
-			resp, err = c.get(ctx, k.Name, u) //nolint:bodyclose // decode closes it
+			resp, err = c.get(ctx, p.counted, u) //nolint:bodyclose // decode closes it
 		}
 		if err != nil {
 			return err
 		}
-		meta, err = c.decode(resp, decoded, onMeta, fn)
+		link, err = c.decode(resp, p, onNext)
 		return err
 	})
-	return meta, err
+	return link, err
 }
 
 // prefetch is a request for a page sent ahead of its turn.
@@ -514,18 +547,19 @@ func (c *Client) get(ctx context.Context, counted string, u string) (*http.Respo
 	return nil, apiErr
 }
 
-func (c *Client) decode(resp *http.Response, k *kinds.Kind, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
+// decode reads one page of p's from resp, no more than maxBytes of it.
+func (c *Client) decode(resp *http.Response, p pager, onNext func(string)) (string, error) {
 	defer closeBody(resp)
 	lr := &io.LimitedReader{R: resp.Body, N: c.maxBytes + 1}
-	meta, err := decodePage(lr, k, onMeta, fn)
+	link, err := p.decode(lr, onNext)
 	if lr.N <= 0 {
-		return meta, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
+		return link, &DecodeError{fmt.Errorf("answer larger than %d bytes", c.maxBytes)}
 	}
 	if err != nil {
 		// A body cut off in transport reads as broken JSON too.
-		return meta, &DecodeError{err}
+		return link, &DecodeError{err}
 	}
-	return meta, nil
+	return link, nil
 }
 
 // closeBody drains a little, so the connection can be reused, and closes.

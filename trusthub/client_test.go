@@ -443,3 +443,19 @@ func TestListHonoursContext(t *testing.T) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}
 }
+
+// A next-page link may be a path, as the 2010 API's next_page_uri is: the
+// one paging loop resolves it against the host's base URL.
+func TestRelativeNextPageLink(t *testing.T) {
+	srv := pageServer(t, func(r *http.Request) string {
+		if r.URL.Query().Get("Page") == "1" {
+			return ""
+		}
+		return kinds.CustomerProfiles.ListPath + "?Page=1"
+	})
+	c := newClient(t, srv.URL, tokenAuth(), 50)
+	sids, pages := collectKind(t, c, kinds.CustomerProfiles, kinds.Filters{})
+	if pages != 2 || len(sids) != 2 {
+		t.Errorf("%d pages, %d objects; want 2 and 2", pages, len(sids))
+	}
+}
