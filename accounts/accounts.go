@@ -21,7 +21,7 @@ import (
 	"github.com/go-kit/log/level"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // Member is one account to watch.
@@ -62,13 +62,13 @@ type Options struct {
 	Logger    log.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Retry spaces out retried requests; trusthub.DefaultRetryPolicy when zero.
-	Retry trusthub.RetryPolicy
+	// Retry spaces out retried requests; twilio.DefaultRetryPolicy when zero.
+	Retry twilio.RetryPolicy
 	// OnChange is called, one call at a time, with every member after
 	// the set changed.
 	OnChange func([]Member)
 	// Transport is the connection pool the discovery requests share with
-	// the listings (see trusthub.Options.Transport); nil, each parent's
+	// the listings (see twilio.Options.Transport); nil, each parent's
 	// client has its own.
 	Transport http.RoundTripper
 }
@@ -98,7 +98,7 @@ type parent struct {
 	sub     config.Subaccounts
 	// accountsURL is the Accounts API the client lists from.
 	accountsURL string
-	client      *trusthub.Client
+	client      *twilio.Client
 	// stop ends the parent's discovery loop; nil until it runs.
 	stop context.CancelFunc
 
@@ -156,7 +156,7 @@ func (s *Set) Apply(cfg *config.Config) error {
 			parents, accts = append(parents, s.parents[i]), append(accts, a)
 			continue
 		}
-		client, err := trusthub.New(trusthub.Options{
+		client, err := twilio.New(twilio.Options{
 			AccountsURL: cfg.AccountsAPIURL,
 			Auth:        a.BasicAuth(),
 			PageSize:    1000,
@@ -306,7 +306,7 @@ func (s *Set) refresh(ctx context.Context, p *parent) {
 	if err == nil {
 		p.up, p.lastSuccess, p.members = true, now, found
 	} else {
-		reason := trusthub.Reason(err)
+		reason := twilio.Reason(err)
 		p.errors[reason]++
 		p.up = false
 		// The last list stands in for a while, as a stale listing does;
@@ -341,7 +341,7 @@ func (s *Set) refresh(ctx context.Context, p *parent) {
 func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	// Twilio filters by one status and an exact name: send what it can
 	// filter, and check everything here as well.
-	var q trusthub.AccountsQuery
+	var q twilio.AccountsQuery
 	if len(p.sub.Status) == 1 {
 		q.Status = p.sub.Status[0]
 	}
@@ -352,7 +352,7 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 	configured, parent := p.configured, p.account
 	p.mu.Unlock()
 	var found []Member
-	_, err := p.client.ListAccounts(ctx, q, func(a trusthub.Account) error {
+	_, err := p.client.ListAccounts(ctx, q, func(a twilio.Account) error {
 		switch {
 		case a.SID == parent.AccountSID, slices.Contains(configured, a.SID):
 			return nil // listed as configured

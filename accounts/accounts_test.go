@@ -18,7 +18,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 const (
@@ -74,7 +74,7 @@ func newSet(t *testing.T, url string, sub *config.Subaccounts, o Options) *Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Retry = trusthub.RetryPolicy{Attempts: 1}
+	o.Retry = twilio.RetryPolicy{Attempts: 1}
 	s, err := New(cfg, o)
 	if err != nil {
 		t.Fatal(err)

@@ -86,7 +86,7 @@ type State struct {
 	Errors map[string]uint64
 	// LastError is the message of the last failed listing, even after a
 	// later success; empty if none has failed. The listing's errors carry
-	// no credentials (see trusthub), so it may be shown.
+	// no credentials (see package twilio), so it may be shown.
 	LastError string
 	// LastErrorTime is when that listing failed.
 	LastErrorTime time.Time

@@ -24,7 +24,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/usage"
 )
 
@@ -156,7 +156,7 @@ func listed(t *testing.T, k *kinds.Kind, set func(*simulator.Server)) *snapshot.
 	set(sim)
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, MessagingURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sidMain, Password: "tok"}, PageSize: 1000})
+	c, err := twilio.New(twilio.Options{BaseURL: srv.URL, MessagingURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sidMain, Password: "tok"}, PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

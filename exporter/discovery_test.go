@@ -24,7 +24,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // subCanary starts every subaccount's token here: planted to prove no
@@ -67,7 +67,7 @@ func isvExporter(t *testing.T, url string, maxListings int, logger log.Logger) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := build(cfg, Options{Now: func() time.Time { return now }, Logger: logger, Retry: trusthub.RetryPolicy{Attempts: 1}})
+	e, err := build(cfg, Options{Now: func() time.Time { return now }, Logger: logger, Retry: twilio.RetryPolicy{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

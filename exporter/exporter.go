@@ -29,7 +29,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/usage"
 )
 
@@ -39,8 +39,8 @@ type Options struct {
 	Logger    log.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Retry spaces out retried requests; trusthub.DefaultRetryPolicy when zero.
-	Retry trusthub.RetryPolicy
+	// Retry spaces out retried requests; twilio.DefaultRetryPolicy when zero.
+	Retry twilio.RetryPolicy
 }
 
 // Exporter is the running system: the accounts (configured and
@@ -93,7 +93,7 @@ func build(cfg *config.Config, o Options) (*Exporter, error) {
 	// idle connections per host as listings may have requests in flight,
 	// not a pool per account (a thousand subaccounts kept thousands of
 	// idle connections, each with two goroutines and its buffers).
-	transport := trusthub.NewTransport(cfg.MaxConcurrentListings * trusthub.ParentFanOut)
+	transport := twilio.NewTransport(cfg.MaxConcurrentListings * twilio.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
 	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, watched: map[string]*watched{}}
 	set, err := accounts.New(cfg, accounts.Options{
@@ -158,7 +158,7 @@ func (e *Exporter) apply(cfg *config.Config) error {
 	}
 	e.copts = cache.Options{
 		TTL: cfg.CacheTTL, MaxStale: cfg.MaxStale, Timeout: cfg.Timeout, FailureBackoff: cfg.FailureBackoff,
-		Limiter: limiter, Reason: trusthub.Reason, Now: e.o.Now,
+		Limiter: limiter, Reason: twilio.Reason, Now: e.o.Now,
 	}
 	copts := collector.Options{
 		PerObject:    cfg.PerObjectMetrics,
@@ -214,7 +214,7 @@ type watched struct {
 	// options is what its listings were built with: any change builds
 	// them again.
 	options listingOptions
-	client  *trusthub.Client
+	client  *twilio.Client
 	ctx     context.Context
 	cancel  context.CancelFunc
 	// byKind are its listings, by kind.
@@ -317,8 +317,8 @@ func (e *Exporter) watch(a config.Account, opts listingOptions) (*watched, error
 }
 
 // client builds account a's client under cfg.
-func (e *Exporter) client(cfg *config.Config, a config.Account) (*trusthub.Client, error) {
-	return trusthub.New(trusthub.Options{
+func (e *Exporter) client(cfg *config.Config, a config.Account) (*twilio.Client, error) {
+	return twilio.New(twilio.Options{
 		BaseURL:      cfg.APIURL,
 		MessagingURL: cfg.MessagingAPIURL,
 		Auth:         a.BasicAuth(),
@@ -359,7 +359,7 @@ func (e *Exporter) listing(w *watched, k *kinds.Kind) collector.Listing {
 
 // listing lists one kind in one account.
 type listing struct {
-	client      *trusthub.Client
+	client      *twilio.Client
 	account     config.Account
 	kind        *kinds.Kind
 	keepRecords bool
@@ -382,7 +382,7 @@ func (l *listing) list(ctx context.Context) (*snapshot.Snapshot, error) {
 	_, err := l.client.List(ctx, l.kind, l.account.Filter(), b.Add)
 	l.anomalies.Seen(b.Anomalies())
 	if err != nil {
-		if trusthub.IsAuth(err) {
+		if twilio.IsAuth(err) {
 			return nil, fmt.Errorf("authentication failed for account %s: check the %s, and that it may read %s: %w",
 				l.account.Name, credential(l.account), l.kind.Title, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // What uses the objects with a problem is listed within their kind's
@@ -37,7 +37,7 @@ func TestUsageListedOnceUntilChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, Options{Now: func() time.Time { return clock }, Retry: trusthub.RetryPolicy{Attempts: 1}})
+	e, err := New(cfg, Options{Now: func() time.Time { return clock }, Retry: twilio.RetryPolicy{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ fuzz() { # package target
 		return 1
 	fi
 }
-fuzz ./trusthub FuzzDecodePage
+fuzz ./twilio FuzzDecodePage
 fuzz ./config FuzzParse
 
 # Prometheus 3, for the end-to-end pipeline (e2e/) beside Debian's 2.x:

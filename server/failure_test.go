@@ -13,7 +13,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // Each way TrustHub can misbehave, through the whole handler: up turns 0,
@@ -56,7 +56,7 @@ func TestFailureModes(t *testing.T) {
 			}
 			clock := &fakeClock{t: time.Now()}
 			build := func(cfg *config.Config) (Runtime, error) {
-				return exporter.New(cfg, exporter.Options{Now: clock.Now, Retry: trusthub.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
+				return exporter.New(cfg, exporter.Options{Now: clock.Now, Retry: twilio.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
 			}
 			h := handlerFor(t, load, build, Options{})
 			has := func(body, line string) bool { return strings.Contains(body, line+"\n") }

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // MaxAnomalyExamples bounds how many skipped values a listing names (by sid
@@ -20,7 +20,7 @@ type Anomaly struct {
 }
 
 // Anomalies tallies the values the decoder skipped in one listing (see
-// trusthub.Object.Anomalies), over the objects the listing
+// twilio.Object.Anomalies), over the objects the listing
 // counted: a result skipped as a repeat of an earlier sid adds nothing.
 type Anomalies struct {
 	// ByField counts skipped values, indexed by kinds.Field.
@@ -31,7 +31,7 @@ type Anomalies struct {
 	Examples []Anomaly
 }
 
-func (a *Anomalies) add(p *trusthub.Object) {
+func (a *Anomalies) add(p *twilio.Object) {
 	for _, f := range p.Anomalies {
 		a.ByField[f]++
 		a.Total++

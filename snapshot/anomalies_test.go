@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 func TestAnomalies(t *testing.T) {
@@ -16,14 +16,14 @@ func TestAnomalies(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name     string
-		profiles []trusthub.Object
+		profiles []twilio.Object
 		byField  map[kinds.Field]int
 		examples []Anomaly
 	}{
-		{name: "none", profiles: []trusthub.Object{objtest.New("sid", "BU1"), objtest.New("sid", "BU2")}},
+		{name: "none", profiles: []twilio.Object{objtest.New("sid", "BU1"), objtest.New("sid", "BU2")}},
 		{
 			name: "one profile, two fields",
-			profiles: []trusthub.Object{
+			profiles: []twilio.Object{
 				objtest.New("sid", "BU1"),
 				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, errs, errs}),
 			},
@@ -32,7 +32,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "a repeated sid counts once; a missing sid counts each time",
-			profiles: []trusthub.Object{
+			profiles: []twilio.Object{
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
 				objtest.New("anomalies", []kinds.Field{kinds.FieldSID}),
@@ -43,7 +43,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "examples are bounded, counts are not",
-			profiles: []trusthub.Object{
+			profiles: []twilio.Object{
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs, errs, errs, errs}),
 				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, until, until}),
 			},

@@ -9,7 +9,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // pageOf returns the simulator's answer for one page of n profiles.
@@ -42,7 +42,7 @@ func BenchmarkDecodeAndAggregatePage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				builder := snapshot.NewBuilder(kinds.CustomerProfiles, keep)
-				if _, err := trusthub.DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, builder.Add); err != nil {
+				if _, err := twilio.DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, builder.Add); err != nil {
 					b.Fatal(err)
 				}
 				if s := builder.Done(); s.Total != 1000 {

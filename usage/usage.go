@@ -30,17 +30,17 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // FanOut is how many subjects of one listing are counted at once, within
 // the one slot of max_concurrent_listings the listing holds: as many as a
 // listing of campaigns lists services at once.
-const FanOut = trusthub.ParentFanOut
+const FanOut = twilio.ParentFanOut
 
-// Client lists the items under one subject (trusthub.Client.ListUnder).
+// Client lists the items under one subject (twilio.Client.ListUnder).
 type Client interface {
-	ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*trusthub.Object) error) (int, error)
+	ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*twilio.Object) error) (int, error)
 }
 
 // Counter keeps the counts of one kind's subjects in one account.
@@ -168,7 +168,7 @@ func (c *Counter) Count(ctx context.Context, subjects []snapshot.Subject) map[st
 func (c *Counter) list(ctx context.Context, sid string) (snapshot.Usage, error) {
 	u := c.kind.Uses
 	var counts snapshot.Usage
-	_, err := c.client.ListUnder(ctx, c.kind, u.List, sid, func(o *trusthub.Object) error {
+	_, err := c.client.ListUnder(ctx, c.kind, u.List, sid, func(o *twilio.Object) error {
 		by := ""
 		if u.CountsBy() {
 			by = o.Strings[u.By]

@@ -13,7 +13,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 
 // fixture serves three profiles' assignments: BU1 two phone numbers and a
 // short code, BU2 none, BU3 one number; and two services' numbers.
-func fixture(t *testing.T) (*simulator.Server, *trusthub.Client) {
+func fixture(t *testing.T) (*simulator.Server, *twilio.Client) {
 	t.Helper()
 	sim := simulator.New()
 	sim.AddAccount(accountSID, token, nil)
@@ -40,8 +40,8 @@ func fixture(t *testing.T) (*simulator.Server, *trusthub.Client) {
 	sim.SetMessaging(accountSID, m)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, MessagingURL: srv.URL, PageSize: 2,
-		Auth: &promconfig.BasicAuth{Username: accountSID, Password: token}, Retry: trusthub.RetryPolicy{Attempts: 1}})
+	c, err := twilio.New(twilio.Options{BaseURL: srv.URL, MessagingURL: srv.URL, PageSize: 2,
+		Auth: &promconfig.BasicAuth{Username: accountSID, Password: token}, Retry: twilio.RetryPolicy{Attempts: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // New returns an object from key, value pairs. A key is a field's JSON key
@@ -17,14 +17,14 @@ import (
 // field. "errors" takes the []int64 of ErrorCodes and "anomalies" the
 // []kinds.Field of Anomalies. A key or a value of another type panics: it
 // is a mistake in the test.
-func New(pairs ...any) trusthub.Object {
-	var o trusthub.Object
+func New(pairs ...any) twilio.Object {
+	var o twilio.Object
 	Set(&o, pairs...)
 	return o
 }
 
 // Set sets fields of o as New does.
-func Set(o *trusthub.Object, pairs ...any) {
+func Set(o *twilio.Object, pairs ...any) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		key, v := pairs[i].(string), pairs[i+1]
 		switch key {

@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	. "github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	. "github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 const accountsParent = "AC00000000000000000000000000000001"

@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 const secondPage = "/v1/CustomerProfiles?PageSize=1000&Page=1"
@@ -54,7 +54,7 @@ func (s *twoPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rest(w, r)
 }
 
-func newTwoPages(t *testing.T, s *twoPages) *trusthub.Client {
+func newTwoPages(t *testing.T, s *twoPages) *twilio.Client {
 	t.Helper()
 	s.asked = make(chan struct{})
 	srv := httptest.NewServer(s)
@@ -120,7 +120,7 @@ func TestListEndsTheEarlyRequest(t *testing.T) {
 	}{
 		{"page broken after meta", `"results": [{"sid": ]}`, false,
 			func(context.CancelFunc) error { return nil },
-			func(err error) bool { return trusthub.Reason(err) == failure.Decode }},
+			func(err error) bool { return twilio.Reason(err) == failure.Decode }},
 		{"callback fails", `"results": [{"sid": "BU1"}]}`, false, func(context.CancelFunc) error { return errStop },
 			func(err error) bool { return errors.Is(err, errStop) }},
 		{"context ends", `"results": [{"sid": "BU1"}, `, true, func(cancel context.CancelFunc) error { cancel(); return nil },
@@ -144,7 +144,7 @@ func TestListEndsTheEarlyRequest(t *testing.T) {
 			c := newTwoPages(t, s)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return tc.fn(cancel) })
+			_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return tc.fn(cancel) })
 			if err == nil || !tc.want(err) {
 				t.Fatalf("error = %v", err)
 			}

@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // Listing 20,000 profiles from the simulator, 20 pages, with no delay and
@@ -23,14 +23,14 @@ func BenchmarkList(b *testing.B) {
 			sim.SetFault(simulator.Fault{Delay: delay})
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
-			c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: accountSID, Password: token}, PageSize: 1000})
+			c, err := twilio.New(twilio.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: accountSID, Password: token}, PageSize: 1000})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if _, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { n++; return nil }); err != nil || n != 20000 {
+				if _, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { n++; return nil }); err != nil || n != 20000 {
 					b.Fatalf("%d profiles, %v", n, err)
 				}
 			}

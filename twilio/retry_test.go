@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // faulty serves 2,345 profiles in pages of 1,000, misbehaving as f says.
-func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *trusthub.Client) {
+func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *twilio.Client) {
 	t.Helper()
 	sim := simulator.New()
 	sim.AddAccount(accountSID, token, simulator.Generate(accountSID, 2345, now, 5))
@@ -24,9 +24,9 @@ func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *trusthub.Clien
 	return sim, newClient(t, srv.URL, tokenAuth(), 1000)
 }
 
-func list(ctx context.Context, c *trusthub.Client) (int, error) {
+func list(ctx context.Context, c *twilio.Client) (int, error) {
 	n := 0
-	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { n++; return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { n++; return nil })
 	return n, err
 }
 
@@ -63,7 +63,7 @@ func TestRetries(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
 				}
-				if got := trusthub.Reason(err); got != tc.reason {
+				if got := twilio.Reason(err); got != tc.reason {
 					t.Errorf("reason = %q, want %q", got, tc.reason)
 				}
 			}
@@ -99,8 +99,8 @@ func TestRetryAfterBeyondDeadline(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not retrying: the next try (in 1h0m0s) would be after the listing's timeout") {
 		t.Fatalf("error = %v", err)
 	}
-	if trusthub.Reason(err) != failure.RateLimited {
-		t.Errorf("reason = %q", trusthub.Reason(err))
+	if twilio.Reason(err) != failure.RateLimited {
+		t.Errorf("reason = %q", twilio.Reason(err))
 	}
 	if ctx.Err() != nil {
 		t.Error("the listing waited until its deadline")
@@ -113,11 +113,11 @@ func TestEndlessPages(t *testing.T) {
 	sim.SetFault(simulator.Fault{Endless: true})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: tokenAuth(), PageSize: 1, MaxPages: 20, Retry: fastRetry})
+	c, err := twilio.New(twilio.Options{BaseURL: srv.URL, Auth: tokenAuth(), PageSize: 1, MaxPages: 20, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
 	if err == nil || err.Error() != "paging: gave up after 20 pages; next_page_url never ended" || pages != 20 {
 		t.Fatalf("pages %d, error %v", pages, err)
 	}
@@ -129,12 +129,12 @@ func TestOversizedAnswer(t *testing.T) {
 	sim.SetFault(simulator.Fault{Oversize: 2 << 20})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: tokenAuth(), PageSize: 1000, MaxPageBytes: 1 << 20, Retry: fastRetry})
+	c, err := twilio.New(twilio.Options{BaseURL: srv.URL, Auth: tokenAuth(), PageSize: 1000, MaxPageBytes: 1 << 20, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = list(context.Background(), c)
-	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") || trusthub.Reason(err) != failure.Decode {
+	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") || twilio.Reason(err) != failure.Decode {
 		t.Fatalf("error = %v", err)
 	}
 }

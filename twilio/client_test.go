@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 const (
@@ -29,11 +29,11 @@ const (
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // fastRetry keeps retrying tests quick.
-var fastRetry = trusthub.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}
+var fastRetry = twilio.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond}
 
-func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *trusthub.Client {
+func newClient(t *testing.T, url string, auth *promconfig.BasicAuth, pageSize int) *twilio.Client {
 	t.Helper()
-	c, err := trusthub.New(trusthub.Options{BaseURL: url, MessagingURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test",
+	c, err := twilio.New(twilio.Options{BaseURL: url, MessagingURL: url, Auth: auth, PageSize: pageSize, UserAgent: "twilio_trusthub_exporter/test",
 		Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
@@ -45,15 +45,15 @@ func tokenAuth() *promconfig.BasicAuth {
 	return &promconfig.BasicAuth{Username: accountSID, Password: token}
 }
 
-func collectSIDs(t *testing.T, c *trusthub.Client, f kinds.Filters) ([]string, int) {
+func collectSIDs(t *testing.T, c *twilio.Client, f kinds.Filters) ([]string, int) {
 	t.Helper()
 	return collectKind(t, c, kinds.CustomerProfiles, f)
 }
 
-func collectKind(t *testing.T, c *trusthub.Client, k *kinds.Kind, f kinds.Filters) ([]string, int) {
+func collectKind(t *testing.T, c *twilio.Client, k *kinds.Kind, f kinds.Filters) ([]string, int) {
 	t.Helper()
 	var sids []string
-	pages, err := c.List(context.Background(), k, f, func(p *trusthub.Object) error {
+	pages, err := c.List(context.Background(), k, f, func(p *twilio.Object) error {
 		sids = append(sids, p.SID())
 		return nil
 	})
@@ -187,9 +187,9 @@ func TestListAuthFailure(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
-	var apiErr *trusthub.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !trusthub.IsAuth(err) {
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	var apiErr *twilio.APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !twilio.IsAuth(err) {
 		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
 	}
 	if strings.Contains(err.Error(), "wrong-secret-value") {
@@ -215,10 +215,10 @@ func TestTokenFileRotation(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
 	list := func() error {
-		_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+		_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
 		return err
 	}
-	if err := list(); !trusthub.IsAuth(err) {
+	if err := list(); !twilio.IsAuth(err) {
 		t.Fatalf("with the old token: %v, want an auth error", err)
 	}
 	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
@@ -323,9 +323,9 @@ func TestListUnderParentsFails(t *testing.T) {
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			c := newClient(t, srv.URL, tokenAuth(), 1000)
-			_, err := c.List(context.Background(), kinds.A2PCampaigns, kinds.Filters{}, func(*trusthub.Object) error { return nil })
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || trusthub.Reason(err) != failure.Auth {
-				t.Errorf("error %v (reason %s), want %q", err, trusthub.Reason(err), tc.want)
+			_, err := c.List(context.Background(), kinds.A2PCampaigns, kinds.Filters{}, func(*twilio.Object) error { return nil })
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || twilio.Reason(err) != failure.Auth {
+				t.Errorf("error %v (reason %s), want %q", err, twilio.Reason(err), tc.want)
 			}
 		})
 	}
@@ -342,12 +342,12 @@ func TestListHostSplit(t *testing.T) {
 	trustHubSrv, messagingSrv := httptest.NewServer(trustHub), httptest.NewServer(messaging)
 	defer trustHubSrv.Close()
 	defer messagingSrv.Close()
-	c, err := trusthub.New(trusthub.Options{BaseURL: trustHubSrv.URL, MessagingURL: messagingSrv.URL, Auth: tokenAuth(), PageSize: 1000, Retry: fastRetry})
+	c, err := twilio.New(twilio.Options{BaseURL: trustHubSrv.URL, MessagingURL: messagingSrv.URL, Auth: tokenAuth(), PageSize: 1000, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range kinds.All {
-		if _, err := c.List(context.Background(), k, kinds.Filters{}, func(*trusthub.Object) error { return nil }); err != nil {
+		if _, err := c.List(context.Background(), k, kinds.Filters{}, func(*twilio.Object) error { return nil }); err != nil {
 			t.Fatalf("%s: %v", k.Name, err)
 		}
 	}
@@ -365,7 +365,7 @@ func TestListHostSplit(t *testing.T) {
 	} {
 		before := trustHub.Requests() + messaging.Requests()
 		tc.sim.SetFault(simulator.Fault{NextPageURL: tc.next, Times: 1})
-		_, err := c.List(context.Background(), tc.k, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+		_, err := c.List(context.Background(), tc.k, kinds.Filters{}, func(*twilio.Object) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "not following it with the credentials") {
 			t.Errorf("%s: error %v, want a refusal naming %q", tc.k.Name, err, tc.want)
 		}
@@ -374,11 +374,11 @@ func TestListHostSplit(t *testing.T) {
 		}
 	}
 	// Without a messaging_api_url, Messaging kinds are not listed at all.
-	c, err = trusthub.New(trusthub.Options{BaseURL: trustHubSrv.URL, Auth: tokenAuth(), PageSize: 1000})
+	c, err = twilio.New(twilio.Options{BaseURL: trustHubSrv.URL, Auth: tokenAuth(), PageSize: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.List(context.Background(), kinds.BrandRegistrations, kinds.Filters{}, func(*trusthub.Object) error { return nil }); err == nil {
+	if _, err := c.List(context.Background(), kinds.BrandRegistrations, kinds.Filters{}, func(*twilio.Object) error { return nil }); err == nil {
 		t.Error("listed a Messaging kind without its URL")
 	}
 }
@@ -389,7 +389,7 @@ func TestListRefusesOtherHost(t *testing.T) {
 	defer other.Close()
 	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
 		t.Fatalf("error = %v, want a refusal to follow", err)
 	}
@@ -404,7 +404,7 @@ func TestListStopsAtRepeatedPage(t *testing.T) {
 		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
 	})
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
 		t.Fatalf("error = %v, want a repeat to be detected", err)
 	}
@@ -419,8 +419,8 @@ func TestListNonJSONError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
-	if want := "page 0: Twilio answered HTTP 502"; err == nil || err.Error() != want || trusthub.Reason(err) != failure.Server {
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	if want := "page 0: Twilio answered HTTP 502"; err == nil || err.Error() != want || twilio.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
 }
@@ -438,7 +438,7 @@ func TestListHonoursContext(t *testing.T) {
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}

@@ -1,8 +1,8 @@
-// Package trusthub is the exporter's one client of Twilio: it lists, page
+// Package twilio is the exporter's one client of Twilio: it lists, page
 // by page, the objects of a kind (see package kinds) from the TrustHub and
 // Messaging APIs, and an account's subaccounts from the 2010 Accounts API,
 // with one paging loop, one retry policy and one count of requests.
-package trusthub
+package twilio
 
 import (
 	"context"

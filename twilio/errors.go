@@ -1,4 +1,4 @@
-package trusthub
+package twilio
 
 import (
 	"context"

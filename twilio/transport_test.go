@@ -1,4 +1,4 @@
-package trusthub_test
+package twilio_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/trusthub"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // countingServer serves h and counts the connections clients open to it.
@@ -44,7 +44,7 @@ func TestSharedTransport(t *testing.T) {
 	}{
 		// Listed one after the other, every listing reuses the one
 		// connection the first opened.
-		{"shared", func() http.RoundTripper { return trusthub.NewTransport(4) }, 1},
+		{"shared", func() http.RoundTripper { return twilio.NewTransport(4) }, 1},
 		{"own pools", func() http.RoundTripper { return nil }, n},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,8 +55,8 @@ func TestSharedTransport(t *testing.T) {
 			}
 			srv, opened := countingServer(t, sim)
 			shared := tc.transport()
-			client := func(i int, tok string) *trusthub.Client {
-				c, err := trusthub.New(trusthub.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sid(i), Password: promconfig.Secret(tok)},
+			client := func(i int, tok string) *twilio.Client {
+				c, err := twilio.New(twilio.Options{BaseURL: srv.URL, Auth: &promconfig.BasicAuth{Username: sid(i), Password: promconfig.Secret(tok)},
 					PageSize: 1000, Retry: fastRetry, Transport: shared})
 				if err != nil {
 					t.Fatal(err)
@@ -76,8 +76,8 @@ func TestSharedTransport(t *testing.T) {
 			// A wrong token on a connection another account used is still
 			// refused: nothing of the credentials stays with a connection.
 			if tc.wantOpened == 1 {
-				_, err := client(0, "tok-1").List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
-				if !trusthub.IsAuth(err) {
+				_, err := client(0, "tok-1").List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+				if !twilio.IsAuth(err) {
 					t.Errorf("with account 1's token for account 0: %v, want an auth error", err)
 				}
 			}
@@ -96,8 +96,8 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*trusthub.Object) error { return nil })
-	var apiErr *trusthub.APIError
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	var apiErr *twilio.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusFound {
 		t.Fatalf("error = %v, want the 302 as an APIError", err)
 	}
