@@ -44,7 +44,7 @@ func (h Host) ConfigKey() string {
 // Field is a field of an object that the decoder reads and may skip. What
 // is fixed about a field (its JSON key, label, type and family suffix) is
 // declared once, in fieldInfos; a kind lists which fields it has. Objects
-// carry their values in arrays indexed by Field (twilio.Object) or by
+// carry their values in arrays indexed by Field (kinds.Object) or by
 // the kind's lists (snapshot.Record), read and written by the field's
 // Type: adding a field is a line here and its place in a kind's lists.
 type Field uint8

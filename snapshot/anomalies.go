@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // MaxAnomalyExamples bounds how many skipped values a listing names (by sid
@@ -20,7 +19,7 @@ type Anomaly struct {
 }
 
 // Anomalies tallies the values the decoder skipped in one listing (see
-// twilio.Object.Anomalies), over the objects the listing
+// kinds.Object.Anomalies), over the objects the listing
 // counted: a result skipped as a repeat of an earlier sid adds nothing.
 type Anomalies struct {
 	// ByField counts skipped values, indexed by kinds.Field.
@@ -31,7 +30,7 @@ type Anomalies struct {
 	Examples []Anomaly
 }
 
-func (a *Anomalies) add(p *twilio.Object) {
+func (a *Anomalies) add(p *kinds.Object) {
 	for _, f := range p.Anomalies {
 		a.ByField[f]++
 		a.Total++

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 func TestAnomalies(t *testing.T) {
@@ -16,14 +15,14 @@ func TestAnomalies(t *testing.T) {
 	)
 	for _, tc := range []struct {
 		name     string
-		profiles []twilio.Object
+		profiles []kinds.Object
 		byField  map[kinds.Field]int
 		examples []Anomaly
 	}{
-		{name: "none", profiles: []twilio.Object{objtest.New("sid", "BU1"), objtest.New("sid", "BU2")}},
+		{name: "none", profiles: []kinds.Object{objtest.New("sid", "BU1"), objtest.New("sid", "BU2")}},
 		{
 			name: "one profile, two fields",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				objtest.New("sid", "BU1"),
 				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, errs, errs}),
 			},
@@ -32,7 +31,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "a repeated sid counts once; a missing sid counts each time",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs}),
 				objtest.New("anomalies", []kinds.Field{kinds.FieldSID}),
@@ -43,7 +42,7 @@ func TestAnomalies(t *testing.T) {
 		},
 		{
 			name: "examples are bounded, counts are not",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				objtest.New("sid", "BU1", "anomalies", []kinds.Field{errs, errs, errs, errs}),
 				objtest.New("sid", "BU2", "anomalies", []kinds.Field{until, until, until}),
 			},

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // AttentionLimit is how many records of each kind a snapshot keeps for the
@@ -72,7 +71,7 @@ func (b *bounded) seal() {
 
 // add considers one object, status being its canonical status. Only a
 // rejected object or one with a valid_until is offered.
-func (a *attention) add(p *twilio.Object, status string) {
+func (a *attention) add(p *kinds.Object, status string) {
 	rejected := a.kind.IsRejected(status)
 	validUntil, expires := p.Value(kinds.FieldValidUntil)
 	if !rejected && !expires {

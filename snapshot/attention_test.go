@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 var attNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func snapshotOf(keep bool, profiles []twilio.Object) *Snapshot {
+func snapshotOf(keep bool, profiles []kinds.Object) *Snapshot {
 	b := NewBuilder(kinds.CustomerProfiles, keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
@@ -32,15 +31,15 @@ func sids(rows []Record) []string {
 
 func TestNeedingAction(t *testing.T) {
 	day := 24 * time.Hour
-	rejected := func(sid string, updated time.Time, codes ...int64) twilio.Object {
+	rejected := func(sid string, updated time.Time, codes ...int64) kinds.Object {
 		return objtest.New("sid", sid, "status", "twilio-rejected", "date_updated", updated, "errors", codes)
 	}
-	approved := func(sid string, until time.Time) twilio.Object {
+	approved := func(sid string, until time.Time) kinds.Object {
 		return objtest.New("sid", sid, "status", "twilio-approved", "valid_until", until)
 	}
 	for _, tc := range []struct {
 		name     string
-		profiles []twilio.Object
+		profiles []kinds.Object
 		within   time.Duration
 		limit    int
 		want     []string
@@ -48,7 +47,7 @@ func TestNeedingAction(t *testing.T) {
 	}{
 		{
 			name: "rejected newest first, one without date last, then by expiry",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				approved("BUsoon", attNow.Add(2*day)),
 				rejected("BUold", attNow.Add(-30*day), 22215),
 				approved("BUlong-expired", attNow.Add(-40*day)),
@@ -65,7 +64,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "the limit cuts the rows, not the counts",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				rejected("BUr1", attNow.Add(-2*day)), rejected("BUr2", attNow.Add(-day)),
 				approved("BUe1", attNow.Add(-day)), approved("BUe2", attNow.Add(day)),
 			},
@@ -75,7 +74,7 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name: "a rejected profile with a valid_until counts once, as rejected",
-			profiles: []twilio.Object{
+			profiles: []kinds.Object{
 				objtest.New("sid", "BUrv", "status", "twilio-rejected", "valid_until", attNow.Add(-day), "date_updated", attNow.Add(-day)),
 				approved("BUe", attNow.Add(-2*day)),
 			},
@@ -85,14 +84,14 @@ func TestNeedingAction(t *testing.T) {
 		},
 		{
 			name:     "nothing needs action",
-			profiles: []twilio.Object{approved("BUfar", attNow.Add(90*day)), objtest.New("sid", "BUd", "status", "draft")},
+			profiles: []kinds.Object{approved("BUfar", attNow.Add(90*day)), objtest.New("sid", "BUd", "status", "draft")},
 			within:   30 * day, limit: 10,
 			want:   []string{},
 			counts: [3]int{0, 0, 0},
 		},
 		{
 			name:     "no window: only the expired",
-			profiles: []twilio.Object{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
+			profiles: []kinds.Object{approved("BUe", attNow.Add(-time.Second)), approved("BUs", attNow.Add(time.Second))},
 			within:   0, limit: 10,
 			want:   []string{"BUe"},
 			counts: [3]int{0, 1, 0},
@@ -119,7 +118,7 @@ func TestNeedingAction(t *testing.T) {
 func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // G404: a reproducible fixture
 	day := 24 * time.Hour
-	var profiles []twilio.Object
+	var profiles []kinds.Object
 	for i := range 3000 {
 		p := objtest.New("sid", fmt.Sprintf("BU%05d", i), "status", "twilio-approved")
 		switch r := rng.IntN(10); {
@@ -182,7 +181,7 @@ func TestNeedingActionMatchesAllProfiles(t *testing.T) {
 }
 
 func TestStatusCounts(t *testing.T) {
-	s := snapshotOf(false, []twilio.Object{
+	s := snapshotOf(false, []kinds.Object{
 		objtest.New("sid", "BU1", "status", "twilio-approved"), objtest.New("sid", "BU2", "status", "zz-new"), objtest.New("sid", "BU3", "status", "aa-new"), objtest.New("sid", "BU4"),
 	})
 	var got []string
@@ -199,7 +198,7 @@ func TestStatusCounts(t *testing.T) {
 // knows only the good ones): it is counted as it is listed.
 func TestNeedingActionCountsEveryRejectedStatus(t *testing.T) {
 	b := NewBuilder(kinds.A2PCampaigns, false)
-	for _, o := range []twilio.Object{
+	for _, o := range []kinds.Object{
 		objtest.New("sid", "QE1", "status", "FAILED"),
 		objtest.New("sid", "QE2", "status", "SUSPENDED"),
 		objtest.New("sid", "QE3", "status", "IN_PROGRESS"),
@@ -218,7 +217,7 @@ func TestNeedingActionCountsEveryRejectedStatus(t *testing.T) {
 // NeedingAction's first rows would be rejected ones only.
 func TestKept(t *testing.T) {
 	day := 24 * time.Hour
-	var profiles []twilio.Object
+	var profiles []kinds.Object
 	for i := range 150 {
 		profiles = append(profiles, objtest.New("sid", fmt.Sprintf("BUr%03d", i), "status", "twilio-rejected", "date_updated", attNow.Add(-time.Duration(i)*time.Hour)))
 	}

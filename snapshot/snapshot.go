@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // UnknownStatus counts objects whose status is null or empty.
@@ -71,7 +70,7 @@ func (r *Record) Name() string { return r.Label(r.Kind.NameField) }
 // labels and values written into the slices given (each of the kind's
 // length), which it keeps. Its ErrorCodes are p's, which the caller
 // copies to keep.
-func newRecord(k *kinds.Kind, p *twilio.Object, status string, labels []string, values []float64) Record {
+func newRecord(k *kinds.Kind, p *kinds.Object, status string, labels []string, values []float64) Record {
 	rec := Record{Kind: k, SID: p.SID(), Status: status, Labels: labels, Values: values, ErrorCodes: p.ErrorCodes, Rejected: k.IsRejected(status)}
 	for i, f := range k.InfoLabels {
 		labels[i] = p.Strings[f]
@@ -193,7 +192,7 @@ func (b *Builder) CollectSubjects(now time.Time, window time.Duration) {
 }
 
 // Add counts one object. It copies what it keeps, so p may be reused.
-func (b *Builder) Add(p *twilio.Object) error {
+func (b *Builder) Add(p *kinds.Object) error {
 	s := b.s
 	sid := p.SID()
 	if sid != "" {
@@ -244,7 +243,7 @@ type Dependent struct {
 	Subject string
 }
 
-func (b *Builder) addNaming(p *twilio.Object, sid string) {
+func (b *Builder) addNaming(p *kinds.Object, sid string) {
 	s := b.s
 	if s.naming == nil {
 		s.naming = map[string][]Dependent{}

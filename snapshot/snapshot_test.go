@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func build(keep bool, profiles ...twilio.Object) *Snapshot {
+func build(keep bool, profiles ...kinds.Object) *Snapshot {
 	b := NewBuilder(kinds.CustomerProfiles, keep)
 	for i := range profiles {
 		_ = b.Add(&profiles[i])
@@ -110,27 +109,27 @@ func TestAddCopies(t *testing.T) {
 func TestNaming(t *testing.T) {
 	for _, tc := range []struct {
 		k       *kinds.Kind
-		objects []twilio.Object
+		objects []kinds.Object
 		named   string
 		want    []Dependent
 	}{
-		{kinds.BrandRegistrations, []twilio.Object{
+		{kinds.BrandRegistrations, []kinds.Object{
 			objtest.New("sid", "BN1", "customer_profile_bundle_sid", "BUp", "a2p_profile_bundle_sid", "BUt"),
 			objtest.New("sid", "BN2", "customer_profile_bundle_sid", "BUp"),
 			objtest.New("sid", "BN3", "a2p_profile_bundle_sid", "BUt"),
 			objtest.New("sid", "BN4"),
 		}, "BUp", []Dependent{{SID: "BN1"}, {SID: "BN2"}}},
-		{kinds.BrandRegistrations, []twilio.Object{
+		{kinds.BrandRegistrations, []kinds.Object{
 			objtest.New("sid", "BN1", "customer_profile_bundle_sid", "BUsame", "a2p_profile_bundle_sid", "BUsame"),
 		}, "BUsame", []Dependent{{SID: "BN1"}}},
-		{kinds.A2PCampaigns, []twilio.Object{
+		{kinds.A2PCampaigns, []kinds.Object{
 			objtest.New("sid", "QE1", "brand_registration_sid", "BN1", "messaging_service_sid", "MG1"),
 			objtest.New("sid", "QE2", "brand_registration_sid", "BN1", "messaging_service_sid", "MG2"),
 		}, "BN1", []Dependent{{"QE1", "MG1"}, {"QE2", "MG2"}}},
-		{kinds.TollfreeVerifications, []twilio.Object{
+		{kinds.TollfreeVerifications, []kinds.Object{
 			objtest.New("sid", "HH1", "customer_profile_sid", "BUp", "trust_product_sid", "BUt"),
 		}, "BUt", []Dependent{{SID: "HH1"}}},
-		{kinds.CustomerProfiles, []twilio.Object{objtest.New("sid", "BU1", "policy_sid", "BUx")}, "BUx", nil},
+		{kinds.CustomerProfiles, []kinds.Object{objtest.New("sid", "BU1", "policy_sid", "BUx")}, "BUx", nil},
 	} {
 		b := NewBuilder(tc.k, false)
 		for i := range tc.objects {

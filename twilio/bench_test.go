@@ -41,7 +41,7 @@ func BenchmarkDecodePage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if _, err := DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, func(*Object) error { n++; return nil }); err != nil || n != 1000 {
+				if _, err := DecodePage(bytes.NewReader(page), kinds.CustomerProfiles, func(*kinds.Object) error { n++; return nil }); err != nil || n != 1000 {
 					b.Fatalf("%d profiles, %v", n, err)
 				}
 			}

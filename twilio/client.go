@@ -248,7 +248,7 @@ func (e *APIError) Error() string {
 // then every page of the kind under each parent, ParentFanOut parents at
 // a time. It is one listing: the first failure of any page fails it, and
 // each object still reaches fn one at a time, though not in a fixed order.
-func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn func(*Object) error) (int, error) {
+func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn func(*kinds.Object) error) (int, error) {
 	if int(k.Host) >= len(c.bases) || c.bases[k.Host] == nil {
 		return 0, fmt.Errorf("no %s for %s", k.Host.ConfigKey(), k.Name)
 	}
@@ -257,7 +257,7 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 		return c.list(ctx, objects(k, k, fn), c.firstPageURL(base, k, k.ListPath, f))
 	}
 	var parents []string
-	pages, err := c.list(ctx, objects(k, k.Parent, func(o *Object) error {
+	pages, err := c.list(ctx, objects(k, k.Parent, func(o *kinds.Object) error {
 		if sid := o.SID(); sid != "" && !slices.Contains(parents, sid) {
 			parents = append(parents, sid)
 		}
@@ -271,7 +271,7 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 	g.SetLimit(ParentFanOut)
 	for _, sid := range parents {
 		g.Go(func() error {
-			n, err := c.list(gctx, objects(k, k, func(o *Object) error {
+			n, err := c.list(gctx, objects(k, k, func(o *kinds.Object) error {
 				mu.Lock()
 				defer mu.Unlock()
 				return fn(o)
@@ -293,7 +293,7 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 // (sub's ListPath holds kinds.ParentSID), calling fn for each item, the
 // requests counted as listing kind counted. It is how what uses an object
 // is listed (see kinds.Usage), within the listing of counted.
-func (c *Client) ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*Object) error) (int, error) {
+func (c *Client) ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*kinds.Object) error) (int, error) {
 	if int(sub.Host) >= len(c.bases) || c.bases[sub.Host] == nil {
 		return 0, fmt.Errorf("no %s for %s", sub.Host.ConfigKey(), sub.Name)
 	}
@@ -324,7 +324,7 @@ type pager struct {
 
 // objects is the pager of a list of kind decoded's objects, each passed
 // to fn, the requests counted as listing kind k.
-func objects(k, decoded *kinds.Kind, fn func(*Object) error) pager {
+func objects(k, decoded *kinds.Kind, fn func(*kinds.Object) error) pager {
 	return pager{counted: k.Name, host: decoded.Host, link: "next_page_url",
 		decode: func(r io.Reader, onNext func(string)) (string, error) {
 			var onMeta func(Meta)

@@ -53,7 +53,7 @@ func collectSIDs(t *testing.T, c *twilio.Client, f kinds.Filters) ([]string, int
 func collectKind(t *testing.T, c *twilio.Client, k *kinds.Kind, f kinds.Filters) ([]string, int) {
 	t.Helper()
 	var sids []string
-	pages, err := c.List(context.Background(), k, f, func(p *twilio.Object) error {
+	pages, err := c.List(context.Background(), k, f, func(p *kinds.Object) error {
 		sids = append(sids, p.SID())
 		return nil
 	})
@@ -187,7 +187,7 @@ func TestListAuthFailure(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, Password: "wrong-secret-value"}, 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	var apiErr *twilio.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != 20003 || !twilio.IsAuth(err) {
 		t.Fatalf("error = %v, want a 401 APIError with Twilio code 20003", err)
@@ -215,7 +215,7 @@ func TestTokenFileRotation(t *testing.T) {
 	}
 	c := newClient(t, srv.URL, &promconfig.BasicAuth{Username: accountSID, PasswordFile: file}, 1000)
 	list := func() error {
-		_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+		_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 		return err
 	}
 	if err := list(); !twilio.IsAuth(err) {
@@ -323,7 +323,7 @@ func TestListUnderParentsFails(t *testing.T) {
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			c := newClient(t, srv.URL, tokenAuth(), 1000)
-			_, err := c.List(context.Background(), kinds.A2PCampaigns, kinds.Filters{}, func(*twilio.Object) error { return nil })
+			_, err := c.List(context.Background(), kinds.A2PCampaigns, kinds.Filters{}, func(*kinds.Object) error { return nil })
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || twilio.Reason(err) != failure.Auth {
 				t.Errorf("error %v (reason %s), want %q", err, twilio.Reason(err), tc.want)
 			}
@@ -347,7 +347,7 @@ func TestListHostSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range kinds.All {
-		if _, err := c.List(context.Background(), k, kinds.Filters{}, func(*twilio.Object) error { return nil }); err != nil {
+		if _, err := c.List(context.Background(), k, kinds.Filters{}, func(*kinds.Object) error { return nil }); err != nil {
 			t.Fatalf("%s: %v", k.Name, err)
 		}
 	}
@@ -365,7 +365,7 @@ func TestListHostSplit(t *testing.T) {
 	} {
 		before := trustHub.Requests() + messaging.Requests()
 		tc.sim.SetFault(simulator.Fault{NextPageURL: tc.next, Times: 1})
-		_, err := c.List(context.Background(), tc.k, kinds.Filters{}, func(*twilio.Object) error { return nil })
+		_, err := c.List(context.Background(), tc.k, kinds.Filters{}, func(*kinds.Object) error { return nil })
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "not following it with the credentials") {
 			t.Errorf("%s: error %v, want a refusal naming %q", tc.k.Name, err, tc.want)
 		}
@@ -378,7 +378,7 @@ func TestListHostSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.List(context.Background(), kinds.BrandRegistrations, kinds.Filters{}, func(*twilio.Object) error { return nil }); err == nil {
+	if _, err := c.List(context.Background(), kinds.BrandRegistrations, kinds.Filters{}, func(*kinds.Object) error { return nil }); err == nil {
 		t.Error("listed a Messaging kind without its URL")
 	}
 }
@@ -389,7 +389,7 @@ func TestListRefusesOtherHost(t *testing.T) {
 	defer other.Close()
 	srv := pageServer(t, func(*http.Request) string { return other.URL + "/v1/CustomerProfiles?Page=1" })
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "not following it with the credentials") {
 		t.Fatalf("error = %v, want a refusal to follow", err)
 	}
@@ -404,7 +404,7 @@ func TestListStopsAtRepeatedPage(t *testing.T) {
 		return "/v1/CustomerProfiles?PageSize=1000&Page=1"
 	})
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
 		t.Fatalf("error = %v, want a repeat to be detected", err)
 	}
@@ -419,7 +419,7 @@ func TestListNonJSONError(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if want := "page 0: Twilio answered HTTP 502"; err == nil || err.Error() != want || twilio.Reason(err) != failure.Server {
 		t.Fatalf("error = %v, want %q", err, want)
 	}
@@ -438,7 +438,7 @@ func TestListHonoursContext(t *testing.T) {
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error = %v, want the context's deadline", err)
 	}

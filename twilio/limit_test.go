@@ -28,7 +28,7 @@ func TestPageSizeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*Object) error { return nil })
+	_, err = c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "answer larger than 1048576 bytes") {
 		t.Fatalf("error = %v, want the size limit", err)
 	}

@@ -30,7 +30,7 @@ func BenchmarkList(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if _, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { n++; return nil }); err != nil || n != 20000 {
+				if _, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { n++; return nil }); err != nil || n != 20000 {
 					b.Fatalf("%d profiles, %v", n, err)
 				}
 			}

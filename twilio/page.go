@@ -17,34 +17,6 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-// Object is what the exporter needs of one listed object (a
-// Customer-Profile, a Trust Product, ...), as decoded from a list page:
-// each field's value indexed by kinds.Field, read by the field's type. A
-// null in the API answer, a field the kind does not have, or a value the
-// decoder skipped (see Anomalies), leaves the field empty: "" for a
-// string, absent from Has for a date or a number.
-type Object struct {
-	// Strings are the String fields' values.
-	Strings [kinds.NumFields]string
-	// Numbers are the Time fields' values as Unix seconds and the Integer
-	// fields' values, each valid only when in Has.
-	Numbers [kinds.NumFields]float64
-	Has     kinds.FieldSet
-	// ErrorCodes holds each code of the object's errors once.
-	ErrorCodes []int64
-	// Anomalies names the field of each value the decoder skipped because
-	// it had a shape the field cannot have: one entry per skipped value, so
-	// an errors list with two odd items gives FieldErrors twice. Empty for
-	// a well-formed object.
-	Anomalies []kinds.Field
-}
-
-// SID is the object's sid; "" when it had none.
-func (o *Object) SID() string { return o.Strings[kinds.FieldSID] }
-
-// Value is a date's or a number's value, and whether the object has one.
-func (o *Object) Value(f kinds.Field) (float64, bool) { return o.Numbers[f], o.Has.Has(f) }
-
 // MaxErrorCode bounds an error code. Twilio's codes have five digits; the
 // bound leaves them room to grow while keeping numbers like 1e300, which
 // are no codes, out of the code label.
@@ -196,7 +168,7 @@ func (w *wireObject) anomalies(dst []kinds.Field) []kinds.Field {
 }
 
 // object writes what w decoded into o, reusing o's lists.
-func (w *wireObject) object(o *Object) {
+func (w *wireObject) object(o *kinds.Object) {
 	o.Has = 0
 	for f := range kinds.NumFields {
 		o.Strings[f], o.Numbers[f] = w.strings[f].s, w.numbers[f].n
@@ -526,7 +498,7 @@ type Meta struct {
 
 // DecodePage reads one list page of kind k from r, calling fn for each
 // object as it is decoded, so that a page is never held in memory whole.
-// The list is the page's k.ListKey. fn must not keep the *Object, its
+// The list is the page's k.ListKey. fn must not keep the *kinds.Object, its
 // Labels, ErrorCodes or Anomalies: all are reused for the next object.
 //
 // It fails on anything that is not a page: a body that is not a JSON object
@@ -534,7 +506,7 @@ type Meta struct {
 // object, a missing or malformed meta. Within an object, a value of the
 // wrong shape is skipped and named in Object.Anomalies instead (see
 // wireObject): one odd field must not hide every other object.
-func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error) {
+func DecodePage(r io.Reader, k *kinds.Kind, fn func(*kinds.Object) error) (Meta, error) {
 	return decodePage(r, k, nil, fn)
 }
 
@@ -542,7 +514,7 @@ func DecodePage(r io.Reader, k *kinds.Kind, fn func(*Object) error) (Meta, error
 // soon as it is decoded, if it comes before the list as Twilio sends it: the
 // caller can then ask for the next page while this one is decoded. A meta
 // after the list is not passed on; the page is decoded by then.
-func decodePage(r io.Reader, k *kinds.Kind, onMeta func(Meta), fn func(*Object) error) (Meta, error) {
+func decodePage(r io.Reader, k *kinds.Kind, onMeta func(Meta), fn func(*kinds.Object) error) (Meta, error) {
 	var meta Meta
 	// jsontext checks each value once as it reads it, where
 	// encoding/json's Decoder scans a value to find its end and again to
@@ -553,7 +525,7 @@ func decodePage(r io.Reader, k *kinds.Kind, onMeta func(Meta), fn func(*Object) 
 		return meta, err
 	}
 	var sawMeta, sawList bool
-	var p Object
+	var p kinds.Object
 	wire := wireObject{keys: newKeyTable(k), single: k.Errors == kinds.ErrorCode}
 	for dec.PeekKind() == '"' {
 		tok, err := dec.ReadToken()

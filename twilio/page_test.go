@@ -14,7 +14,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 )
 
-func decodeFile(t *testing.T, path string) ([]Object, Meta) {
+func decodeFile(t *testing.T, path string) ([]kinds.Object, Meta) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -29,9 +29,9 @@ func decodeFile(t *testing.T, path string) ([]Object, Meta) {
 }
 
 // decodeAll decodes a page, keeping a copy of every profile.
-func decodeAll(r io.Reader) ([]Object, Meta, error) {
-	var got []Object
-	meta, err := DecodePage(r, kinds.CustomerProfiles, func(p *Object) error {
+func decodeAll(r io.Reader) ([]kinds.Object, Meta, error) {
+	var got []kinds.Object
+	meta, err := DecodePage(r, kinds.CustomerProfiles, func(p *kinds.Object) error {
 		c := *p
 		c.ErrorCodes = slices.Clone(p.ErrorCodes)
 		c.Anomalies = slices.Clone(p.Anomalies)
@@ -41,7 +41,7 @@ func decodeAll(r io.Reader) ([]Object, Meta, error) {
 	return got, meta, err
 }
 
-func sameProfile(a, b Object) bool {
+func sameProfile(a, b kinds.Object) bool {
 	if a.Strings != b.Strings || a.Has != b.Has {
 		return false
 	}
@@ -55,7 +55,7 @@ func sameProfile(a, b Object) bool {
 
 // with sets fields of o from field, value pairs: a string for a String
 // field, a time.Time for a Time one, an int for an Integer one.
-func with(o Object, pairs ...any) Object {
+func with(o kinds.Object, pairs ...any) kinds.Object {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		f := pairs[i].(kinds.Field)
 		switch v := pairs[i+1].(type) {
@@ -75,7 +75,7 @@ func with(o Object, pairs ...any) Object {
 // The example answer of the API reference.
 func TestDecodeReferencePage(t *testing.T) {
 	got, meta := decodeFile(t, "testdata/page-reference.json")
-	want := with(Object{ErrorCodes: []int64{18601}},
+	want := with(kinds.Object{ErrorCodes: []int64{18601}},
 		kinds.FieldSID, "BUaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		kinds.FieldFriendlyName, "friendly_name",
 		kinds.FieldPolicySID, "RNaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -101,7 +101,7 @@ func TestDecodeNulls(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d profiles, want 3", len(got))
 	}
-	if p := got[0]; !sameProfile(p, Object{}) {
+	if p := got[0]; !sameProfile(p, kinds.Object{}) {
 		t.Errorf("all-null profile decoded as %+v", p)
 	}
 	// {"code": null} and {} are items without a code: skipped, and said so.
@@ -112,7 +112,7 @@ func TestDecodeNulls(t *testing.T) {
 	if p.Strings[kinds.FieldStatus] != "twilio-suspended" || p.Strings[kinds.FieldFriendlyName] != "Ünïcode ☎ \"quoted\"" || len(p.Anomalies) != 0 {
 		t.Errorf("profile 3 = %+v", p)
 	}
-	if want := with(Object{}, kinds.FieldValidUntil, time.Date(2027, 1, 1, 0, 0, 0, 5e8, time.UTC)); p.Numbers[kinds.FieldValidUntil] != want.Numbers[kinds.FieldValidUntil] {
+	if want := with(kinds.Object{}, kinds.FieldValidUntil, time.Date(2027, 1, 1, 0, 0, 0, 5e8, time.UTC)); p.Numbers[kinds.FieldValidUntil] != want.Numbers[kinds.FieldValidUntil] {
 		t.Errorf("valid_until = %f, want %f", p.Numbers[kinds.FieldValidUntil], want.Numbers[kinds.FieldValidUntil])
 	}
 }
@@ -132,78 +132,78 @@ var (
 // the result as JSON, and the profile it must give.
 var tolerated = []struct {
 	name, result string
-	want         Object
+	want         kinds.Object
 }{
 	// Error codes in every shape the API may use.
-	{"code a number", `{"errors": [18601]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code with an exponent", `{"errors": [1.8601e4]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code with a zero fraction", `{"errors": [18601.0]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code a numeric string", `{"errors": ["18601"]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code object with a string", `{"errors": [{"code": "18601"}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, Object{ErrorCodes: []int64{30701}}},
-	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, Object{ErrorCodes: []int64{30701}}},
-	{"largest code", `{"errors": [2147483647]}`, Object{ErrorCodes: []int64{MaxErrorCode}}},
-	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, Object{ErrorCodes: []int64{18601, 18602}}},
+	{"code a number", `{"errors": [18601]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code with an exponent", `{"errors": [1.8601e4]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code with a zero fraction", `{"errors": [18601.0]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code a numeric string", `{"errors": ["18601"]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code object with a number", `{"errors": [{"code": 18601, "message": "m", "more_info": "u"}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code object with a string", `{"errors": [{"code": "18601"}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"error_code object with a number", `{"errors": [{"error_code": 18601}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"error_code object with a string", `{"errors": [{"error_code": "30701", "fields": ["region"]}]}`, kinds.Object{ErrorCodes: []int64{30701}}},
+	{"code before error_code", `{"errors": [{"code": 18601, "error_code": 30701}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"error_code when code is unusable", `{"errors": [{"code": null, "error_code": 30701}]}`, kinds.Object{ErrorCodes: []int64{30701}}},
+	{"largest code", `{"errors": [2147483647]}`, kinds.Object{ErrorCodes: []int64{MaxErrorCode}}},
+	{"each code once", `{"errors": [18601, "18601", {"code": 18601}, {"error_code": 18602}]}`, kinds.Object{ErrorCodes: []int64{18601, 18602}}},
 	{"brackets and quotes inside strings", `{"errors": [{"message": "a]}\\\"[{,", "code": 18601}, "x\"]", 18602]}`,
-		Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem}}},
-	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", Object{ErrorCodes: []int64{18601, 18602, 18603}}},
-	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, Object{ErrorCodes: []int64{18601}}},
-	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, Object{ErrorCodes: []int64{18601}}},
-	{"errors null", `{"errors": null}`, Object{}},
-	{"errors empty", `{"errors": [ ]}`, Object{}},
+		kinds.Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem}}},
+	{"white space everywhere", "{\"errors\": [ 18601 ,\n\t{ \"error_code\" : \"18602\" } , {\"code\"\r:18603}\n]}", kinds.Object{ErrorCodes: []int64{18601, 18602, 18603}}},
+	{"nested values skipped whole", `{"errors": [{"fields": [{"code": 1}, [2]], "code": 18601}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"the last of a repeated key", `{"errors": [{"code": "x", "code": 18601}]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"code string with escapes", `{"errors": ["\u0031\u0038601"]}`, kinds.Object{ErrorCodes: []int64{18601}}},
+	{"errors null", `{"errors": null}`, kinds.Object{}},
+	{"errors empty", `{"errors": [ ]}`, kinds.Object{}},
 
 	// Items of any other shape are skipped, one anomaly each.
-	{"item null", `{"errors": [null]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item true", `{"errors": [true]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a list", `{"errors": [[18601]]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a word", `{"errors": ["rejected"]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item an empty string", `{"errors": [""]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a string with a space", `{"errors": [" 18601"]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a negative string", `{"errors": ["-18601"]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item a fraction", `{"errors": [18601.5]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item negative", `{"errors": [-18601]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item zero", `{"errors": [0]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item beyond the range", `{"errors": [2147483648]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item beyond int64", `{"errors": [99999999999999999999]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"item beyond float64", `{"errors": [1e400]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"object without a code", `{"errors": [{"message": "18601"}]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"object with an empty code", `{"errors": [{}]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem, errItem}}},
-	{"errors an object", `{"errors": {"code": 18601}}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"errors a string", `{"errors": "18601"}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"errors a number", `{"errors": 18601}`, Object{Anomalies: []kinds.Field{errItem}}},
-	{"errors false", `{"errors": false}`, Object{Anomalies: []kinds.Field{errItem}}},
+	{"item null", `{"errors": [null]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item true", `{"errors": [true]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a list", `{"errors": [[18601]]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a word", `{"errors": ["rejected"]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item an empty string", `{"errors": [""]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a string with a space", `{"errors": [" 18601"]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a string with an exponent", `{"errors": ["1.8601e4"]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a negative string", `{"errors": ["-18601"]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item a fraction", `{"errors": [18601.5]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item negative", `{"errors": [-18601]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item zero", `{"errors": [0]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond the range", `{"errors": [2147483648]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond int64", `{"errors": [99999999999999999999]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"item beyond float64", `{"errors": [1e400]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"object without a code", `{"errors": [{"message": "18601"}]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with an empty code", `{"errors": [{}]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"keys are not case-folded", `{"errors": [{"Code": 18601}]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with a code object", `{"errors": [{"code": {"code": 18601}}]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"object with a word", `{"errors": [{"code": "x", "error_code": false}]}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"odd items among good ones", `{"errors": [18601, null, "x", {"code": 18602}, 18601]}`, kinds.Object{ErrorCodes: []int64{18601, 18602}, Anomalies: []kinds.Field{errItem, errItem}}},
+	{"errors an object", `{"errors": {"code": 18601}}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors a string", `{"errors": "18601"}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors a number", `{"errors": 18601}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
+	{"errors false", `{"errors": false}`, kinds.Object{Anomalies: []kinds.Field{errItem}}},
 
 	// Dates: RFC 3339 or null; anything else leaves the date absent.
-	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, with(Object{}, kinds.FieldValidUntil, day1)},
-	{"valid_until a word", `{"valid_until": "tomorrow"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
-	{"valid_until empty", `{"valid_until": ""}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
-	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
-	{"valid_until a number", `{"valid_until": 1798761600}`, Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
-	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
-	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
+	{"valid_until with an offset", `{"valid_until": "2027-01-01T02:00:00+02:00"}`, with(kinds.Object{}, kinds.FieldValidUntil, day1)},
+	{"valid_until a word", `{"valid_until": "tomorrow"}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until empty", `{"valid_until": ""}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until without a zone", `{"valid_until": "2027-01-01T00:00:00"}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"valid_until a number", `{"valid_until": 1798761600}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldValidUntil}}},
+	{"date_updated an object", `{"date_updated": {"at": "2027-01-01T00:00:00Z"}}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
+	{"date_updated RFC 2822", `{"date_updated": "Fri, 01 Jan 2027 00:00:00 +0000"}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldDateUpdated}}},
 
 	// Strings: a string or null; anything else is skipped as null.
-	{"status a number", `{"sid": "BU1", "status": 5}`, with(Object{Anomalies: []kinds.Field{kinds.FieldStatus}}, kinds.FieldSID, "BU1")},
-	{"status a list", `{"status": ["draft"]}`, Object{Anomalies: []kinds.Field{kinds.FieldStatus}}},
-	{"sid a number", `{"sid": 1, "status": "draft"}`, with(Object{Anomalies: []kinds.Field{kinds.FieldSID}}, kinds.FieldStatus, "draft")},
-	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, Object{Anomalies: []kinds.Field{kinds.FieldFriendlyName}}},
-	{"policy_sid true", `{"policy_sid": true}`, Object{Anomalies: []kinds.Field{kinds.FieldPolicySID}}},
-	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, with(Object{}, kinds.FieldFriendlyName, "Über \"Q\"\n")},
-	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", with(Object{}, kinds.FieldFriendlyName, "a\ufffdb")},
-	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, with(Object{}, kinds.FieldStatus, "draft")},
+	{"status a number", `{"sid": "BU1", "status": 5}`, with(kinds.Object{Anomalies: []kinds.Field{kinds.FieldStatus}}, kinds.FieldSID, "BU1")},
+	{"status a list", `{"status": ["draft"]}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldStatus}}},
+	{"sid a number", `{"sid": 1, "status": "draft"}`, with(kinds.Object{Anomalies: []kinds.Field{kinds.FieldSID}}, kinds.FieldStatus, "draft")},
+	{"friendly_name an object", `{"friendly_name": {"name": "x"}}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldFriendlyName}}},
+	{"policy_sid true", `{"policy_sid": true}`, kinds.Object{Anomalies: []kinds.Field{kinds.FieldPolicySID}}},
+	{"friendly_name with escapes", `{"friendly_name": "\u00dcber \"Q\"\n"}`, with(kinds.Object{}, kinds.FieldFriendlyName, "Über \"Q\"\n")},
+	{"friendly_name not UTF-8", "{\"friendly_name\": \"a\xffb\"}", with(kinds.Object{}, kinds.FieldFriendlyName, "a\ufffdb")},
+	{"duplicate key: the last counts", `{"status": 5, "status": "draft"}`, with(kinds.Object{}, kinds.FieldStatus, "draft")},
 
 	// Everything odd at once: anomalies in field order, the profile still counts.
 	{"every field odd", `{"errors": [null, {}], "date_updated": 1, "valid_until": "x", "status": {}, "policy_sid": 2, "friendly_name": [], "sid": false}`,
-		Object{Anomalies: []kinds.Field{kinds.FieldSID, kinds.FieldFriendlyName, kinds.FieldPolicySID, kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldDateUpdated, errItem, errItem}}},
+		kinds.Object{Anomalies: []kinds.Field{kinds.FieldSID, kinds.FieldFriendlyName, kinds.FieldPolicySID, kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldDateUpdated, errItem, errItem}}},
 }
 
 func TestDecodeTolerates(t *testing.T) {
@@ -235,10 +235,10 @@ func TestDecodeOddProfileAmongOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Object{
-		with(Object{ErrorCodes: []int64{18601, 18602}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-rejected", kinds.FieldValidUntil, day1),
-		with(Object{ErrorCodes: []int64{18603}, Anomalies: []kinds.Field{kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldErrors}}, kinds.FieldSID, "BU2"),
-		with(Object{}, kinds.FieldSID, "BU3", kinds.FieldStatus, "draft"),
+	want := []kinds.Object{
+		with(kinds.Object{ErrorCodes: []int64{18601, 18602}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-rejected", kinds.FieldValidUntil, day1),
+		with(kinds.Object{ErrorCodes: []int64{18603}, Anomalies: []kinds.Field{kinds.FieldStatus, kinds.FieldValidUntil, kinds.FieldErrors}}, kinds.FieldSID, "BU2"),
+		with(kinds.Object{}, kinds.FieldSID, "BU3", kinds.FieldStatus, "draft"),
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d profiles, want %d", len(got), len(want))
@@ -279,7 +279,7 @@ var rejected = []struct {
 func TestDecodeRejects(t *testing.T) {
 	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePage(strings.NewReader(tc.body), kinds.CustomerProfiles, func(*Object) error { return nil })
+			_, err := DecodePage(strings.NewReader(tc.body), kinds.CustomerProfiles, func(*kinds.Object) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
@@ -291,7 +291,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestDecodeStopsOnCallbackError(t *testing.T) {
 	stop := errors.New("stop")
 	n := 0
-	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), kinds.CustomerProfiles, func(*Object) error {
+	_, err := DecodePage(strings.NewReader(`{"meta": {}, "results": [{}, {}, {}]}`), kinds.CustomerProfiles, func(*kinds.Object) error {
 		n++
 		if n == 2 {
 			return stop
@@ -324,7 +324,7 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	// The decoder must never panic; whatever it accepts must hold each error
 	// code once, every code in range, and only known fields as anomalies.
-	check := func(t *testing.T, p *Object) {
+	check := func(t *testing.T, p *kinds.Object) {
 		for i, c := range p.ErrorCodes {
 			if c < 1 || c > MaxErrorCode {
 				t.Fatalf("code %d out of range", c)
@@ -340,7 +340,7 @@ func FuzzDecodePage(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _ = DecodePage(bytes.NewReader(body), kinds.CustomerProfiles, func(p *Object) error {
+		_, _ = DecodePage(bytes.NewReader(body), kinds.CustomerProfiles, func(p *kinds.Object) error {
 			check(t, p)
 			return nil
 		})
@@ -350,7 +350,7 @@ func FuzzDecodePage(f *testing.F) {
 			return
 		}
 		n := 0
-		_, err := DecodePage(strings.NewReader(onePage(string(body))), kinds.CustomerProfiles, func(p *Object) error {
+		_, err := DecodePage(strings.NewReader(onePage(string(body))), kinds.CustomerProfiles, func(p *kinds.Object) error {
 			n++
 			check(t, p)
 			return nil
@@ -383,22 +383,22 @@ func TestDecodeFollowsTheKind(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
 		kind       *kinds.Kind
-		want       []Object
+		want       []kinds.Object
 		err        string
 	}{
 		{"trust products", `{"meta": {}, "results": [{"sid": "BU1", "status": "twilio-approved", "errors": [{"error_code": 30701}]}]}`, kinds.TrustProducts,
-			[]Object{with(Object{ErrorCodes: []int64{30701}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-approved")}, ""},
+			[]kinds.Object{with(kinds.Object{ErrorCodes: []int64{30701}}, kinds.FieldSID, "BU1", kinds.FieldStatus, "twilio-approved")}, ""},
 		{"another list key", `{"data": [{"sid": "BN1", "campaign_status": "FAILED", "status": "x"}], "meta": {}}`, &other,
-			[]Object{with(Object{}, kinds.FieldSID, "BN1", kinds.FieldStatus, "FAILED")}, ""},
+			[]kinds.Object{with(kinds.Object{}, kinds.FieldSID, "BN1", kinds.FieldStatus, "FAILED")}, ""},
 		{"the list under another key is not read", `{"meta": {}, "results": [], "data": [{"sid": "BN1"}]}`, kinds.CustomerProfiles, nil, ""},
 		{"no list under the kind's key", `{"meta": {}, "results": []}`, &other, nil, "decoding page: no data list"},
 		{"keys fold as in encoding/json", `{"meta": {}, "results": [{"SID": "BU1", "Status": "draft", "st\u0061tus": "in-review"}]}`, kinds.CustomerProfiles,
-			[]Object{with(Object{}, kinds.FieldSID, "BU1", kinds.FieldStatus, "in-review")}, ""},
+			[]kinds.Object{with(kinds.Object{}, kinds.FieldSID, "BU1", kinds.FieldStatus, "in-review")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []Object
-			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
-				got = append(got, with(Object{ErrorCodes: slices.Clone(p.ErrorCodes)}, kinds.FieldSID, p.SID(), kinds.FieldStatus, p.Strings[kinds.FieldStatus]))
+			var got []kinds.Object
+			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *kinds.Object) error {
+				got = append(got, with(kinds.Object{ErrorCodes: slices.Clone(p.ErrorCodes)}, kinds.FieldSID, p.SID(), kinds.FieldStatus, p.Strings[kinds.FieldStatus]))
 				return nil
 			})
 			if tc.err != "" {
@@ -473,7 +473,7 @@ func TestDecodeMessaging(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []obj
-			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *Object) error {
+			_, err := DecodePage(strings.NewReader(tc.body), tc.kind, func(p *kinds.Object) error {
 				var labels []string
 				for _, f := range tc.kind.InfoLabels {
 					labels = append(labels, p.Strings[f])

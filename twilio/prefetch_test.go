@@ -144,7 +144,7 @@ func TestListEndsTheEarlyRequest(t *testing.T) {
 			c := newTwoPages(t, s)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return tc.fn(cancel) })
+			_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return tc.fn(cancel) })
 			if err == nil || !tc.want(err) {
 				t.Fatalf("error = %v", err)
 			}

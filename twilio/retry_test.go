@@ -26,7 +26,7 @@ func faulty(t *testing.T, f simulator.Fault) (*simulator.Server, *twilio.Client)
 
 func list(ctx context.Context, c *twilio.Client) (int, error) {
 	n := 0
-	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { n++; return nil })
+	_, err := c.List(ctx, kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { n++; return nil })
 	return n, err
 }
 
@@ -117,7 +117,7 @@ func TestEndlessPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	pages, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	if err == nil || err.Error() != "paging: gave up after 20 pages; next_page_url never ended" || pages != 20 {
 		t.Fatalf("pages %d, error %v", pages, err)
 	}

@@ -76,7 +76,7 @@ func TestSharedTransport(t *testing.T) {
 			// A wrong token on a connection another account used is still
 			// refused: nothing of the credentials stays with a connection.
 			if tc.wantOpened == 1 {
-				_, err := client(0, "tok-1").List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+				_, err := client(0, "tok-1").List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 				if !twilio.IsAuth(err) {
 					t.Errorf("with account 1's token for account 0: %v, want an auth error", err)
 				}
@@ -96,7 +96,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newClient(t, srv.URL, tokenAuth(), 1000)
-	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*twilio.Object) error { return nil })
+	_, err := c.List(context.Background(), kinds.CustomerProfiles, kinds.Filters{}, func(*kinds.Object) error { return nil })
 	var apiErr *twilio.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusFound {
 		t.Fatalf("error = %v, want the 302 as an APIError", err)

@@ -40,7 +40,7 @@ const FanOut = twilio.ParentFanOut
 
 // Client lists the items under one subject (twilio.Client.ListUnder).
 type Client interface {
-	ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*twilio.Object) error) (int, error)
+	ListUnder(ctx context.Context, counted, sub *kinds.Kind, sid string, fn func(*kinds.Object) error) (int, error)
 }
 
 // Counter keeps the counts of one kind's subjects in one account.
@@ -168,7 +168,7 @@ func (c *Counter) Count(ctx context.Context, subjects []snapshot.Subject) map[st
 func (c *Counter) list(ctx context.Context, sid string) (snapshot.Usage, error) {
 	u := c.kind.Uses
 	var counts snapshot.Usage
-	_, err := c.client.ListUnder(ctx, c.kind, u.List, sid, func(o *twilio.Object) error {
+	_, err := c.client.ListUnder(ctx, c.kind, u.List, sid, func(o *kinds.Object) error {
 		by := ""
 		if u.CountsBy() {
 			by = o.Strings[u.By]

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
 // New returns an object from key, value pairs. A key is a field's JSON key
@@ -17,14 +16,14 @@ import (
 // field. "errors" takes the []int64 of ErrorCodes and "anomalies" the
 // []kinds.Field of Anomalies. A key or a value of another type panics: it
 // is a mistake in the test.
-func New(pairs ...any) twilio.Object {
-	var o twilio.Object
+func New(pairs ...any) kinds.Object {
+	var o kinds.Object
 	Set(&o, pairs...)
 	return o
 }
 
 // Set sets fields of o as New does.
-func Set(o *twilio.Object, pairs ...any) {
+func Set(o *kinds.Object, pairs ...any) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		key, v := pairs[i].(string), pairs[i+1]
 		switch key {
