@@ -8,7 +8,6 @@ package accounts
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -20,15 +19,14 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/twilio"
 )
 
-// Member is one account to watch.
-type Member struct {
-	// Account is its entry: a configured one, or for a discovered
-	// subaccount, the parent's with the subaccount's SID and token.
-	Account config.Account
+// Info describes an account beyond its configuration entry: what the
+// metrics (account_info) and the status page show of it.
+type Info struct {
 	// FriendlyName is Twilio's name of a discovered subaccount; the
 	// configured name otherwise.
 	FriendlyName string
@@ -36,14 +34,22 @@ type Member struct {
 	// under; empty for a configured account.
 	Parent string
 	// Status is Twilio's status of a discovered subaccount; empty for a
-	// configured one.
+	// configured one, whose status the exporter does not read.
 	Status string
+}
+
+// Member is one account to watch.
+type Member struct {
+	// Account is its entry: a configured one, or for a discovered
+	// subaccount, the parent's with the subaccount's SID and token.
+	Account config.Account
+	Info
 }
 
 // Discovery is what is known of one parent's discovery.
 type Discovery struct {
-	// Parent is the parent's configured name.
-	Parent string
+	// Account is the parent's configured name.
+	Account string
 	// Up says whether the last discovery succeeded; false before the
 	// first one ends.
 	Up bool
@@ -76,40 +82,44 @@ type Options struct {
 // Set is the accounts to watch. It is safe for concurrent use.
 type Set struct {
 	o Options
+	// ctx is the parent of every discovery; cancel ends them all.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// mu guards what a configuration gives: the configured accounts, the
-	// parents, the timings, and the context discoveries run under.
+	// parents, and whether the discoveries run on their clocks.
 	mu         sync.Mutex
 	configured []Member
 	parents    []*parent
-	maxStale   time.Duration
-	timeout    time.Duration
-	// run is the context Run was given; nil before Run.
-	run context.Context
+	running    bool
 
 	// changeMu makes OnChange calls one at a time, each with the set
 	// as it is after the change.
 	changeMu sync.Mutex
 }
 
-// parent is a configured account whose subaccounts are discovered.
+// parent is a configured account whose subaccounts are discovered. Its
+// discovery is a cache entry like a kind's listing, so that its health
+// (up, failures by reason, how long a list stands in after a failure) is
+// kept by the same code.
 type parent struct {
-	account config.Account
-	sub     config.Subaccounts
+	sub config.Subaccounts
 	// accountsURL is the Accounts API the client lists from.
 	accountsURL string
 	client      *twilio.Client
-	// stop ends the parent's discovery loop; nil until it runs.
+	entry       *cache.EntryOf[[]twilio.Account]
+	ctx         context.Context
+	// stop ends the parent's discovery, its loop and any listing.
 	stop context.CancelFunc
 
 	mu sync.Mutex
+	// account is the parent's entry: what its subaccounts inherit.
+	account config.Account
 	// configured are the SIDs of every configured account: a subaccount
 	// configured on its own is watched as configured, not twice.
-	configured  []string
-	members     []Member
-	done, up    bool
-	lastSuccess time.Time
-	errors      map[string]uint64
+	configured []string
+	// notified are the members OnChange was last told of.
+	notified []Member
 }
 
 // New builds the set of cfg's accounts. Nothing is discovered until Run
@@ -124,8 +134,10 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 	if o.OnChange == nil {
 		o.OnChange = func([]Member) {}
 	}
-	s := &Set{o: o}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Set{o: o, ctx: ctx, cancel: cancel}
 	if err := s.Apply(cfg); err != nil {
+		cancel()
 		return nil, err
 	}
 	return s, nil
@@ -134,15 +146,23 @@ func New(cfg *config.Config, o Options) (*Set, error) {
 // Apply makes cfg's accounts the set's, as Prometheus' scrape manager
 // applies a configuration: a parent whose credentials, subaccount
 // settings and Accounts API are unchanged keeps its discovered
-// subaccounts and their state; a new one starts discovering (once Run
-// has); a removed one stops. On an error nothing changes. OnChange is not
-// called: the caller reads Members after.
+// subaccounts and their state, and they take at once what they inherit
+// from it (its name, resources, filters); a new one starts discovering
+// (once Run has); a removed one stops. On an error nothing changes.
+// OnChange is not called: the caller reads Members after.
 func (s *Set) Apply(cfg *config.Config) error {
 	var configured []Member
 	var sids []string
 	for _, a := range cfg.Accounts {
-		configured = append(configured, Member{Account: a, FriendlyName: a.Name})
+		configured = append(configured, Member{Account: a, Info: Info{FriendlyName: a.Name}})
 		sids = append(sids, a.AccountSID)
+	}
+	opts := cache.Options{
+		// A list stands in after a failed discovery as a stale listing
+		// does; past max_stale (or the refresh, when longer) nothing
+		// known is trusted.
+		MaxStale: max(cfg.MaxStale, cfg.CacheTTL), Timeout: cfg.Timeout,
+		Reason: twilio.Reason, Now: s.o.Now,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -167,34 +187,27 @@ func (s *Set) Apply(cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("accounts %s: %w", a.Name, err)
 		}
-		p := &parent{account: a, sub: *a.Subaccounts, accountsURL: cfg.AccountsAPIURL, client: client, configured: sids, errors: map[string]uint64{}}
+		ctx, stop := context.WithCancel(s.ctx)
+		p := &parent{account: a, sub: *a.Subaccounts, accountsURL: cfg.AccountsAPIURL, client: client, ctx: ctx, stop: stop}
+		p.entry = cache.NewEntryOf(ctx, a.Name, p.discover, func(found []twilio.Account) []any {
+			return []any{"subaccounts", len(found)}
+		}, s.entryOptions(opts, p.sub))
 		parents, accts = append(parents, p), append(accts, a)
 		started = append(started, p)
 	}
 	for _, p := range s.parents {
-		if !slices.Contains(parents, p) && p.stop != nil {
+		if !slices.Contains(parents, p) {
 			p.stop()
 		}
 	}
 	for i, p := range parents {
-		// A parent kept may differ in what its subaccounts inherit (its
-		// name, resources, filters): they take it now, not at the next
-		// discovery.
-		a := accts[i]
 		p.mu.Lock()
-		p.configured, p.account = sids, a
-		members := make([]Member, len(p.members))
-		for j, m := range p.members {
-			m.Account = a.Subaccount(m.Account.AccountSID, m.Account.AuthToken)
-			m.Parent = a.Name
-			members[j] = m
-		}
-		p.members = members
+		p.configured, p.account = sids, accts[i]
 		p.mu.Unlock()
+		p.entry.SetOptions(s.entryOptions(opts, p.sub))
 	}
 	s.configured, s.parents = configured, parents
-	s.maxStale, s.timeout = max(cfg.MaxStale, cfg.CacheTTL), cfg.Timeout
-	if s.run != nil {
+	if s.running {
 		for _, p := range started {
 			s.start(p)
 		}
@@ -202,9 +215,20 @@ func (s *Set) Apply(cfg *config.Config) error {
 	return nil
 }
 
+// entryOptions are the cache options of a parent's discovery with sub's
+// settings.
+func (s *Set) entryOptions(opts cache.Options, sub config.Subaccounts) cache.Options {
+	// The next discovery after a failure is the next refresh.
+	opts.TTL, opts.FailureBackoff = sub.Refresh, sub.Refresh
+	opts.Logger = log.With(s.o.Logger, "resource", "subaccounts")
+	return opts
+}
+
 // same says whether the parent discovers as account a of a configuration
 // with that Accounts API would.
 func (p *parent) same(a config.Account, accountsURL string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	return a.Subaccounts != nil && SameCredentials(p.account, a) && p.account.AccountSID == a.AccountSID &&
 		p.accountsURL == accountsURL && reflect.DeepEqual(p.sub, *a.Subaccounts)
 }
@@ -216,9 +240,26 @@ func (s *Set) Members() []Member {
 	defer s.mu.Unlock()
 	out := slices.Clone(s.configured)
 	for _, p := range s.parents {
-		p.mu.Lock()
-		out = append(out, p.members...)
-		p.mu.Unlock()
+		out = append(out, p.members()...)
+	}
+	return out
+}
+
+// members are the subaccounts of p's last discovery that may be trusted
+// still, as entries inheriting p's settings now; none past max_stale.
+func (p *parent) members() []Member {
+	found := p.entry.State().Snapshot
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Member, 0, len(found))
+	for _, a := range found {
+		if slices.Contains(p.configured, a.SID) {
+			continue // watched as configured
+		}
+		out = append(out, Member{
+			Account: p.account.Subaccount(a.SID, a.AuthToken),
+			Info:    Info{FriendlyName: a.FriendlyName, Parent: p.account.Name, Status: a.Status},
+		})
 	}
 	return out
 }
@@ -230,14 +271,11 @@ func (s *Set) Discoveries() []Discovery {
 	defer s.mu.Unlock()
 	out := make([]Discovery, 0, len(s.parents))
 	for _, p := range s.parents {
+		st := p.entry.State()
 		p.mu.Lock()
-		d := Discovery{Parent: p.account.Name, Up: p.done && p.up, Discovered: len(p.members), Errors: make(map[string]uint64, len(p.errors)),
-			Requests: p.client.AccountsRequests()}
-		for k, v := range p.errors {
-			d.Errors[k] = v
-		}
+		name := p.account.Name
 		p.mu.Unlock()
-		out = append(out, d)
+		out = append(out, Discovery{Account: name, Up: st.Up, Discovered: len(p.members()), Errors: st.Errors, Requests: p.client.AccountsRequests()})
 	}
 	return out
 }
@@ -246,25 +284,24 @@ func (s *Set) Discoveries() []Discovery {
 // until ctx ends, and those of parents a later Apply adds. It returns at
 // once; the discoveries run in the background.
 func (s *Set) Run(ctx context.Context) {
+	context.AfterFunc(ctx, s.cancel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.run = ctx
+	s.running = true
 	for _, p := range s.parents {
 		s.start(p)
 	}
 }
 
-// start runs p's discovery loop until s.run ends or p is removed. s.mu is
-// held.
+// start runs p's discovery loop until the set stops or p is removed.
+// s.mu is held.
 func (s *Set) start(p *parent) {
-	ctx, stop := context.WithCancel(s.run)
-	p.stop = stop
 	go func() {
 		for {
-			s.refresh(ctx, p)
+			s.refresh(p.ctx, p)
 			t := time.NewTimer(p.sub.Refresh)
 			select {
-			case <-ctx.Done():
+			case <-p.ctx.Done():
 				t.Stop()
 				return
 			case <-t.C:
@@ -286,59 +323,31 @@ func (s *Set) Refresh(ctx context.Context) {
 	wg.Wait()
 }
 
+// refresh discovers p's subaccounts now, and tells OnChange when the
+// members changed.
 func (s *Set) refresh(ctx context.Context, p *parent) {
-	s.mu.Lock()
-	timeout, maxStale := s.timeout, s.maxStale
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	start := time.Now()
-	found, err := p.discover(ctx)
-	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
-		return // shutting down or replaced by a reload
+	p.entry.Refresh(ctx)
+	if p.ctx.Err() != nil {
+		return // removed, or shutting down
 	}
-	now := s.o.Now()
+	after := p.members()
 	p.mu.Lock()
-	logger := log.With(s.o.Logger, "account", p.account.Name)
-	before := p.members
-	wasUp := p.up
-	p.done = true
-	if err == nil {
-		p.up, p.lastSuccess, p.members = true, now, found
-	} else {
-		reason := twilio.Reason(err)
-		p.errors[reason]++
-		p.up = false
-		// The last list stands in for a while, as a stale listing does;
-		// past max_stale nothing known is trusted.
-		if now.Sub(p.lastSuccess) >= maxStale {
-			p.members = nil
-		}
-		kept := len(p.members)
-		p.mu.Unlock()
-		// err names no token: the client's errors carry status codes and
-		// Twilio's messages, never the request's credentials.
-		level.Error(logger).Log("msg", "subaccount discovery failed; keeping the last list", "reason", reason, "kept", kept, "err", err)
-		p.mu.Lock()
-	}
-	after := p.members
+	changed := !sameMembers(p.notified, after)
+	p.notified = after
+	name := p.account.Name
 	p.mu.Unlock()
-	if err == nil {
-		if !wasUp {
-			level.Info(logger).Log("msg", "subaccounts discovered", "subaccounts", len(after), "duration", time.Since(start))
-		} else {
-			level.Debug(logger).Log("msg", "subaccounts discovered", "subaccounts", len(after), "duration", time.Since(start))
-		}
+	if !changed {
+		return
 	}
-	if !sameMembers(before, after) {
-		s.changeMu.Lock()
-		defer s.changeMu.Unlock()
-		s.o.OnChange(s.Members())
-	}
+	level.Info(s.o.Logger).Log("msg", "subaccounts changed", "account", name, "subaccounts", len(after))
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	s.o.OnChange(s.Members())
 }
 
-// discover lists the parent's subaccounts that match its settings.
-func (p *parent) discover(ctx context.Context) ([]Member, error) {
+// discover lists the parent's subaccounts that match its settings, sorted
+// by SID.
+func (p *parent) discover(ctx context.Context) ([]twilio.Account, error) {
 	// Twilio filters by one status and an exact name: send what it can
 	// filter, and check everything here as well.
 	var q twilio.AccountsQuery
@@ -349,13 +358,13 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 		q.FriendlyName = g
 	}
 	p.mu.Lock()
-	configured, parent := p.configured, p.account
+	self := p.account.AccountSID
 	p.mu.Unlock()
-	var found []Member
+	var found []twilio.Account
 	_, err := p.client.ListAccounts(ctx, q, func(a twilio.Account) error {
 		switch {
-		case a.SID == parent.AccountSID, slices.Contains(configured, a.SID):
-			return nil // listed as configured
+		case a.SID == self:
+			return nil // the parent itself
 		case !slices.Contains(p.sub.Status, a.Status):
 			return nil
 		case p.sub.FriendlyName != "":
@@ -366,21 +375,18 @@ func (p *parent) discover(ctx context.Context) ([]Member, error) {
 		if a.AuthToken == "" {
 			return fmt.Errorf("subaccount %s listed without its auth_token: the credentials may not list subaccounts' tokens (a Standard API key cannot)", a.SID)
 		}
-		if slices.ContainsFunc(found, func(m Member) bool { return m.Account.AccountSID == a.SID }) {
+		if slices.ContainsFunc(found, func(f twilio.Account) bool { return f.SID == a.SID }) {
 			return nil // listed twice across pages
 		}
-		found = append(found, Member{
-			Account:      parent.Subaccount(a.SID, a.AuthToken),
-			FriendlyName: a.FriendlyName,
-			Parent:       parent.Name,
-			Status:       a.Status,
-		})
+		found = append(found, a)
 		return nil
 	})
 	if err != nil {
+		// err names no token: the client's errors carry status codes and
+		// Twilio's messages, never the request's credentials.
 		return nil, err
 	}
-	slices.SortFunc(found, func(a, b Member) int { return cmp.Compare(a.Account.AccountSID, b.Account.AccountSID) })
+	slices.SortFunc(found, func(a, b twilio.Account) int { return cmp.Compare(a.SID, b.SID) })
 	return found, nil
 }
 

@@ -138,7 +138,7 @@ func TestDiscover(t *testing.T) {
 			if len(changes) != 1 {
 				t.Errorf("OnChange called again for an unchanged list")
 			}
-			if d := s.Discoveries(); len(d) != 1 || d[0].Parent != "isv" || !d[0].Up || d[0].Discovered != len(tc.want) {
+			if d := s.Discoveries(); len(d) != 1 || d[0].Account != "isv" || !d[0].Up || d[0].Discovered != len(tc.want) {
 				t.Errorf("Discoveries() = %+v", d)
 			}
 		})
@@ -199,7 +199,7 @@ func TestRefreshFollowsChangesAndSurvivesFailures(t *testing.T) {
 	if strings.Contains(logs.String(), canary) || strings.Contains(logs.String(), "parent-token") {
 		t.Errorf("a token is in the logs:\n%s", logs.String())
 	}
-	if !strings.Contains(logs.String(), "subaccount discovery failed") {
+	if !strings.Contains(logs.String(), `level=error resource=subaccounts msg="listing failed" account=isv reason=server`) {
 		t.Errorf("the failure is not logged:\n%s", logs.String())
 	}
 }

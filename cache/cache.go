@@ -2,6 +2,12 @@
 // listing when the snapshot is too old. Concurrent scrapes share one listing;
 // a listing runs under its own timeout, detached from the scrape that started
 // it, so that one which outlives its scrape still fills the cache.
+//
+// It keeps a listing's health too (up, failures by reason, backoff, the
+// last error, how stale a result may be served), for any listing: an
+// EntryOf lists a value of any type. An Entry lists a kind's snapshot; the
+// subaccount discovery's entries list accounts, so that both report their
+// health alike.
 package cache
 
 import (
@@ -21,7 +27,16 @@ import (
 )
 
 // ListFunc lists one account and reduces it to a snapshot.
-type ListFunc func(ctx context.Context) (*snapshot.Snapshot, error)
+type ListFunc = ListFuncOf[*snapshot.Snapshot]
+
+// ListFuncOf lists one thing and returns what a scrape is served.
+type ListFuncOf[T any] func(ctx context.Context) (T, error)
+
+// Entry is one account's entry for one kind: its latest snapshot.
+type Entry = EntryOf[*snapshot.Snapshot]
+
+// State is what a scrape reports of an Entry.
+type State = StateOf[*snapshot.Snapshot]
 
 // Options are the timings shared by every account.
 type Options struct {
@@ -44,18 +59,21 @@ type Options struct {
 	Logger log.Logger
 }
 
-// Entry is one account's place in the cache: its latest snapshot, its
+// EntryOf is one listing's place in the cache: its latest value, its
 // failures, and the one listing of it that may be running.
-type Entry struct {
+type EntryOf[T any] struct {
 	name string
-	list ListFunc
-	opts Options
+	list ListFuncOf[T]
+	// describe gives what the debug log says of a value listed.
+	describe func(T) []any
+	opts     Options
 	// ctx is the parent of every listing: cancelled on shutdown, not by a scrape.
 	ctx   context.Context
 	group singleflight.Group
 
 	mu         sync.Mutex
-	snap       *snapshot.Snapshot
+	snap       T
+	has        bool // snap was listed
 	snapTime   time.Time
 	lastErr    error
 	lastReason string
@@ -70,8 +88,8 @@ type Entry struct {
 	failTime time.Time
 }
 
-// State is what a scrape reports for an account.
-type State struct {
+// StateOf is what a scrape reports of an entry.
+type StateOf[T any] struct {
 	// Up: the last completed listing succeeded.
 	Up bool
 	// Completed: at least one listing has completed.
@@ -80,8 +98,9 @@ type State struct {
 	Duration time.Duration
 	// LastSuccess is when the last successful listing completed; zero if none has.
 	LastSuccess time.Time
-	// Snapshot is the latest snapshot if it is young enough to serve, else nil.
-	Snapshot *snapshot.Snapshot
+	// Snapshot is the latest value listed if it is young enough to serve,
+	// else T's zero value (nil for a snapshot).
+	Snapshot T
 	// Errors counts failed listings by reason.
 	Errors map[string]uint64
 	// LastError is the message of the last failed listing, even after a
@@ -95,7 +114,19 @@ type State struct {
 // NewEntry makes the cache entry of one account. ctx bounds every listing it
 // starts.
 func NewEntry(ctx context.Context, name string, list ListFunc, opts Options) *Entry {
-	return &Entry{name: name, list: list, opts: withDefaults(opts), ctx: ctx, errors: map[string]uint64{}}
+	return NewEntryOf(ctx, name, list, func(s *snapshot.Snapshot) []any {
+		return []any{"objects", s.Total, "duplicates_skipped", s.Duplicates}
+	}, opts)
+}
+
+// NewEntryOf makes the entry of one listing, named name in the logs;
+// describe (nil for nothing) says what the debug log tells of a value
+// listed. ctx bounds every listing it starts.
+func NewEntryOf[T any](ctx context.Context, name string, list ListFuncOf[T], describe func(T) []any, opts Options) *EntryOf[T] {
+	if describe == nil {
+		describe = func(T) []any { return nil }
+	}
+	return &EntryOf[T]{name: name, list: list, describe: describe, opts: withDefaults(opts), ctx: ctx, errors: map[string]uint64{}}
 }
 
 func withDefaults(opts Options) Options {
@@ -115,13 +146,13 @@ func withDefaults(opts Options) Options {
 }
 
 // Name is the account's label value.
-func (e *Entry) Name() string { return e.name }
+func (e *EntryOf[T]) Name() string { return e.name }
 
 // SetOptions replaces the entry's timings, bound and logger, keeping its
 // snapshot and failures: a reload that changes cache_ttl, max_stale,
 // timeout, failure_backoff or max_concurrent_listings keeps what is
 // cached. A listing in flight finishes under the options it started with.
-func (e *Entry) SetOptions(opts Options) {
+func (e *EntryOf[T]) SetOptions(opts Options) {
 	opts = withDefaults(opts)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -129,7 +160,7 @@ func (e *Entry) SetOptions(opts Options) {
 }
 
 // options returns the entry's options, as set now.
-func (e *Entry) options() Options {
+func (e *EntryOf[T]) options() Options {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.opts
@@ -139,7 +170,7 @@ func (e *Entry) options() Options {
 // or older than the TTL, or if the last listing failed and its backoff has
 // passed. It waits for the listing no longer than ctx allows; the listing
 // itself goes on.
-func (e *Entry) Get(ctx context.Context) State {
+func (e *EntryOf[T]) Get(ctx context.Context) StateOf[T] {
 	if e.due() {
 		ch := e.group.DoChan("list", func() (any, error) {
 			e.refresh()
@@ -154,22 +185,37 @@ func (e *Entry) Get(ctx context.Context) State {
 	return e.State()
 }
 
+// Refresh lists now, whether due or not (joining a listing already
+// running), and returns the state after it: for a listing on its own
+// clock rather than a scrape's. It waits no longer than ctx allows.
+func (e *EntryOf[T]) Refresh(ctx context.Context) StateOf[T] {
+	ch := e.group.DoChan("list", func() (any, error) {
+		e.refresh()
+		return nil, nil
+	})
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+	return e.State()
+}
+
 // due tells whether a scrape should start (or join) a listing.
-func (e *Entry) due() bool {
+func (e *EntryOf[T]) due() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.opts.Now()
 	if e.lastErr != nil {
 		return !now.Before(e.retryAt)
 	}
-	return e.snap == nil || now.Sub(e.snapTime) >= e.opts.TTL
+	return !e.has || now.Sub(e.snapTime) >= e.opts.TTL
 }
 
 // State reports the account without listing.
-func (e *Entry) State() State {
+func (e *EntryOf[T]) State() StateOf[T] {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	st := State{
+	st := StateOf[T]{
 		Up:          e.completed && e.lastErr == nil,
 		Completed:   e.completed,
 		Duration:    e.duration,
@@ -180,13 +226,13 @@ func (e *Entry) State() State {
 	for k, v := range e.errors {
 		st.Errors[k] = v
 	}
-	if e.snap != nil && e.opts.Now().Sub(e.snapTime) < max(e.opts.TTL, e.opts.MaxStale) {
+	if e.has && e.opts.Now().Sub(e.snapTime) < max(e.opts.TTL, e.opts.MaxStale) {
 		st.Snapshot = e.snap
 	}
 	return st
 }
 
-func (e *Entry) refresh() {
+func (e *EntryOf[T]) refresh() {
 	opts := e.options()
 	select {
 	case opts.Limiter <- struct{}{}:
@@ -214,12 +260,12 @@ func (e *Entry) refresh() {
 	e.completed, e.duration = true, took
 	prevErr, prevReason, failures := e.lastErr, e.lastReason, e.failures
 	if err == nil {
-		e.snap, e.snapTime, e.lastErr, e.lastReason, e.failures = snap, now, nil, "", 0
+		e.snap, e.has, e.snapTime, e.lastErr, e.lastReason, e.failures = snap, true, now, nil, "", 0
 		e.mu.Unlock()
 		if prevErr != nil {
 			level.Info(opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", failures)
 		}
-		level.Debug(opts.Logger).Log("msg", "listing done", "account", e.name, "objects", snap.Total, "duplicates_skipped", snap.Duplicates, "duration", took)
+		level.Debug(opts.Logger).Log(append([]any{"msg", "listing done", "account", e.name, "duration", took}, e.describe(snap)...)...)
 		return
 	}
 	reason := opts.Reason(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/accounts"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
@@ -90,34 +91,13 @@ type accountListings struct {
 	listings []int
 }
 
-// AccountInfo describes a listed account for twilio_trusthub_account_info.
-type AccountInfo struct {
-	// FriendlyName is Twilio's name of a discovered account; the
-	// configured name of a configured one.
-	FriendlyName string
-	// Parent is the name of the account a subaccount was discovered
-	// under; empty for a configured account.
-	Parent string
-	// Status is Twilio's status of a discovered account; empty for a
-	// configured one, whose status the exporter does not read.
-	Status string
-}
+// AccountInfo describes a listed account for twilio_trusthub_account_info:
+// the accounts package's description, not a copy of it.
+type AccountInfo = accounts.Info
 
 // DiscoveryState is what the metrics show of one parent's discovery of
-// its subaccounts.
-type DiscoveryState struct {
-	// Account is the parent's name.
-	Account string
-	// Up says whether the last discovery succeeded.
-	Up bool
-	// Discovered is the number of subaccounts listed now.
-	Discovered int
-	// Errors counts the failed discoveries by failure reason.
-	Errors map[string]uint64
-	// Requests counts the Accounts API requests that got an answer, by
-	// HTTP status.
-	Requests map[int]uint64
-}
+// its subaccounts: the accounts package's, not a copy of it.
+type DiscoveryState = accounts.Discovery
 
 // DiscoveryResource is the resource label of the subaccount discovery's
 // requests: the 2010 API's Accounts list.

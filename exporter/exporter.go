@@ -166,7 +166,7 @@ func (e *Exporter) apply(cfg *config.Config) error {
 		ExpiringDays: cfg.ExpiringWithinDays,
 		Now:          e.o.Now,
 		Close:        e.cancel,
-		Discovery:    e.discoveries,
+		Discovery:    e.set.Discoveries,
 	}
 	if prev == nil || prev.PerObjectMetrics != cfg.PerObjectMetrics || prev.PerObjectStatus != cfg.PerObjectStatus ||
 		!slices.Equal(prev.ExpiringWithinDays, cfg.ExpiringWithinDays) {
@@ -177,16 +177,6 @@ func (e *Exporter) apply(cfg *config.Config) error {
 		e.col.Store(col)
 	}
 	return e.update(e.set.Members())
-}
-
-// discoveries is what the collector shows of the subaccount discoveries.
-func (e *Exporter) discoveries() []collector.DiscoveryState {
-	ds := e.set.Discoveries()
-	out := make([]collector.DiscoveryState, len(ds))
-	for i, d := range ds {
-		out[i] = collector.DiscoveryState{Account: d.Parent, Up: d.Up, Discovered: d.Discovered, Errors: d.Errors, Requests: d.Requests}
-	}
-	return out
 }
 
 // Close stops the listings and the discoveries.
@@ -271,7 +261,7 @@ func (e *Exporter) update(members []accounts.Member) error {
 			listings = append(listings, w.byKind[k])
 		}
 		if m.Parent != "" {
-			infos[name] = collector.AccountInfo{FriendlyName: m.FriendlyName, Parent: m.Parent, Status: m.Status}
+			infos[name] = m.Info
 		}
 	}
 	for name, old := range e.watched {
