@@ -67,6 +67,7 @@ func main() {
 		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
 		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
 		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing into this folder")
+		requests   = flag.Int("requests", 0, "when set, count only the requests of one listing cycle of this many discovered subaccounts (the simulator's ISV estate), in process")
 		noise      = flag.Bool("noise", false, "measure only the alerts, notifications and pages of the --demo estate (Prometheus and Alertmanager on PATH, or -prometheus and -alertmanager-binary)")
 		rulesFile  = flag.String("rules", "", "with -noise, the rules file (every for: shortened to 5s); empty: the mixin's, generated")
 		amConfig   = flag.String("alertmanager", "", "with -noise, the Alertmanager configuration; empty: examples/alertmanager.yml")
@@ -80,6 +81,13 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println(secs)
+		return
+	}
+	if *requests > 0 {
+		if err := runRequests(*requests); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if *noise {
