@@ -77,6 +77,10 @@ type Options struct {
 	// the listings (see twilio.Options.Transport); nil, each parent's
 	// client has its own.
 	Transport http.RoundTripper
+	// InFlight bounds the requests in flight to each account: the one
+	// the listings' clients share, so that a parent's discovery counts
+	// against its account's bound (see twilio.Options.InFlight).
+	InFlight *twilio.InFlight
 }
 
 // Set is the accounts to watch. It is safe for concurrent use.
@@ -183,6 +187,8 @@ func (s *Set) Apply(cfg *config.Config) error {
 			UserAgent:   s.o.UserAgent,
 			Retry:       s.o.Retry,
 			Transport:   s.o.Transport,
+			Account:     a.AccountSID,
+			InFlight:    s.o.InFlight,
 		})
 		if err != nil {
 			return fmt.Errorf("accounts %s: %w", a.Name, err)

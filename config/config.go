@@ -76,6 +76,10 @@ type Config struct {
 	PerObjectStatus StatusSeries `yaml:"per_object_status" deprecated:"per_profile_status"`
 	// MaxConcurrentListings bounds the listings running at once, at least 1.
 	MaxConcurrentListings int `yaml:"max_concurrent_listings"`
+	// MaxRequestsPerAccount bounds the requests in flight to any one
+	// Twilio account, at least 1: Twilio's limit of concurrent requests
+	// per account is shared with the account's own traffic.
+	MaxRequestsPerAccount int `yaml:"max_requests_per_account"`
 	// Resources are the kinds watched where an account names none of its
 	// own: at least one, each once.
 	Resources []*kinds.Kind `yaml:"resources"`
@@ -107,6 +111,7 @@ func Default() Config {
 		PerObjectMetrics:      true,
 		PerObjectStatus:       StatusFull,
 		MaxConcurrentListings: 10,
+		MaxRequestsPerAccount: 8,
 		Resources:             kinds.Default(),
 	}
 }
@@ -331,6 +336,9 @@ func New(c Config) (*Config, error) {
 	}
 	if c.MaxConcurrentListings < 1 {
 		return nil, fmt.Errorf("max_concurrent_listings: %d must be at least 1", c.MaxConcurrentListings)
+	}
+	if c.MaxRequestsPerAccount < 1 {
+		return nil, fmt.Errorf("max_requests_per_account: %d must be at least 1", c.MaxRequestsPerAccount)
 	}
 	for i, d := range c.ExpiringWithinDays {
 		if d < 1 || d > maxExpiringWithinDays {

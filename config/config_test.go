@@ -226,6 +226,7 @@ var invalid = map[string]string{
 	"invalid-expiring-zero.yml":                 `expiring_within_days[1]: 0 is outside 1..3650`,
 	"invalid-messaging-api-url.yml":             `messaging_api_url: "https://user:pass@messaging.example.com" is not an http(s) URL with a host and no user, query or fragment`,
 	"invalid-max-concurrent.yml":                `max_concurrent_listings: 0 must be at least 1`,
+	"invalid-max-requests-per-account.yml":      `max_requests_per_account: 0 must be at least 1`,
 	"invalid-missing-secret-file.yml":           `accounts[0]: api_secret_file: "/nonexistent/secret" cannot be read: no such file or directory`,
 	"invalid-missing-token-file.yml":            `accounts[0]: auth_token_file: "testdata/does-not-exist.txt" cannot be read: no such file or directory`,
 	"invalid-no-accounts.yml":                   `accounts: at least one account is required`,

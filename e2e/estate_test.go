@@ -78,7 +78,7 @@ func newEstate(now time.Time) []*estateAccount {
 	}
 	const service = "MGe2e00000000000000000000000000001"
 	m.messaging.Brands = append(m.messaging.Brands, simulator.SuspendedBrand(suspendedBrandSID, suspendedBrandTCRID, *m.trustProducts[0].SID, now.Add(-time.Hour).Truncate(time.Second)))
-	m.messaging.Services = append(m.messaging.Services, simulator.ServedService{SID: simulator.Ptr(service), USAppToPersonRegistered: true})
+	m.messaging.Services = append(m.messaging.Services, simulator.ServedService{SID: simulator.Ptr(service), USAppToPersonRegistered: simulator.Ptr(true)})
 	m.messaging.Campaigns = append(m.messaging.Campaigns, simulator.ServedCampaign{
 		SID: simulator.Ptr("QEe2e00000000000000000000000000001"), MessagingServiceSID: simulator.Ptr(service), BrandRegistrationSID: simulator.Ptr(suspendedBrandSID),
 		CampaignID: simulator.Ptr("CE2E01"), USAppToPersonUsecase: simulator.Ptr("MARKETING"), CampaignStatus: simulator.Ptr("SUSPENDED"),

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -290,5 +291,73 @@ func TestApplyKeepsDiscoveredSubaccounts(t *testing.T) {
 	}
 	if got := sim.RequestsTo(kinds.CustomerProfiles.ListPath) - profiles; got != 0 {
 		t.Errorf("%d Customer-Profiles requests after the reload, want 0", got)
+	}
+}
+
+// No more than max_requests_per_account requests are in flight to one
+// account, across its five listings (each with its parents, usage counts
+// and pages asked for ahead) and a parent's discovery; accounts do not
+// share the bound.
+func TestRequestsPerAccountBounded(t *testing.T) {
+	const bound = 3
+	sim := simulator.New()
+	estate := func(sid string) {
+		profiles := simulator.Generate(sid, 60, now, 7)
+		sim.AddAccount(sid, sid+"-token", profiles)
+		sim.SetAssignments(sid, kinds.CustomerProfiles, simulator.GenerateAssignments(kinds.CustomerProfiles, profiles, now, 7))
+		tps := simulator.GenerateTrustProducts(sid, 20, now, 7)
+		sim.SetObjects(sid, kinds.TrustProducts, tps)
+		m := simulator.GenerateMessaging(40, now, 7, tps)
+		simulator.LinkProfiles(&m, profiles)
+		sim.SetMessaging(sid, m)
+	}
+	estate(sidMain)
+	estate(sidB)
+	for i := range 5 {
+		sim.AddSubaccount(sidMain, subSID(i), fmt.Sprintf("cust-%d", i), fmt.Sprintf("sub-token-%d", i))
+	}
+	// Each answer waits, so that requests overlap unless bounded.
+	sim.SetFault(simulator.Fault{Delay: 10 * time.Millisecond})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	spec := config.Default()
+	spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = srv.URL, srv.URL, srv.URL
+	spec.PageSize = 5 // many pages: pages asked for ahead overlap
+	spec.MaxRequestsPerAccount = bound
+	spec.Accounts = []config.Account{
+		{Name: "main", AccountSID: sidMain, AuthToken: sidMain + "-token", Subaccounts: &config.Subaccounts{Discover: true, Refresh: time.Hour}},
+		{Name: "b", AccountSID: sidB, AuthToken: sidB + "-token"},
+	}
+	cfg, err := config.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := build(cfg, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	var wg sync.WaitGroup
+	wg.Go(func() { e.set.Refresh(context.Background()) }) // the discovery, as main
+	wg.Go(func() { e.Scrape(context.Background()) })
+	wg.Wait()
+	up := upLines(t, e)
+	for _, line := range up {
+		if !strings.HasSuffix(line, " 1") {
+			t.Errorf("not up: %s", line)
+		}
+	}
+	if len(up) != 7 {
+		t.Fatalf("%d accounts up, want 7 (main, b and five subaccounts): %v", len(up), up)
+	}
+	for _, sid := range []string{sidMain, sidB} {
+		got := sim.MaxInFlightOf(sid)
+		t.Logf("%s: at most %d requests in flight", sid, got)
+		if got > bound {
+			t.Errorf("%s had %d requests in flight at once; the bound is %d", sid, got, bound)
+		}
+		if got < 2 {
+			t.Errorf("%s never had two requests in flight: the test shows nothing", sid)
+		}
 	}
 }

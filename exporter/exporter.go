@@ -53,8 +53,11 @@ type Exporter struct {
 	// transport is the connection pool of every account's client, sized
 	// by max_concurrent_listings when the exporter starts.
 	transport *http.Transport
-	set       *accounts.Set
-	col       atomic.Pointer[collector.Exporter]
+	// inFlight bounds the requests in flight to each account, shared by
+	// every client, the discovery's included.
+	inFlight *twilio.InFlight
+	set      *accounts.Set
+	col      atomic.Pointer[collector.Exporter]
 
 	// mu makes a configuration's application and a discovery's changes
 	// one at a time, and guards what follows.
@@ -95,9 +98,10 @@ func build(cfg *config.Config, o Options) (*Exporter, error) {
 	// idle connections, each with two goroutines and its buffers).
 	transport := twilio.NewTransport(cfg.MaxConcurrentListings * twilio.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
-	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, watched: map[string]*watched{}}
+	inFlight := twilio.NewInFlight(cfg.MaxRequestsPerAccount)
+	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, inFlight: inFlight, watched: map[string]*watched{}}
 	set, err := accounts.New(cfg, accounts.Options{
-		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport,
+		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport, InFlight: inFlight,
 		// update logs an account it cannot watch; the others are watched.
 		OnChange: func(m []accounts.Member) {
 			e.mu.Lock()
@@ -149,6 +153,7 @@ func (e *Exporter) apply(cfg *config.Config) error {
 	}
 	prev := e.cfg
 	e.cfg = cfg
+	e.inFlight.SetMax(cfg.MaxRequestsPerAccount)
 	limiter := e.copts.Limiter
 	if prev == nil || prev.MaxConcurrentListings != cfg.MaxConcurrentListings {
 		// One bound across every account and kind, discovered ones
@@ -316,6 +321,8 @@ func (e *Exporter) client(cfg *config.Config, a config.Account) (*twilio.Client,
 		UserAgent:    e.o.UserAgent,
 		Retry:        e.o.Retry,
 		Transport:    e.transport,
+		Account:      a.AccountSID,
+		InFlight:     e.inFlight,
 	})
 }
 

@@ -75,6 +75,7 @@ const (
 	FieldDateCreated
 	FieldDateUpdated
 	FieldBrandScore
+	FieldA2PRegistered
 	FieldErrors
 	// NumFields is the number of fields: Field values are below it, so a
 	// [NumFields]T array can be indexed by Field.
@@ -105,6 +106,8 @@ const (
 	Integer
 	// Codes is the object's error codes (see ErrorShape).
 	Codes
+	// Bool is true or false, read as 1 or 0.
+	Bool
 )
 
 // AllFields lists every Field.
@@ -152,7 +155,9 @@ var fieldInfos = [NumFields]fieldInfo{
 	FieldDateCreated:         {key: "date_created", typ: Time, suffix: "_created_timestamp_seconds"},
 	FieldDateUpdated:         {key: "date_updated", typ: Time, suffix: "_updated_timestamp_seconds"},
 	FieldBrandScore:          {key: "brand_score", typ: Integer, suffix: "_score"},
-	FieldErrors:              {key: "errors", typ: Codes},
+	// Whether a Messaging Service has an A2P campaign registered.
+	FieldA2PRegistered: {key: "us_app_to_person_registered", typ: Bool},
+	FieldErrors:        {key: "errors", typ: Codes},
 }
 
 // String is the field's usual JSON key.
@@ -241,8 +246,14 @@ type Kind struct {
 	ListKey string
 	// Parent, when set, is the kind whose objects the kind is listed
 	// under: every parent is listed first, then the kind under each one.
-	// The whole is one listing of the kind. Only the parents' sids are read.
+	// The whole is one listing of the kind. Only the parents' sids are read,
+	// and the fields of ParentIf.
 	Parent *Kind
+	// ParentIf are Bool fields of the parent: the kind is not listed
+	// under a parent that has one of them false (null lists it), as a
+	// Messaging Service not registered for A2P has no campaign: a
+	// request saved per such parent and listing.
+	ParentIf []Field
 	// StatusField is the JSON key of the status.
 	StatusField string
 	// Statuses are the documented status values, in the order of the
@@ -416,7 +427,7 @@ var (
 	A2PCampaigns = &Kind{
 		Name: "a2p_campaigns", Title: "A2P campaigns", Object: "A2P campaign", Short: "campaign",
 		Host: Messaging, ListPath: "/v1/Services/" + ParentSID + "/Compliance/Usa2p", ListKey: "compliance",
-		Parent:      MessagingServices,
+		Parent: MessagingServices, ParentIf: []Field{FieldA2PRegistered},
 		StatusField: "campaign_status", Statuses: []string{"IN_PROGRESS", "VERIFIED", "FAILED"},
 		// Twilio gives the statuses only as examples: suspended and
 		// expired campaigns occur, and a status added later is no less
@@ -505,7 +516,19 @@ func (k *Kind) Has(f Field) bool {
 	case FieldSID, FieldStatus, FieldErrors:
 		return true
 	}
-	return slices.Contains(k.InfoLabels, f) || slices.Contains(k.Values, f) || k.Uses != nil && k.Uses.Subject == f
+	return slices.Contains(k.InfoLabels, f) || slices.Contains(k.Values, f) || k.Uses != nil && k.Uses.Subject == f ||
+		slices.ContainsFunc(All, func(c *Kind) bool { return c.Parent == k && slices.Contains(c.ParentIf, f) })
+}
+
+// ListsUnder says whether the kind is listed under parent, a listed
+// object of k.Parent: not when one of ParentIf is false.
+func (k *Kind) ListsUnder(parent *Object) bool {
+	for _, f := range k.ParentIf {
+		if v, ok := parent.Value(f); ok && v == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ValueIndex is the index of f in the kind's Values, or -1.

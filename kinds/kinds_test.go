@@ -158,7 +158,7 @@ func TestFieldNames(t *testing.T) {
 	if got, want := strings.Join(names, " "), "sid friendly_name policy_sid status brand_type identity_status tcr_id a2p_profile_bundle_sid "+
 		"customer_profile_bundle_sid messaging_service_sid brand_registration_sid campaign_id us_app_to_person_usecase tollfree_phone_number "+
 		"business_name trust_product_sid customer_profile_sid channel_endpoint_type valid_until edit_expiration date_created date_updated "+
-		"brand_score errors"; got != want {
+		"brand_score us_app_to_person_registered errors"; got != want {
 		t.Errorf("names = %q, want %q", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -49,10 +50,12 @@ func (b ServedBrand) stored(accountSID, base string) stored {
 // ServedService is a Messaging Service, listed as the parent of its A2P
 // campaigns.
 type ServedService struct {
-	SID                       *string    `json:"sid"`
-	AccountSID                *string    `json:"account_sid"`
-	FriendlyName              *string    `json:"friendly_name"`
-	USAppToPersonRegistered   bool       `json:"us_app_to_person_registered"`
+	SID          *string `json:"sid"`
+	AccountSID   *string `json:"account_sid"`
+	FriendlyName *string `json:"friendly_name"`
+	// USAppToPersonRegistered, when nil, is served as whether the
+	// service has a campaign.
+	USAppToPersonRegistered   *bool      `json:"us_app_to_person_registered"`
 	UseInboundWebhookOnNumber bool       `json:"use_inbound_webhook_on_number"`
 	DateCreated               *time.Time `json:"date_created"`
 	DateUpdated               *time.Time `json:"date_updated"`
@@ -154,7 +157,15 @@ type Messaging struct {
 // campaigns and toll-free verifications.
 func (s *Server) SetMessaging(accountSID string, m Messaging) {
 	Set(s, accountSID, kinds.BrandRegistrations, m.Brands)
-	Set(s, accountSID, kinds.MessagingServices, m.Services)
+	services := slices.Clone(m.Services)
+	for i, v := range services {
+		if v.USAppToPersonRegistered == nil && v.SID != nil {
+			services[i].USAppToPersonRegistered = Ptr(slices.ContainsFunc(m.Campaigns, func(c ServedCampaign) bool {
+				return c.MessagingServiceSID != nil && *c.MessagingServiceSID == *v.SID
+			}))
+		}
+	}
+	Set(s, accountSID, kinds.MessagingServices, services)
 	Set(s, accountSID, kinds.A2PCampaigns, m.Campaigns)
 	Set(s, accountSID, kinds.TollfreeVerifications, m.Verifications)
 	Set(s, accountSID, kinds.ServicePhoneNumbers, m.PhoneNumbers)
@@ -282,7 +293,7 @@ func GenerateMessaging(n int, now time.Time, seed uint64, trustProducts []Served
 		m.Services = append(m.Services, ServedService{
 			SID:                     Ptr(fmt.Sprintf("MG%016x%016x", seed, uint64(i))),
 			FriendlyName:            Ptr(fmt.Sprintf("Service %d", i)),
-			USAppToPersonRegistered: i < services-1,
+			USAppToPersonRegistered: Ptr(i < services-1),
 			DateCreated:             at(700),
 			DateUpdated:             at(90),
 		})

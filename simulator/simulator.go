@@ -168,6 +168,8 @@ type Server struct {
 	// inFlight and maxInFlight count the object list requests being
 	// answered, now and at most: what a bound on listings must hold.
 	inFlight, maxInFlight atomic.Int64
+	// byUser counts the requests of each user being answered.
+	byUser inFlightByUser
 	// byPath counts requests per path.
 	byPath sync.Map // string -> *atomic.Int64
 }
@@ -249,6 +251,12 @@ func (s *Server) Requests() int64 { return s.requests.Load() }
 // answered at once so far.
 func (s *Server) MaxInFlight() int64 { return s.maxInFlight.Load() }
 
+// MaxInFlightOf is the most requests of the basic-auth user (an account
+// SID, or an API key) being answered at once so far, of any path. A
+// request counts from its arrival until its answer starts, so that one
+// counted is one the client is still waiting for.
+func (s *Server) MaxInFlightOf(user string) int64 { return s.byUser.max(user) }
+
 // RequestsTo is the number of requests to path served so far, whatever
 // their answer.
 func (s *Server) RequestsTo(path string) int64 {
@@ -256,6 +264,17 @@ func (s *Server) RequestsTo(path string) int64 {
 		return n.(*atomic.Int64).Load()
 	}
 	return 0
+}
+
+// Paths returns the number of requests served so far to every path
+// asked for, whatever their answer.
+func (s *Server) Paths() map[string]int64 {
+	out := map[string]int64{}
+	s.byPath.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
 }
 
 // kindAt returns the kind listed at path, and the parent it is listed
@@ -302,10 +321,13 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 // the query asks for.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	user, _, _ := r.BasicAuth()
+	tw := s.byUser.track(user, w)
+	defer tw.finish()
+	w = tw
 	n, _ := s.byPath.LoadOrStore(r.URL.Path, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
 	if r.URL.Path == AccountsPath && r.Method == http.MethodGet {
-		user, _, _ := r.BasicAuth()
 		if s.authenticate(r) == nil {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 			writeError(w, http.StatusUnauthorized, 20003, "Authenticate")

@@ -71,6 +71,13 @@ type Options struct {
 	// https://api.twilio.com, for ListAccounts. Empty, accounts cannot
 	// be listed.
 	AccountsURL string
+	// Account is the SID of the account the client acts as, and InFlight
+	// the bound on requests in flight to each account that it shares
+	// with every other client (the other clients acting as the same
+	// account count against the same bound). Nil InFlight, the client
+	// has a bound of DefaultMaxRequestsPerAccount of its own.
+	Account  string
+	InFlight *InFlight
 }
 
 // Client lists the objects of one account, of any kind. It is safe for
@@ -85,6 +92,8 @@ type Client struct {
 	maxBytes int64
 	maxPages int
 	retry    RetryPolicy
+	account  string
+	inFlight *InFlight
 
 	mu       sync.Mutex
 	requests map[requestKey]uint64
@@ -183,9 +192,12 @@ func New(o Options) (*Client, error) {
 	if o.Retry.Attempts <= 0 {
 		o.Retry = DefaultRetryPolicy
 	}
+	if o.InFlight == nil {
+		o.InFlight = NewInFlight(DefaultMaxRequestsPerAccount)
+	}
 	return &Client{
 		bases: bases, http: hc, pageSize: o.PageSize, maxBytes: o.MaxPageBytes, maxPages: o.MaxPages,
-		retry: o.Retry, requests: map[requestKey]uint64{},
+		retry: o.Retry, account: o.Account, inFlight: o.InFlight, requests: map[requestKey]uint64{},
 	}, nil
 }
 
@@ -258,7 +270,7 @@ func (c *Client) List(ctx context.Context, k *kinds.Kind, f kinds.Filters, fn fu
 	}
 	var parents []string
 	pages, err := c.list(ctx, objects(k, k.Parent, func(o *kinds.Object) error {
-		if sid := o.SID(); sid != "" && !slices.Contains(parents, sid) {
+		if sid := o.SID(); sid != "" && k.ListsUnder(o) && !slices.Contains(parents, sid) {
 			parents = append(parents, sid)
 		}
 		return nil
@@ -529,10 +541,16 @@ func (c *Client) get(ctx context.Context, counted string, u string) (*http.Respo
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	release, err := c.inFlight.acquire(ctx, c.account)
 	if err != nil {
 		return nil, &NetworkError{err}
 	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		release()
+		return nil, &NetworkError{err}
+	}
+	resp.Body = releasingBody{ReadCloser: resp.Body, release: release}
 	c.mu.Lock()
 	c.requests[requestKey{counted, resp.StatusCode}]++
 	c.mu.Unlock()

@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,7 +273,11 @@ func TestListUnderParents(t *testing.T) {
 					m.Campaigns = append(m.Campaigns, simulator.ServedCampaign{SID: simulator.Ptr(qe), MessagingServiceSID: simulator.Ptr(mg), CampaignStatus: simulator.Ptr("VERIFIED")})
 					want[qe] = true
 				}
-				wantRequests += max(1, (n+tc.pageSize-1)/tc.pageSize)
+				// A service without a campaign is not registered for A2P:
+				// its campaigns are not asked for.
+				if n > 0 {
+					wantRequests += (n + tc.pageSize - 1) / tc.pageSize
+				}
 			}
 			sim.SetMessaging(accountSID, m)
 			srv := httptest.NewServer(sim)
@@ -457,5 +463,44 @@ func TestRelativeNextPageLink(t *testing.T) {
 	sids, pages := collectKind(t, c, kinds.CustomerProfiles, kinds.Filters{})
 	if pages != 2 || len(sids) != 2 {
 		t.Errorf("%d pages, %d objects; want 2 and 2", pages, len(sids))
+	}
+}
+
+// Campaigns are not asked for under a Messaging Service whose
+// us_app_to_person_registered is false: it has none. True, null, absent
+// or unreadable (an anomaly), they are.
+func TestListSkipsServicesNotRegistered(t *testing.T) {
+	services := map[string]string{"MGtrue": `true`, "MGfalse": `false`, "MGnull": `null`, "MGodd": `"yes"`, "MGabsent": ``}
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == kinds.MessagingServices.ListPath {
+			var items []string
+			for sid, v := range services {
+				item := fmt.Sprintf(`{"sid": %q`, sid)
+				if v != "" {
+					item += `, "us_app_to_person_registered": ` + v
+				}
+				items = append(items, item+"}")
+			}
+			fmt.Fprintf(w, `{"meta": {"next_page_url": null}, "services": [%s]}`, strings.Join(items, ", "))
+			return
+		}
+		sid := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/Services/"), "/")[0]
+		mu.Lock()
+		asked[sid] = true
+		mu.Unlock()
+		// sid is one of the test's own: the body is JSON, quoted.
+		fmt.Fprintf(w, `{"meta": {"next_page_url": null}, "compliance": [{"sid": %q, "campaign_status": "VERIFIED"}]}`, "QE"+sid) //nolint:gosec // a test server answering JSON
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, tokenAuth(), 1000)
+	sids, _ := collectKind(t, c, kinds.A2PCampaigns, kinds.Filters{})
+	slices.Sort(sids)
+	if want := []string{"QEMGabsent", "QEMGnull", "QEMGodd", "QEMGtrue"}; !slices.Equal(sids, want) {
+		t.Errorf("campaigns %v, want %v", sids, want)
+	}
+	if asked["MGfalse"] || len(asked) != 4 {
+		t.Errorf("campaigns asked for under %v; not under MGfalse", asked)
 	}
 }

@@ -122,6 +122,8 @@ func (w *wireObject) UnmarshalJSON(b []byte) error {
 			w.numbers[f].setTime(v)
 		case kinds.Integer:
 			w.numbers[f].setInteger(v)
+		case kinds.Bool:
+			w.numbers[f].setBool(v)
 		case kinds.Codes:
 			if w.single {
 				w.errors.setOne(v)
@@ -239,6 +241,20 @@ func (w *wireNumber) setTime(b []byte) {
 		return
 	}
 	w.n, w.has = float64(t.Unix())+float64(t.Nanosecond())/1e9, true
+}
+
+// setBool reads true or false, as 1 or 0.
+func (w *wireNumber) setBool(b []byte) {
+	*w = wireNumber{}
+	switch string(b) {
+	case "null":
+	case "true":
+		w.n, w.has = 1, true
+	case "false":
+		w.has = true
+	default:
+		w.odd = true
+	}
 }
 
 // setInteger reads a whole number.
