@@ -1,6 +1,7 @@
-// Command twilio_trusthub_exporter exports the review status, expiry and
-// rejection codes of Twilio TrustHub Customer-Profiles and Trust Products
-// to Prometheus.
+// Command twilio_trusthub_exporter exports to Prometheus the review status,
+// expiry and rejection codes of Twilio's compliance objects: TrustHub
+// Customer-Profiles and Trust Products, A2P brand registrations, A2P
+// campaigns and toll-free verifications.
 package main
 
 import (
@@ -45,11 +46,11 @@ const (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New(programName, "Prometheus exporter for Twilio TrustHub Customer-Profiles and Trust Products.")
+	app := kingpin.New(programName, "Prometheus exporter for Twilio compliance objects: TrustHub Customer-Profiles and Trust Products, A2P brand registrations, A2P campaigns and toll-free verifications.")
 	var (
 		configFile    = app.Flag("config.file", "YAML configuration file. Without it, one account is read from TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with TWILIO_API_SECRET.").String()
 		configCheck   = app.Flag("config.check", "Check the configuration, print only the verdict and exit: on stdout with 0 if it is valid, on stderr with the reason and 1 if not.").Bool()
-		demo          = app.Flag("demo", "Serve a built-in simulated TrustHub with generated Customer-Profiles and Trust Products and export it; needs no Twilio account.").Bool()
+		demo          = app.Flag("demo", "Serve a built-in simulated Twilio with generated objects of every kind (Customer-Profiles, Trust Products, A2P brand registrations, A2P campaigns, toll-free verifications) and export it; needs no Twilio account.").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent scrapes; 0 disables the limit.").Default("40").Int()
 		enablePprof   = app.Flag("web.enable-pprof", "Serve Go's runtime profiles under /debug/pprof/, behind the same web config as the rest.").Bool()

@@ -5,7 +5,7 @@
 // one, the heap across 1,000 listings, and, when a Prometheus binary is found,
 // what the per-object series of 10,000 profiles cost it.
 //
-//	go run ./bench                      # the README's figures
+//	go run ./bench                      # the figures of docs/performance.md
 //	go run ./bench -no-series           # all but the Prometheus series figures (or -series 0)
 //	go run ./bench -latency 0 -runs 5   # no simulated network delay
 //	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
