@@ -276,17 +276,18 @@ func usageSubjects(objects []simulator.ServedObject, now time.Time, days int) in
 // The other kinds cost their requests, no more: N Customer-Profiles with
 // every other kind empty take ceil(N/1000) requests, plus one per other
 // kind (Trust Products, brands, the Messaging Services, toll-free
-// verifications), plus one per Messaging Service (its campaigns), plus one
-// per profile whose usage is counted.
+// verifications), plus one per Messaging Service registered for A2P (its
+// campaigns; none for a service not registered), plus one per profile
+// whose usage is counted.
 func TestRequestsOfEveryKind(t *testing.T) {
-	for _, tc := range []struct{ profiles, services int }{{2345, 0}, {2345, 4}, {1000, 1}, {0, 3}} {
-		t.Run(fmt.Sprintf("%d profiles, %d services", tc.profiles, tc.services), func(t *testing.T) {
+	for _, tc := range []struct{ profiles, services, unregistered int }{{2345, 0, 0}, {2345, 4, 2}, {1000, 1, 0}, {0, 3, 1}} {
+		t.Run(fmt.Sprintf("%d profiles, %d services, %d not registered", tc.profiles, tc.services, tc.unregistered), func(t *testing.T) {
 			sim := simulator.New()
 			profiles := simulator.Generate(testSID, tc.profiles, time.Now(), 42)
 			sim.AddAccount(testSID, testToken, profiles)
 			var m simulator.Messaging
-			for i := range tc.services {
-				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(fmt.Sprintf("MG%032x", i))})
+			for i := range tc.services + tc.unregistered {
+				m.Services = append(m.Services, simulator.ServedService{SID: simulator.Ptr(fmt.Sprintf("MG%032x", i)), USAppToPersonRegistered: simulator.Ptr(i < tc.services)})
 			}
 			sim.SetMessaging(testSID, m)
 			api := httptest.NewServer(sim)
@@ -305,9 +306,13 @@ func TestRequestsOfEveryKind(t *testing.T) {
 			if got := sim.Requests(); got != want {
 				t.Errorf("%d requests, want %d", got, want)
 			}
-			for i := range tc.services {
-				if n := sim.RequestsTo(kinds.A2PCampaigns.Path(fmt.Sprintf("MG%032x", i))); n != 1 {
-					t.Errorf("service %d: %d requests for its campaigns, want 1", i, n)
+			for i := range tc.services + tc.unregistered {
+				want := int64(0) // the first services are registered, the rest not
+				if i < tc.services {
+					want = 1
+				}
+				if n := sim.RequestsTo(kinds.A2PCampaigns.Path(fmt.Sprintf("MG%032x", i))); n != want {
+					t.Errorf("service %d: %d requests for its campaigns, want %d", i, n, want)
 				}
 			}
 			if got := value(t, mfs, "twilio_trusthub_api_requests_total", map[string]string{"account": "main", "resource": "a2p_campaigns", "code": "200"}); got != float64(1+tc.services) {
