@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		configCheck   = app.Flag("config.check", "Check the configuration, print only the verdict and exit: on stdout with 0 if it is valid, on stderr with the reason and 1 if not.").Bool()
 		demo          = app.Flag("demo", "Serve a built-in simulated Twilio with generated objects of every kind (Customer-Profiles, Trust Products, A2P brand registrations, A2P campaigns, toll-free verifications) and export it; needs no Twilio account.").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		selfPath      = app.Flag("web.exporter-telemetry-path", "Path under which to expose the exporter's own metrics alone (Go, process, build, reload), no account's: scrape it once per replica when the accounts are probed at /probe. Empty: not served.").Default("/exporter-metrics").String()
 		maxRequests   = app.Flag("web.max-requests", "Maximum number of concurrent scrapes; 0 disables the limit.").Default("40").Int()
 		enablePprof   = app.Flag("web.enable-pprof", "Serve Go's runtime profiles under /debug/pprof/, behind the same web config as the rest.").Bool()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Time kept back from Prometheus' scrape timeout so the answer arrives in time.").Default("500ms").Duration()
@@ -107,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer rel.Close()
 	handler, err := server.New(reg, rel, server.Options{
-		Name: programName, Version: shortVersion(), TelemetryPath: *telemetryPath,
+		Name: programName, Version: shortVersion(), TelemetryPath: *telemetryPath, ExporterTelemetryPath: *selfPath,
 		MaxRequests: *maxRequests, TimeoutOffset: *timeoutOffset, EnablePprof: *enablePprof, Logger: logger,
 	})
 	if err != nil {

@@ -715,6 +715,19 @@ func TestRender(t *testing.T) {
 			},
 		},
 		{
+			name:   "sharded, with the ServiceMonitor: each pod's own metrics",
+			values: []string{"shardedScrapeConfig: {enabled: true}\nserviceMonitor: {enabled: true}\n"},
+			wantKinds: []string{
+				testPod, "Deployment/" + fullname, "Secret/" + fullname, "Secret/" + fullname + "-scrape-config", "Service/" + fullname, "ServiceAccount/" + fullname,
+				"ServiceMonitor/" + fullname,
+			},
+			check: func(t *testing.T, r *rendering) {
+				if ep := one[*monitoringv1.ServiceMonitor](t, r).Spec.Endpoints; len(ep) != 1 || ep[0].Path != "/exporter-metrics" {
+					t.Errorf("ServiceMonitor endpoints %+v, want /exporter-metrics: /metrics lists every account on every pod", ep)
+				}
+			},
+		},
+		{
 			name:   "sharded scrape config, one shard by default",
 			values: []string{"shardedScrapeConfig: {enabled: true}\n"},
 			wantKinds: []string{

@@ -243,6 +243,17 @@ accounts:
 	if n, err := scalarQuery(promAddr, `count(up{job="twilio_trusthub"} == 1)`); err != nil || n != float64(len(want)) {
 		t.Errorf("%v probe targets up, want %d (%v)", n, len(want), err)
 	}
+	// Each replica's own metrics, once per replica, and no account's.
+	waitFor(t, 20*time.Second, "both replicas' own metrics scraped", func() (bool, error) {
+		n, err := scalarQuery(promAddr, `count(twilio_trusthub_exporter_build_info{job="twilio_trusthub_exporter"})`)
+		return n == 2, err
+	})
+	if n, err := scalarQuery(promAddr, `count({job="twilio_trusthub_exporter", account!=""}) or vector(0)`); err != nil || n != 0 {
+		t.Errorf("%v series with an account in the replicas' own metrics, want 0 (%v)", n, err)
+	}
+	if n, err := scalarQuery(promAddr, `count(twilio_trusthub_exporter_build_info)`); err != nil || n != 2 {
+		t.Errorf("%v build_info series, want 2: one per replica (%v)", n, err)
+	}
 
 	// Each subaccount named, by its friendly name and its parent, once.
 	infos, dups, err := accountInfos(promAddr)

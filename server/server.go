@@ -7,6 +7,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,6 +32,11 @@ type Options struct {
 	Name          string
 	Version       string
 	TelemetryPath string
+	// ExporterTelemetryPath serves the process's own metrics alone (Go,
+	// process, build, reload, HTTP handler), no account's: what a replica
+	// of the multi-target shape is scraped at, once, while its accounts
+	// are probed. Empty, it is not served.
+	ExporterTelemetryPath string
 	// MaxRequests bounds concurrent scrapes and probes together; more get
 	// 503. 0 means no bound.
 	MaxRequests int
@@ -48,7 +54,16 @@ func New(base *prometheus.Registry, rel *Reloader, o Options) (http.Handler, err
 	mux := http.NewServeMux()
 	// One bound for /metrics and /probe: both wait on the same caches.
 	inFlight := newSemaphore(o.MaxRequests)
-	mux.Handle(o.TelemetryPath, promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, rel: rel, o: o, inFlight: inFlight}))
+	metrics := promhttp.InstrumentMetricHandler(base, &metricsHandler{base: base, rel: rel, o: o, inFlight: inFlight})
+	mux.Handle(o.TelemetryPath, metrics)
+	if p := o.ExporterTelemetryPath; p != "" {
+		if p == o.TelemetryPath {
+			return nil, fmt.Errorf("--web.exporter-telemetry-path %q is --web.telemetry-path's: the two must differ", p)
+		}
+		// Lists nothing, so it is not bound by MaxRequests: a replica
+		// busy with probes still says how it is.
+		mux.Handle(p, promhttp.HandlerFor(base, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	}
 	probe := &probeHandler{o: o, inFlight: inFlight, current: func() (targets, time.Duration) {
 		cur := rel.running()
 		return cur.exp, cur.timeout
