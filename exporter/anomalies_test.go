@@ -111,40 +111,26 @@ func TestOddValuesDoNotBlindTheAccount(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(e.Scrape(context.Background()))
 
-	const want = `
-# HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
-# TYPE twilio_trusthub_up gauge
-twilio_trusthub_up{account="clean"} 1
-twilio_trusthub_up{account="garbled"} 0
-twilio_trusthub_up{account="odd"} 1
-# HELP twilio_trusthub_customer_profiles Customer-Profiles in each status. From the account's cached listing, refreshed at most every cache_ttl.
-# TYPE twilio_trusthub_customer_profiles gauge
-twilio_trusthub_customer_profiles{account="clean",status="draft"} 1
-twilio_trusthub_customer_profiles{account="clean",status="in-review"} 0
-twilio_trusthub_customer_profiles{account="clean",status="pending-review"} 0
-twilio_trusthub_customer_profiles{account="clean",status="twilio-approved"} 0
-twilio_trusthub_customer_profiles{account="clean",status="twilio-rejected"} 0
-twilio_trusthub_customer_profiles{account="odd",status="draft"} 0
-twilio_trusthub_customer_profiles{account="odd",status="in-review"} 0
-twilio_trusthub_customer_profiles{account="odd",status="pending-review"} 0
-twilio_trusthub_customer_profiles{account="odd",status="twilio-approved"} 1
-twilio_trusthub_customer_profiles{account="odd",status="twilio-rejected"} 1
-twilio_trusthub_customer_profiles{account="odd",status="unknown"} 1
-# HELP twilio_trusthub_customer_profile_errors Customer-Profiles whose errors list contains the code; a profile counts once per code. From the account's cached listing, refreshed at most every cache_ttl.
-# TYPE twilio_trusthub_customer_profile_errors gauge
-twilio_trusthub_customer_profile_errors{account="odd",code="18601"} 1
-twilio_trusthub_customer_profile_errors{account="odd",code="18602"} 1
-twilio_trusthub_customer_profile_errors{account="odd",code="30701"} 1
-# HELP twilio_trusthub_customer_profiles_expiring Customer-Profiles whose valid_until is after now and at most within_days days ahead. From the account's cached listing, refreshed at most every cache_ttl.
-# TYPE twilio_trusthub_customer_profiles_expiring gauge
-twilio_trusthub_customer_profiles_expiring{account="clean",within_days="7"} 0
-twilio_trusthub_customer_profiles_expiring{account="clean",within_days="30"} 0
-twilio_trusthub_customer_profiles_expiring{account="odd",within_days="7"} 1
-twilio_trusthub_customer_profiles_expiring{account="odd",within_days="30"} 1
-`
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "twilio_trusthub_up", "twilio_trusthub_customer_profiles",
-		"twilio_trusthub_customer_profile_errors", "twilio_trusthub_customer_profiles_expiring"); err != nil {
-		t.Error(err)
+	// testdata/odd-values.prom, and what it must say, said apart from it.
+	golden(t, "odd-values.prom", only(reg, "twilio_trusthub_up", "twilio_trusthub_customer_profiles",
+		"twilio_trusthub_customer_profile_errors", "twilio_trusthub_customer_profiles_expiring"))
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"twilio_trusthub_up", []string{"odd"}, 1},
+		{"twilio_trusthub_up", []string{"garbled"}, 0},
+		// BU3's status is the number 5: counted, as unknown.
+		{"twilio_trusthub_customer_profiles", []string{"odd", "unknown"}, 1},
+		// BU2's codes that are numbers count; null and "private-detail" do not.
+		{"twilio_trusthub_customer_profile_errors", []string{"odd", "18602"}, 1},
+		// BU1 expires in 3 days; BU2's valid_until "soon" is skipped.
+		{"twilio_trusthub_customer_profiles_expiring", []string{"odd", "7"}, 1},
+	} {
+		if got := seriesValue(t, reg, tc.name, tc.labels...); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
 	}
 	// The garbled body is no page: the listing fails as before, yet the
 	// odd value it met before the cut is counted.

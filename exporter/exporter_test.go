@@ -326,21 +326,21 @@ func TestOneKindFailingLeavesTheOtherUp(t *testing.T) {
 	t.Cleanup(srv.Close)
 	e := mainExporter(t, srv.URL, srv.URL, kinds.CustomerProfiles, kinds.TrustProducts)
 	g := gatherer(t, e)
-	const want = `
-# HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
-# TYPE twilio_trusthub_up gauge
-twilio_trusthub_up{account="main"} 0
-# HELP twilio_trusthub_resource_up 1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes).
-# TYPE twilio_trusthub_resource_up gauge
-twilio_trusthub_resource_up{account="main",resource="customer_profiles"} 1
-twilio_trusthub_resource_up{account="main",resource="trust_products"} 0
-# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code; resource accounts is the subaccount discovery's.
-# TYPE twilio_trusthub_api_requests_total counter
-twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
-twilio_trusthub_api_requests_total{account="main",code="403",resource="trust_products"} 1
-`
-	if err := testutil.GatherAndCompare(g, strings.NewReader(want), "twilio_trusthub_up", "twilio_trusthub_resource_up", "twilio_trusthub_api_requests_total"); err != nil {
-		t.Error(err)
+	// testdata/kind-forbidden.prom, and what it must say, said apart from it.
+	golden(t, "kind-forbidden.prom", only(g, "twilio_trusthub_up", "twilio_trusthub_resource_up", "twilio_trusthub_api_requests_total"))
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"twilio_trusthub_up", []string{"main"}, 0},
+		{"twilio_trusthub_resource_up", []string{"main", "customer_profiles"}, 1},
+		{"twilio_trusthub_resource_up", []string{"main", "trust_products"}, 0},
+		{"twilio_trusthub_api_requests_total", []string{"main", "403", "trust_products"}, 1},
+	} {
+		if got := seriesValue(t, g, tc.name, tc.labels...); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
 	}
 	for _, tc := range []struct {
 		name string
@@ -379,27 +379,29 @@ func TestMessagingForbiddenLeavesTrustHubUp(t *testing.T) {
 	t.Cleanup(messagingSrv.Close)
 	e := mainExporter(t, trustHubSrv.URL, messagingSrv.URL)
 	g := gatherer(t, e)
-	const want = `
-# HELP twilio_trusthub_up 1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes).
-# TYPE twilio_trusthub_up gauge
-twilio_trusthub_up{account="main"} 0
-# HELP twilio_trusthub_resource_up 1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes).
-# TYPE twilio_trusthub_resource_up gauge
-twilio_trusthub_resource_up{account="main",resource="a2p_campaigns"} 0
-twilio_trusthub_resource_up{account="main",resource="brand_registrations"} 0
-twilio_trusthub_resource_up{account="main",resource="customer_profiles"} 1
-twilio_trusthub_resource_up{account="main",resource="tollfree_verifications"} 0
-twilio_trusthub_resource_up{account="main",resource="trust_products"} 1
-# HELP twilio_trusthub_api_requests_total HTTP requests to Twilio listing the resource that got an answer, by status code; resource accounts is the subaccount discovery's.
-# TYPE twilio_trusthub_api_requests_total counter
-twilio_trusthub_api_requests_total{account="main",code="200",resource="customer_profiles"} 6
-twilio_trusthub_api_requests_total{account="main",code="200",resource="trust_products"} 2
-twilio_trusthub_api_requests_total{account="main",code="403",resource="a2p_campaigns"} 1
-twilio_trusthub_api_requests_total{account="main",code="403",resource="brand_registrations"} 1
-twilio_trusthub_api_requests_total{account="main",code="403",resource="tollfree_verifications"} 1
-`
-	if err := testutil.GatherAndCompare(g, strings.NewReader(want), "twilio_trusthub_up", "twilio_trusthub_resource_up", "twilio_trusthub_api_requests_total"); err != nil {
-		t.Error(err)
+	// testdata/messaging-forbidden.prom, and what it must say, said apart
+	// from it.
+	golden(t, "messaging-forbidden.prom", only(g, "twilio_trusthub_up", "twilio_trusthub_resource_up", "twilio_trusthub_api_requests_total"))
+	if got := seriesValue(t, g, "twilio_trusthub_up", "main"); got != 0 {
+		t.Errorf("up = %v, want 0: Messaging could not be listed", got)
+	}
+	for _, tc := range []struct {
+		resource string
+		up       float64
+		code     string
+	}{
+		{"customer_profiles", 1, "200"},
+		{"trust_products", 1, "200"},
+		{"brand_registrations", 0, "403"},
+		{"a2p_campaigns", 0, "403"},
+		{"tollfree_verifications", 0, "403"},
+	} {
+		if got := seriesValue(t, g, "twilio_trusthub_resource_up", "main", tc.resource); got != tc.up {
+			t.Errorf("resource_up{%s} = %v, want %v", tc.resource, got, tc.up)
+		}
+		if got := seriesValue(t, g, "twilio_trusthub_api_requests_total", "main", tc.code, tc.resource); got < 1 {
+			t.Errorf("api_requests_total{%s,%s} = %v, want at least 1", tc.code, tc.resource, got)
+		}
 	}
 	for _, tc := range []struct {
 		name string

@@ -52,3 +52,12 @@ func golden(t *testing.T, name string, g prometheus.Gatherer, skip ...string) {
 		t.Errorf("%s: %v", path, err)
 	}
 }
+
+// only is g with just the families named, for a golden file that holds
+// what one test is about rather than the whole scrape.
+func only(g prometheus.Gatherer, names ...string) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, err := g.Gather()
+		return slices.DeleteFunc(mfs, func(mf *dto.MetricFamily) bool { return !slices.Contains(names, mf.GetName()) }), err
+	})
+}

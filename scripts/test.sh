@@ -34,13 +34,22 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export CGO_ENABLED=1
 
+# The exporter's module (.), and beside it modules of their own, so that what
+# only they need is no dependency of the exporter: the monitoring mixin's
+# generator (mixin/, go-jsonnet), the chart tests (charts/, Helm and the
+# Kubernetes API types) and the end-to-end tests (e2e/, chromedp and the
+# Grafana SDK). charts/ and e2e/ use the exporter's module from this checkout
+# (a replace directive), so they test the code beside them.
+modules=(. mixin charts e2e)
+
 log "go modules"
-go mod download
-go mod verify
-# The monitoring mixin's generator is a module of its own (mixin/), so that
-# go-jsonnet is no dependency of the exporter.
-go -C mixin mod download
-go -C mixin mod verify
+for m in "${modules[@]}"; do
+	go -C "$m" mod download
+	go -C "$m" mod verify
+	# A requirement that no package needs any more, or a missing one, fails
+	# here rather than weighing on the exporter's go.mod unnoticed.
+	go -C "$m" mod tidy -diff
+done
 
 log "gofmt"
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.git/*'))
@@ -51,20 +60,24 @@ if [ -n "$unformatted" ]; then
 fi
 
 log "go vet"
-go vet ./...
-go -C mixin vet ./...
+for m in "${modules[@]}"; do
+	go -C "$m" vet ./...
+done
 
 # golangci-lint, pinned, built from the Go module proxy into .build/bin
 # (a couple of minutes the first time, then cached).
 GOLANGCI_LINT_VERSION=v2.15.0
-lint=.build/bin/golangci-lint
+lint="$PWD/.build/bin/golangci-lint"
 if ! "$lint" version 2>/dev/null | grep -q "version ${GOLANGCI_LINT_VERSION#v}"; then
 	log "building golangci-lint $GOLANGCI_LINT_VERSION"
 	GOBIN="$PWD/.build/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
 fi
 log "golangci-lint"
-"$lint" run ./...
-(cd mixin && "../$lint" run ./...)
+# ./... stops at a nested module, so each module is linted from its own
+# directory (with the one .golangci.yml, found in the parent).
+for m in "${modules[@]}"; do
+	(cd "$m" && "$lint" run ./...)
+done
 
 # Short fuzz runs; a crasher lands in testdata/fuzz and fails the run.
 # -fuzzminimizetime 0: by default each input that finds new coverage is first
@@ -125,7 +138,8 @@ log "release archives"
 bash scripts/release.sh
 
 log "go test -race"
-go test -race -count=1 ./...
-# The mixin's own tests, among them that alerts/ and dashboards/ are what
-# it generates now.
-go -C mixin test -race -count=1 ./...
+# The mixin's tests include that alerts/ and dashboards/ are what it
+# generates now; e2e/ holds the end-to-end tests, the slowest by far.
+for m in "${modules[@]}"; do
+	go -C "$m" test -race -count=1 ./...
+done

@@ -82,18 +82,8 @@ func benchmarkGzipFloor(b *testing.B, accept string) {
 // cached for an hour.
 func cachedScrapeHandler(b *testing.B) http.Handler {
 	sim := simulator.New()
-	sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 10000, time.Now(), 1))
-	api := httptest.NewServer(sim)
-	b.Cleanup(api.Close)
-	load := func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = api.URL
-		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = time.Hour
-		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-		return config.New(spec)
-	}
-	return handlerFor(b, load, build, Options{})
+	sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 10000, time.Now(), 1))
+	return handlerOf(b, testSetup{api: sim, spec: func(spec *config.Config) { spec.CacheTTL = time.Hour }})
 }
 
 func benchmarkCachedScrape10k(b *testing.B, accept string, gzip bool) {
@@ -130,19 +120,13 @@ func BenchmarkCachedProbe(b *testing.B) {
 		sids[i] = fmt.Sprintf("AC%032x", i)
 		sim.AddAccount(sids[i], "tok", simulator.Generate(sids[i], 20, now, uint64(i)))
 	}
-	api := httptest.NewServer(sim)
-	defer api.Close()
-	load := func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = api.URL
-		spec.MessagingAPIURL = api.URL
+	h := handlerOf(b, testSetup{api: sim, spec: func(spec *config.Config) {
 		spec.CacheTTL = time.Hour
+		spec.Accounts = nil
 		for i, sid := range sids {
 			spec.Accounts = append(spec.Accounts, config.Account{Name: fmt.Sprintf("customer-%04d", i), AccountSID: sid, AuthToken: promconfig.Secret("tok")})
 		}
-		return config.New(spec)
-	}
-	h := handlerFor(b, load, build, Options{})
+	}})
 	h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil)) // lists every account
 	req := httptest.NewRequest(http.MethodGet, "/probe?account=customer-0500", nil)
 	req.Header.Set("Accept", prometheus3Accept)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
@@ -162,23 +161,13 @@ func negotiationHandler(t *testing.T) http.Handler {
 	at := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := simulator.Ptr[string]
 	sim := simulator.New()
-	sim.AddAccount(loadSID, "tok", []simulator.ServedObject{
+	sim.AddAccount(mainSID, "tok", []simulator.ServedObject{
 		{SID: p("BU01"), Status: p("twilio-approved"), FriendlyName: p("Quote \" backslash \\ newline\nend"), PolicySID: p("RN1"), ValidUntil: &at, DateUpdated: &at},
 		{SID: p("BU02"), Status: p("twilio-rejected"), FriendlyName: p("Ünïcode ☎ café"), Errors: []simulator.ErrorCode{{Code: 22215}, {Code: 22216}}},
 		{SID: p("BU03"), Status: p("twilio-suspended")},
 		{SID: p("BU04")},
 	})
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
-	load := func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = api.URL
-		spec.MessagingAPIURL = api.URL
-		spec.CacheTTL = time.Hour
-		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-		return config.New(spec)
-	}
-	return handlerFor(t, load, build, Options{})
+	return handlerOf(t, testSetup{api: sim, spec: func(spec *config.Config) { spec.CacheTTL = time.Hour }})
 }
 
 // decode reads an exposition with the parser its Content-Type names and

@@ -1,13 +1,10 @@
 package server
 
 import (
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	promconfig "github.com/prometheus/common/config"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
@@ -40,25 +37,14 @@ func TestFailureModes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim := simulator.New()
-			sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 25, time.Now(), 3))
-			api := httptest.NewServer(sim)
-			defer api.Close()
-			load := func() (*config.Config, error) {
-				spec := config.Default()
-				spec.APIURL = api.URL
-				spec.MessagingAPIURL = api.URL
+			sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 25, time.Now(), 3))
+			clock := &fakeClock{t: time.Now()}
+			h := handlerOf(t, testSetup{api: sim, spec: func(spec *config.Config) {
 				spec.PageSize = 10
 				spec.CacheTTL = 10 * time.Minute
 				spec.Timeout = 500 * time.Millisecond
 				spec.FailureBackoff = 50 * time.Millisecond
-				spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-				return config.New(spec)
-			}
-			clock := &fakeClock{t: time.Now()}
-			build := func(cfg *config.Config) (Runtime, error) {
-				return exporter.New(cfg, exporter.Options{Now: clock.Now, Retry: twilio.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}})
-			}
-			h := handlerFor(t, load, build, Options{})
+			}, exporter: exporter.Options{Now: clock.Now, Retry: twilio.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}}})
 			has := func(body, line string) bool { return strings.Contains(body, line+"\n") }
 
 			_, body := scrapeBody(h, "")

@@ -9,14 +9,10 @@ import (
 	"testing"
 	"time"
 
-	promconfig "github.com/prometheus/common/config"
-
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
-
-const loadSID = "AC0123456789abcdef0123456789abcdef"
 
 // simHandler serves 25 profiles in 3 pages of 10 through the whole handler,
 // the simulator misbehaving as f says. Few profiles keep the scrapes, not
@@ -24,22 +20,14 @@ const loadSID = "AC0123456789abcdef0123456789abcdef"
 func simHandler(t *testing.T, f simulator.Fault, ttl time.Duration) (*simulator.Server, http.Handler) {
 	t.Helper()
 	sim := simulator.New()
-	sim.AddAccount(loadSID, "tok", simulator.Generate(loadSID, 25, time.Now(), 3))
+	sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 25, time.Now(), 3))
 	sim.SetFault(f)
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
-	load := func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = api.URL
-		spec.MessagingAPIURL = api.URL
+	return sim, handlerOf(t, testSetup{api: sim, spec: func(spec *config.Config) {
 		spec.PageSize = 10
 		spec.CacheTTL = ttl
 		// The TrustHub kinds, whose requests the tests count.
 		spec.Resources = []*kinds.Kind{kinds.CustomerProfiles, kinds.TrustProducts}
-		spec.Accounts = []config.Account{{Name: "main", AccountSID: loadSID, AuthToken: promconfig.Secret("tok")}}
-		return config.New(spec)
-	}
-	return sim, handlerFor(t, load, build, Options{MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond})
+	}, options: Options{MaxRequests: 200, TimeoutOffset: 50 * time.Millisecond}})
 }
 
 func scrapeBody(h http.Handler, timeout string) (int, string) {

@@ -40,20 +40,13 @@ func probeAccountsHandler(t testing.TB, o Options) http.Handler {
 	sim := simulator.New()
 	sim.AddAccount(probeSIDA, "tok", simulator.Generate(probeSIDA, 4, now, 1))
 	sim.AddAccount(probeSIDB, "tok", simulator.Generate(probeSIDB, 3, now, 2))
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
-	load := func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = api.URL
-		spec.MessagingAPIURL = api.URL
+	return handlerOf(t, testSetup{api: sim, options: o, spec: func(spec *config.Config) {
 		spec.CacheTTL = time.Hour
 		spec.Accounts = []config.Account{
 			{Name: "beta", AccountSID: probeSIDB, AuthToken: promconfig.Secret("tok")},
 			{Name: "alpha", AccountSID: probeSIDA, AuthToken: promconfig.Secret("tok")},
 		}
-		return config.New(spec)
-	}
-	return handlerFor(t, load, build, o)
+	}})
 }
 
 func serve(h http.Handler, path string, header ...string) *httptest.ResponseRecorder {
@@ -179,7 +172,7 @@ func TestProbeRefuses(t *testing.T) {
 
 // A probe answers by its deadline when TrustHub hangs, as a scrape does.
 func TestProbeAnswersByDeadline(t *testing.T) {
-	h := newHandler(t, blockedAPI(t).URL, 0)
+	h := handlerOf(t, testSetup{api: hangingAPI, options: Options{TimeoutOffset: 100 * time.Millisecond}})
 	w := serve(h, "/probe?account=main", ScrapeTimeoutHeader, "0.3")
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
@@ -191,19 +184,12 @@ func TestProbeAnswersByDeadline(t *testing.T) {
 
 // arrivingAPI never answers, and tells when a request arrives: a listing
 // has then begun, under a scrape or probe that holds its slot.
-func arrivingAPI(t *testing.T) (string, <-chan struct{}) {
-	t.Helper()
+func arrivingAPI() (http.Handler, <-chan struct{}) {
 	arrived := make(chan struct{}, 100)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(func() { close(release); srv.Close() })
-	return srv.URL, arrived
+		hangingAPI(w, r)
+	}), arrived
 }
 
 // /metrics and /probe share --web.max-requests: one waiting on a listing
@@ -211,8 +197,8 @@ func arrivingAPI(t *testing.T) (string, <-chan struct{}) {
 func TestProbeSharesMaxRequests(t *testing.T) {
 	for _, first := range []string{"/metrics", "/probe?account=main"} {
 		t.Run(first, func(t *testing.T) {
-			url, arrived := arrivingAPI(t)
-			h := handlerFor(t, func() (*config.Config, error) { return testConfig(url) }, build, Options{MaxRequests: 1})
+			api, arrived := arrivingAPI()
+			h := handlerOf(t, testSetup{api: api, options: Options{MaxRequests: 1}})
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan int)
 			go func() {

@@ -13,30 +13,22 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
-const reloadSID = "AC0123456789abcdef0123456789abcdef"
-
 // What the configuration warns of (a deprecated key) is logged at start
 // and again at each reload.
 func TestReloadLogsWarnings(t *testing.T) {
 	sim := simulator.New()
-	sim.AddAccount(reloadSID, "tok", simulator.Generate(reloadSID, 1, time.Now(), 1))
-	api := httptest.NewServer(sim)
-	defer api.Close()
-	yml := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\nper_profile_metrics: false\naccounts:\n  - account_sid: %s\n    auth_token: tok\n", api.URL, reloadSID)
+	sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 1, time.Now(), 1))
 	var logs bytes.Buffer
-	logger := log.NewLogfmtLogger(log.NewSyncWriter(&logs))
-	rel, err := NewReloader(func() (*config.Config, error) { return config.Parse(strings.NewReader(yml), "") }, build, prometheus.NewRegistry(), logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rel.Close()
+	rel := testSetup{api: sim, logger: log.NewLogfmtLogger(log.NewSyncWriter(&logs)), load: func(apiURL string) (*config.Config, error) {
+		yml := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\nper_profile_metrics: false\naccounts:\n  - account_sid: %s\n    auth_token: tok\n", apiURL, mainSID)
+		return config.Parse(strings.NewReader(yml), "")
+	}}.start(t).rel
 	if err := rel.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,28 +42,26 @@ func TestReloadLogsWarnings(t *testing.T) {
 // answers only POST.
 func TestReload(t *testing.T) {
 	sim := simulator.New()
-	sim.AddAccount(reloadSID, "tok", simulator.Generate(reloadSID, 5, time.Now(), 1))
-	api := httptest.NewServer(sim)
-	defer api.Close()
+	sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 5, time.Now(), 1))
 	path := filepath.Join(t.TempDir(), "config.yml")
+	var apiURL string
 	write := func(name string) {
 		t.Helper()
-		cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: tok\n", api.URL, name, reloadSID)
+		cfg := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts:\n  - name: %s\n    account_sid: %s\n    auth_token: tok\n", apiURL, name, mainSID)
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("first")
-	reg := prometheus.NewRegistry()
-	rel, err := NewReloader(func() (*config.Config, error) { return config.Load(path) }, build, reg, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rel.Close()
-	h, err := New(reg, rel, Options{Name: "x", TelemetryPath: "/metrics", Logger: log.NewNopLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The file names the API, whose address is known once it is served:
+	// the first load writes it.
+	ts := testSetup{api: sim, load: func(url string) (*config.Config, error) {
+		if apiURL == "" {
+			apiURL = url
+			write("first")
+		}
+		return config.Load(path)
+	}}.start(t)
+	reg, h := ts.reg, ts.handler
 	do := func(method, path string) (int, string) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(method, path, nil))

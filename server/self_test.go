@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
@@ -22,20 +20,10 @@ import (
 // them while its accounts are probed.
 func TestExporterTelemetryPath(t *testing.T) {
 	sim := simulator.New()
-	sim.AddAccount(reloadSID, "tok", simulator.Generate(reloadSID, 5, time.Now(), 1))
-	api := httptest.NewServer(sim)
-	defer api.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector())
-	rel, err := NewReloader(func() (*config.Config, error) { return testConfig(api.URL) }, build, reg, log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rel.Close()
-	h, err := New(reg, rel, Options{Name: "x", TelemetryPath: "/metrics", ExporterTelemetryPath: "/exporter-metrics", MaxRequests: 1, Logger: log.NewNopLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 5, time.Now(), 1))
+	ts := testSetup{api: sim, options: Options{ExporterTelemetryPath: "/exporter-metrics", MaxRequests: 1}}.start(t)
+	ts.reg.MustRegister(collectors.NewGoCollector())
+	h, reg, rel := ts.handler, ts.reg, ts.rel
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/exporter-metrics", nil))
 	body, _ := io.ReadAll(w.Body)

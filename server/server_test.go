@@ -44,64 +44,96 @@ func TestWait(t *testing.T) {
 	}
 }
 
-// blockedAPI never answers until released, like a TrustHub that hangs.
-func blockedAPI(t *testing.T) *httptest.Server {
-	t.Helper()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
+// mainSID is the one account the server tests configure unless they say
+// otherwise: "main", with the token "tok".
+const mainSID = "AC0123456789abcdef0123456789abcdef"
+
+// testSetup is the one set-up of the server tests, as main wires it: the
+// API the exporter lists, served on loopback; its configuration; the
+// reloader that builds the running exporter from it; and the whole HTTP
+// handler, both on one registry.
+type testSetup struct {
+	// api answers the exporter's requests: a *simulator.Server, or a
+	// handler that misbehaves (hangs, fails). nil: the configuration points
+	// at a port where nothing listens.
+	api http.Handler
+	// spec adjusts the configuration, which starts as config.Default with
+	// both API URLs at api and the one account main.
+	spec func(*config.Config)
+	// load, if set, is the configuration instead (a reload test's file);
+	// it is given api's URL.
+	load func(apiURL string) (*config.Config, error)
+	// exporter are the options of every exporter the reloader builds.
+	exporter exporter.Options
+	// logger is the reloader's; nil: none.
+	logger log.Logger
+	// options are the handler's; Name, TelemetryPath and Logger are set.
+	options Options
+}
+
+// testServer is a started testSetup; everything stops when the test ends.
+type testServer struct {
+	reg     *prometheus.Registry
+	rel     *Reloader
+	handler http.Handler
+}
+
+func (s testSetup) start(tb testing.TB) testServer {
+	tb.Helper()
+	ts := testServer{reg: prometheus.NewRegistry()}
+	apiURL := "http://127.0.0.1:1"
+	if s.api != nil {
+		api := httptest.NewServer(s.api)
+		// Closing the connections first ends the requests a hanging API
+		// still holds (their contexts end), which Close waits for.
+		tb.Cleanup(func() { api.CloseClientConnections(); api.Close() })
+		apiURL = api.URL
+	}
+	load := func() (*config.Config, error) {
+		if s.load != nil {
+			return s.load(apiURL)
 		}
-	}))
-	t.Cleanup(func() { close(release); srv.Close() })
-	return srv
-}
-
-func testConfig(apiURL string) (*config.Config, error) {
-	spec := config.Default()
-	spec.APIURL = apiURL
-	spec.MessagingAPIURL = apiURL
-	spec.Accounts = []config.Account{{Name: "main", AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: promconfig.Secret("t")}}
-	return config.New(spec)
-}
-
-func build(cfg *config.Config) (Runtime, error) {
-	return exporter.New(cfg, exporter.Options{})
-}
-
-func newReloader(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (Runtime, error)) *Reloader {
-	t.Helper()
-	rel, err := NewReloader(load, build, prometheus.NewRegistry(), log.NewNopLogger())
-	if err != nil {
-		t.Fatal(err)
+		spec := config.Default()
+		spec.APIURL, spec.MessagingAPIURL = apiURL, apiURL
+		spec.Accounts = []config.Account{{Name: "main", AccountSID: mainSID, AuthToken: promconfig.Secret("tok")}}
+		if s.spec != nil {
+			s.spec(&spec)
+		}
+		return config.New(spec)
 	}
-	t.Cleanup(rel.Close)
-	return rel
-}
-
-// handlerFor is the whole handler over the configuration load returns,
-// with o's settings and a quiet logger.
-func handlerFor(t testing.TB, load func() (*config.Config, error), build func(*config.Config) (Runtime, error), o Options) http.Handler {
-	t.Helper()
+	build := func(cfg *config.Config) (Runtime, error) { return exporter.New(cfg, s.exporter) }
+	logger := s.logger
+	if logger == nil {
+		logger = log.NewNopLogger()
+	}
+	rel, err := NewReloader(load, build, ts.reg, logger)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(rel.Close)
+	ts.rel = rel
+	o := s.options
 	o.Name, o.TelemetryPath, o.Logger = "twilio_trusthub_exporter", "/metrics", log.NewNopLogger()
-	h, err := New(prometheus.NewRegistry(), newReloader(t, load, build), o)
-	if err != nil {
-		t.Fatal(err)
+	if ts.handler, err = New(ts.reg, rel, o); err != nil {
+		tb.Fatal(err)
 	}
-	return h
+	return ts
 }
 
-func newHandler(t *testing.T, apiURL string, maxRequests int) http.Handler {
-	t.Helper()
-	return handlerFor(t, func() (*config.Config, error) { return testConfig(apiURL) }, build,
-		Options{MaxRequests: maxRequests, TimeoutOffset: 100 * time.Millisecond})
+// handlerOf is the whole handler of s, for the tests that need no more.
+func handlerOf(tb testing.TB, s testSetup) http.Handler {
+	tb.Helper()
+	return s.start(tb).handler
 }
+
+// hangingAPI never answers, like a TrustHub that hangs: a request ends
+// only when its client gives up or the test ends.
+var hangingAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 
 // A scrape answers by its deadline even when TrustHub hangs: the API
 // never answers here, so the scrape can only end through the header.
 func TestScrapeAnswersByDeadline(t *testing.T) {
-	h := newHandler(t, blockedAPI(t).URL, 0)
+	h := handlerOf(t, testSetup{api: hangingAPI, options: Options{TimeoutOffset: 100 * time.Millisecond}})
 	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	r.Header.Set(ScrapeTimeoutHeader, "0.3")
 	w := httptest.NewRecorder()
@@ -119,8 +151,7 @@ func TestScrapeAnswersByDeadline(t *testing.T) {
 }
 
 func TestTooManyScrapes(t *testing.T) {
-	url := blockedAPI(t).URL
-	rel := newReloader(t, func() (*config.Config, error) { return testConfig(url) }, build)
+	rel := testSetup{api: hangingAPI}.start(t).rel
 	h := &metricsHandler{base: prometheus.NewRegistry(), rel: rel, inFlight: newSemaphore(1), o: Options{Logger: log.NewNopLogger()}}
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan int)
@@ -145,7 +176,8 @@ func TestTooManyScrapes(t *testing.T) {
 }
 
 func TestPages(t *testing.T) {
-	h := newHandler(t, "http://127.0.0.1:1", 0)
+	// Nothing listens where the API should be.
+	h := handlerOf(t, testSetup{})
 	for path, want := range map[string]string{
 		"/":          "twilio_trusthub_exporter",
 		"/-/healthy": "Healthy",

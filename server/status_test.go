@@ -45,25 +45,19 @@ func statusHandlerFor(t testing.TB, perObject bool, o Options, accounts ...statu
 		sim.SetAssignments(a.sid, kinds.CustomerProfiles, a.assignments)
 		sim.SetMessaging(a.sid, a.messaging)
 	}
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
-	load := statusConfig(api.URL, perObject, accounts)
-	return handlerFor(t, load, build, o)
+	return handlerOf(t, testSetup{api: sim, spec: statusSpec(perObject, accounts), options: o})
 }
 
-// statusConfig configures the accounts, served at url, with expiry
-// windows of 7 and 30 days.
-func statusConfig(url string, perObject bool, accounts []statusAccount) func() (*config.Config, error) {
-	return func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL = url
-		spec.MessagingAPIURL = url
+// statusSpec configures the accounts (and no other), with expiry windows
+// of 7 and 30 days.
+func statusSpec(perObject bool, accounts []statusAccount) func(*config.Config) {
+	return func(spec *config.Config) {
 		spec.PerObjectMetrics = perObject
 		spec.ExpiringWithinDays = []int{7, 30}
+		spec.Accounts = nil
 		for _, a := range accounts {
 			spec.Accounts = append(spec.Accounts, config.Account{Name: a.name, AccountSID: a.sid, AuthToken: promconfig.Secret(a.token)})
 		}
-		return config.New(spec)
 	}
 }
 
@@ -274,8 +268,7 @@ func TestStatusPageFailedAccount(t *testing.T) {
 // A view waits for a due listing only briefly: with TrustHub hanging it
 // still answers, saying no listing has completed.
 func TestStatusPageDoesNotHang(t *testing.T) {
-	url := blockedAPI(t).URL
-	rel := newReloader(t, func() (*config.Config, error) { return testConfig(url) }, build)
+	rel := testSetup{api: hangingAPI}.start(t).rel
 	h, err := newStatusHandler(rel, Options{Name: "twilio_trusthub_exporter", TelemetryPath: "/metrics", Logger: log.NewNopLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -375,19 +368,15 @@ func estateHandler(tb testing.TB, n, problemEvery int) http.Handler {
 	return discoveredHandler(tb, sim, n+1)
 }
 
-// discoveryConfig configures the parent "isv", served at url, whose
-// subaccounts are discovered, cached for an hour.
-func discoveryConfig(url string) func() (*config.Config, error) {
-	return func() (*config.Config, error) {
-		spec := config.Default()
-		spec.APIURL, spec.MessagingAPIURL, spec.AccountsAPIURL = url, url, url
-		spec.CacheTTL = time.Hour
-		spec.ExpiringWithinDays = []int{7, 30}
-		discover := config.DefaultSubaccounts()
-		discover.Discover = true
-		spec.Accounts = []config.Account{{Name: "isv", AccountSID: statusSID, AuthToken: promconfig.Secret(statusToken), Subaccounts: &discover}}
-		return config.New(spec)
-	}
+// discoverySpec configures the parent "isv" (and no other account), whose
+// subaccounts are discovered from the same API, cached for an hour.
+func discoverySpec(spec *config.Config) {
+	spec.AccountsAPIURL = spec.APIURL
+	spec.CacheTTL = time.Hour
+	spec.ExpiringWithinDays = []int{7, 30}
+	discover := config.DefaultSubaccounts()
+	discover.Discover = true
+	spec.Accounts = []config.Account{{Name: "isv", AccountSID: statusSID, AuthToken: promconfig.Secret(statusToken), Subaccounts: &discover}}
 }
 
 // The status page over 1,000 discovered subaccounts, from the cache: the

@@ -101,9 +101,7 @@ func modelOf(t *testing.T, accounts []statusAccount, tune func(*statusHandler)) 
 		sim.SetAssignments(a.sid, kinds.CustomerProfiles, a.assignments)
 		sim.SetMessaging(a.sid, a.messaging)
 	}
-	api := httptest.NewServer(sim)
-	t.Cleanup(api.Close)
-	rel := newReloader(t, statusConfig(api.URL, false, accounts), build)
+	rel := testSetup{api: sim, spec: statusSpec(false, accounts)}.start(t).rel
 	h, err := newStatusHandler(rel, Options{Name: "twilio_trusthub_exporter", TelemetryPath: "/metrics", Logger: log.NewNopLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -360,9 +358,7 @@ func TestStatusPageSubaccounts(t *testing.T) {
 // accounts, none pending.
 func discoveredHandler(tb testing.TB, sim *simulator.Server, accounts int) http.Handler {
 	tb.Helper()
-	api := httptest.NewServer(sim)
-	tb.Cleanup(api.Close)
-	h := handlerFor(tb, discoveryConfig(api.URL), build, Options{})
+	h := handlerOf(tb, testSetup{api: sim, spec: discoverySpec})
 	all := "<strong>" + thousands(accounts) + "</strong> accounts"
 	for deadline := time.Now().Add(3 * time.Minute); ; {
 		w := httptest.NewRecorder()

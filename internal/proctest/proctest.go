@@ -106,12 +106,24 @@ func Cleanup() {
 	}
 }
 
+// exporterModule is the exporter's module path: the module that holds
+// main.go and ../mixin.
+const exporterModule = "github.com/twilio-trusthub-exporter/twilio_trusthub_exporter"
+
+// moduleRoot returns the exporter module's directory. It asks for that module
+// by path, not for the current one (go env GOMOD): the end-to-end and chart
+// tests are modules of their own, which replace the exporter's module with
+// the repository's root, and from there GOMOD is their own go.mod.
 func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", exporterModule).Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
+		return "", fmt.Errorf("go list -m %s: %w", exporterModule, err)
 	}
-	return filepath.Dir(strings.TrimSpace(string(out))), nil
+	dir := strings.TrimSpace(string(out))
+	if dir == "" {
+		return "", fmt.Errorf("go list -m %s: no directory", exporterModule)
+	}
+	return dir, nil
 }
 
 // FreeAddr returns a loopback address with a port free a moment ago.
