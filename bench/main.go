@@ -40,6 +40,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exposition"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
@@ -549,7 +550,9 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	list := func() error {
 		s := exp.Scrape(context.Background())
 		var buf bytes.Buffer
-		if err := s.WriteProfiles(&buf); err != nil {
+		e := exposition.NewEncoder(&buf, expfmt.FmtText)
+		s.Write(e)
+		if err := e.Close(); err != nil {
 			return err
 		}
 		parser := expfmt.NewTextParser(model.LegacyValidation)
