@@ -29,9 +29,8 @@ func listingsOf(t *testing.T, snaps []*snapshot.Snapshot, accounts ...string) []
 			list := func(context.Context) (*snapshot.Snapshot, error) { return snap, nil }
 			listings = append(listings, Listing{
 				Account: account, Kind: snap.Kind,
-				Entry:     cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-				Requests:  func() map[int]uint64 { return nil },
-				Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
+				Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
+				Requests: func() map[int]uint64 { return nil },
 			})
 		}
 	}

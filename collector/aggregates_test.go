@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -70,13 +69,11 @@ func (r aggregateReference) Collect(ch chan<- prometheus.Metric) {
 			for code, n := range l.Requests() {
 				metric(ns+"api_requests_total", prometheus.CounterValue, float64(n), slices.Concat(acc, []string{"code", strconv.Itoa(code)}, res)...)
 			}
+			failed := 0.0
 			for _, reason := range failure.Reasons {
-				metric(ns+"listing_errors_total", prometheus.CounterValue, float64(st.Errors[reason]), slices.Concat(acc, []string{"reason", reason}, res)...)
+				failed += float64(st.Errors[reason])
 			}
-			counts := l.Anomalies.counts()
-			for _, f := range l.Kind.Fields() {
-				metric(ns+"decode_anomalies_total", prometheus.CounterValue, counts[f], slices.Concat(acc, []string{"field", l.Kind.Key(f)}, res)...)
-			}
+			metric(ns+"listing_errors_total", prometheus.CounterValue, failed, slices.Concat(acc, res)...)
 			if l.UsageErrors != nil {
 				metric(ns+"usage_listing_errors_total", prometheus.CounterValue, float64(l.UsageErrors()), slices.Concat(acc, res)...)
 			}
@@ -139,16 +136,11 @@ func aggregateScrape(t *testing.T) *Scrape {
 				}
 				return profiles, nil
 			}
-			anomalies := NewAnomalyCounter(account, k, log.NewNopLogger())
-			var a snapshot.Anomalies
-			a.ByField[kinds.FieldErrors], a.Total = 2, 2
-			anomalies.Seen(a)
 			l := Listing{
 				Account: account, Kind: k,
 				Entry: cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute,
 					Reason: func(error) string { return failure.Auth }}),
-				Requests:  func() map[int]uint64 { return map[int]uint64{200: 3, 429: 1} },
-				Anomalies: anomalies,
+				Requests: func() map[int]uint64 { return map[int]uint64{200: 3, 429: 1} },
 			}
 			if k.Uses != nil {
 				l.UsageErrors = func() uint64 { return 4 }
@@ -178,7 +170,8 @@ func TestAggregatesMatchClientGolang(t *testing.T) {
 	// the fixture is for.
 	text := familiesText(t, want, expfmt.MetricFamilyToText)
 	for _, line := range []string{
-		`twilio_trusthub_listing_errors_total{account="AC01",reason="auth",resource="brand_registrations"} 1`,
+		`twilio_trusthub_listing_errors_total{account="AC01",resource="brand_registrations"} 1`,
+		`twilio_trusthub_listing_errors_total{account="AC01",resource="customer_profiles"} 0`,
 		`twilio_trusthub_account_info{account="AC01",friendly_name="Ünïcode\nname",parent="main \"quoted\"",status="active"} 1`,
 		`twilio_trusthub_customer_profiles_expiring{account="AC01",within_days="7"} 1`,
 		`twilio_trusthub_customer_profile_errors{account="main \"quoted\"",code="22216"} 1`,
@@ -233,4 +226,74 @@ func familiesText(t *testing.T, mfs []*dto.MetricFamily, enc func(io.Writer, *dt
 		}
 	}
 	return b.String()
+}
+
+// The process's counters have every resource's reasons and fields from
+// the start, and count what the listings of every account report.
+func TestTotals(t *testing.T) {
+	totals := NewTotals()
+	count := func(name string) (series int, sum float64) {
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(totals)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				for _, m := range mf.Metric {
+					series++
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+		return series, sum
+	}
+	fields := 0
+	for _, k := range kinds.All {
+		fields += len(k.Fields())
+	}
+	if n, sum := count("twilio_trusthub_exporter_listing_errors_total"); n != len(kinds.All)*len(failure.Reasons) || sum != 0 {
+		t.Errorf("listing errors: %d series summing to %v, want %d at 0", n, sum, len(kinds.All)*len(failure.Reasons))
+	}
+	if n, sum := count("twilio_trusthub_exporter_decode_anomalies_total"); n != fields || sum != 0 {
+		t.Errorf("anomalies: %d series summing to %v, want %d at 0", n, sum, fields)
+	}
+	totals.ListingFailed(kinds.A2PCampaigns, failure.Auth)
+	totals.ListingFailed(kinds.A2PCampaigns, "no such reason")
+	var a snapshot.Anomalies
+	a.ByField[kinds.FieldErrors], a.ByField[kinds.FieldStatus], a.Total = 2, 1, 3
+	totals.Anomalies("one", kinds.CustomerProfiles, nil).Seen(a)
+	totals.Anomalies("two", kinds.CustomerProfiles, nil).Seen(a)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(totals)
+	for _, want := range []struct {
+		name   string
+		labels []string
+		v      float64
+	}{
+		{"twilio_trusthub_exporter_listing_errors_total", []string{"a2p_campaigns", "auth"}, 1},
+		{"twilio_trusthub_exporter_listing_errors_total", []string{"a2p_campaigns", "other"}, 1},
+		{"twilio_trusthub_exporter_listing_errors_total", []string{"customer_profiles", "auth"}, 0},
+		{"twilio_trusthub_exporter_decode_anomalies_total", []string{"customer_profiles", "errors"}, 4},
+		{"twilio_trusthub_exporter_decode_anomalies_total", []string{"customer_profiles", "status"}, 2},
+		{"twilio_trusthub_exporter_decode_anomalies_total", []string{"trust_products", "status"}, 0},
+	} {
+		got := -1.0
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, m := range mf.Metric {
+				// Labels in name order: field or reason, then resource.
+				if mf.GetName() == want.name && m.Label[1].GetValue() == want.labels[0] && m.Label[0].GetValue() == want.labels[1] {
+					got = m.GetCounter().GetValue()
+				}
+			}
+		}
+		if got != want.v {
+			t.Errorf("%s%v = %v, want %v", want.name, want.labels, got, want.v)
+		}
+	}
 }

@@ -23,16 +23,14 @@ import (
 
 const namespace = "twilio_trusthub"
 
-// Listing is one kind of object watched in one account: its cache entry,
-// the client's count of the requests listing it, and the count of the
-// values its listings skipped.
+// Listing is one kind of object watched in one account: its cache entry
+// and the client's count of the requests listing it.
 type Listing struct {
 	Account string
 	Kind    *kinds.Kind
 	Entry   *cache.Entry
 	// Requests returns the requests that got an answer, by HTTP status.
-	Requests  func() map[int]uint64
-	Anomalies *AnomalyCounter
+	Requests func() map[int]uint64
 	// UsageErrors returns how many counts of what uses an object failed;
 	// nil for a kind without a Usage.
 	UsageErrors func() uint64
@@ -131,14 +129,12 @@ type kindMetrics struct {
 // families are the aggregates of every kind. Each comment says the labels
 // of its series, after the account, in label-name order.
 type families struct {
-	up          *exposition.Family
-	resourceUp  *exposition.Family // resource
-	duration    *exposition.Family // resource
-	lastSuccess *exposition.Family // resource
-	requests    *exposition.Family // code, resource
-	// listingErrors, by reason, resource.
-	listingErrors *exposition.Family
-	anomalies     *exposition.Family // field, resource
+	up            *exposition.Family
+	resourceUp    *exposition.Family // resource
+	duration      *exposition.Family // resource
+	lastSuccess   *exposition.Family // resource
+	requests      *exposition.Family // code, resource
+	listingErrors *exposition.Family // resource
 	usageErrors   *exposition.Family // resource
 	accountInfo   *exposition.Family // friendly_name, parent, status
 	discoveryUp   *exposition.Family
@@ -160,15 +156,13 @@ func counter(name, help string) *exposition.Family {
 
 func newFamilies() families {
 	return families{
-		up:            gauge("up", "1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes)."),
-		resourceUp:    gauge("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes)."),
-		duration:      gauge("listing_duration_seconds", "How long the account's last completed listing of the resource took."),
-		lastSuccess:   gauge("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time."),
-		requests:      counter("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code."),
-		listingErrors: counter("listing_errors_total", "Failed listings of the account's resource, by reason: "+strings.Join(failure.Reasons, ", ")+"."),
-		anomalies: counter("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
-			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
-			"and an object that stays malformed counts again in every listing."),
+		up:          gauge("up", "1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes)."),
+		resourceUp:  gauge("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes)."),
+		duration:    gauge("listing_duration_seconds", "How long the account's last completed listing of the resource took."),
+		lastSuccess: gauge("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time."),
+		requests:    counter("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code."),
+		listingErrors: counter("listing_errors_total", "Failed listings of the account's resource; twilio_trusthub_exporter_listing_errors_total "+
+			"has them by reason, across accounts."),
 		usageErrors: counter("usage_listing_errors_total", "Failed listings of what uses one of the resource's objects (the channel endpoints "+
 			"assigned to a Customer-Profile or Trust Product, the phone numbers of an A2P campaign's Messaging Service); "+
 			"the object keeps its last known figure, and the listing of the resource is not failed."),
@@ -397,18 +391,14 @@ func (s *Scrape) writeAggregates(e *exposition.Encoder) {
 			e.Add(float64(requests[code]), "account", l.Account, "code", w.code(int64(code)), "resource", l.Kind.Name)
 		}
 	})
-	// Every reason from the start, so that rate() sees the first failure.
+	// From the start, so that increase() sees the first failure; one
+	// series per listing, the reasons being the process's (Totals).
 	each(d.listingErrors, func(l Listing, st cache.State) {
-		for _, reason := range failure.Reasons {
-			e.Add(float64(st.Errors[reason]), "account", l.Account, "reason", reason, "resource", l.Kind.Name)
+		n := uint64(0)
+		for _, c := range st.Errors {
+			n += c
 		}
-	})
-	// Every field of the kind from the start too, for the same reason.
-	each(d.anomalies, func(l Listing, _ cache.State) {
-		anomalies := l.Anomalies.counts()
-		for _, f := range l.Kind.Fields() {
-			e.Add(anomalies[f], "account", l.Account, "field", l.Kind.Key(f), "resource", l.Kind.Name)
-		}
+		e.Add(float64(n), "account", l.Account, "resource", l.Kind.Name)
 	})
 	each(d.usageErrors, func(l Listing, _ cache.State) {
 		if l.UsageErrors != nil {

@@ -186,9 +186,8 @@ func served(t *testing.T, o Options, account string, snaps ...*snapshot.Snapshot
 		list := func(context.Context) (*snapshot.Snapshot, error) { return snap, nil }
 		listings = append(listings, Listing{
 			Account: account, Kind: snap.Kind,
-			Entry:     cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-			Requests:  func() map[int]uint64 { return nil },
-			Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
+			Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
+			Requests: func() map[int]uint64 { return nil },
 		})
 	}
 	o.ExpiringDays, o.Close = []int{7, 30}, cancel

@@ -176,7 +176,7 @@ func TestDiscoveredTokenRefused(t *testing.T) {
 	sim.AddAccount(subSID(0), "rotated", nil)
 	for _, want := range []string{
 		`twilio_trusthub_up[account=` + subSID(0) + `] 0`,
-		`twilio_trusthub_listing_errors_total[account=` + subSID(0) + ` reason=auth resource=customer_profiles] 1`,
+		`twilio_trusthub_listing_errors_total[account=` + subSID(0) + ` resource=customer_profiles] 1`,
 	} {
 		if got := series(t, e, want); len(got) != 1 {
 			t.Errorf("want one series %s", want)

@@ -121,7 +121,7 @@ func TestNegotiation(t *testing.T) {
 				got := canonical(t, mfs)
 				for _, want := range []string{
 					`twilio_trusthub_up{account="main"} 1`,
-					`twilio_trusthub_listing_errors_total{account="main",reason="server",resource="customer_profiles"} 0`,
+					`twilio_trusthub_listing_errors_total{account="main",resource="customer_profiles"} 0`,
 					`twilio_trusthub_customer_profile_info{account="main",`,
 					`twilio_trusthub_customer_profile_status{account="main",`,
 				} {
