@@ -99,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		versioncollector.NewCollector(programName),
 	)
 	build := func(cfg *config.Config) (server.Runtime, error) {
-		return exporter.New(cfg, exporter.Options{UserAgent: programName + "/" + version.Version, Logger: logger})
+		return exporter.New(cfg, exporter.Options{UserAgent: programName + "/" + version.Version, Logger: logger, Registerer: reg})
 	}
 	rel, err := server.NewReloader(load, build, reg, logger)
 	if err != nil {

@@ -134,8 +134,8 @@ func serveGzipped(body []byte, contentType string) (addr string, stop func()) {
 }
 
 // printGzipFloor prints the exporter's gzipped cached scrapes against the floor.
-func printGzipFloor(rows []gzipFloor) {
-	fmt.Println("| cached scrape, 10,000 profiles, gzip | exporter median | floor: same body from memory, gzip BestSpeed per request | ratio | target |")
+func printGzipFloor(rows []gzipFloor, what string) {
+	fmt.Println("| cached scrape, " + what + ", gzip | exporter median | floor: same body from memory, gzip BestSpeed per request | ratio | target |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, r := range rows {
 		fmt.Printf("| %s, %s (%s gzipped) | %.1f ms | %.1f ms | %.2f× | ≤ 1.20× |\n", r.format, size(r.plainBytes), size(r.wire),

@@ -10,6 +10,7 @@
 //	go run ./bench -latency 0 -runs 5   # no simulated network delay
 //	go run ./bench -subaccounts 1000    # 1,000 discovered subaccounts
 //	go run ./bench -series 10000        # what the per-object series cost a real Prometheus
+//	go run ./bench -series 1 -subaccounts 1000 -settle 6  # what the aggregates of 1,000 subaccounts cost it
 //	go run ./bench -subaccounts 1000 -sub-profile-dir prof  # and save the exporter's heap and goroutine profiles
 //	go run ./bench -noise               # the alerts, notifications and pages of the --demo estate
 //	go run ./bench -noise -rules R -alertmanager A  # the same through other rules and routing
@@ -40,6 +41,7 @@ import (
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exposition"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
@@ -99,6 +101,13 @@ func main() {
 	}
 	seriesSet := false
 	flag.Visit(func(f *flag.Flag) { seriesSet = seriesSet || f.Name == "series" })
+	if *series > 0 && *subs > 0 {
+		if err := runSubaccountSeries(*subs, *subProfs, *promBin, *exporterB, *settle); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *series > 0 {
 		if err := runSeries(*series, *promBin, *exporterB, *settle); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -229,7 +238,7 @@ func run(sizes string, latency time.Duration, runs, listings, scrapes, services 
 		fmt.Printf("| %s | %.1f ms | %.1f ms | %s |\n", c.name, c.median*1000, c.p90*1000, size(c.bytes))
 	}
 	fmt.Println()
-	printGzipFloor(floors)
+	printGzipFloor(floors, "10,000 profiles")
 
 	// Ten accounts at once against one.
 	fmt.Println()
@@ -557,7 +566,9 @@ func heapAcrossListings(n int) (before, after runtime.MemStats, err error) {
 	list := func() error {
 		s := exp.Scrape(context.Background())
 		var buf bytes.Buffer
-		if err := s.WriteProfiles(&buf); err != nil {
+		e := exposition.NewEncoder(&buf, expfmt.FmtText)
+		s.Write(e)
+		if err := e.Close(); err != nil {
 			return err
 		}
 		parser := expfmt.NewTextParser(model.LegacyValidation)

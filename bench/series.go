@@ -217,3 +217,98 @@ func stopProcess(cmd *exec.Cmd) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 }
+
+// runSubaccountSeries measures what n discovered subaccounts of profiles
+// Customer-Profiles each cost a real Prometheus in aggregate series: the
+// exporter (per_object_metrics off, so that only the aggregates and the
+// process's own series are exported) is scraped every 5s by a fresh
+// Prometheus, and once its head holds every series and it has scraped
+// settle more times, its head series and memory are read.
+func runSubaccountSeries(n, profiles int, promBin, bin string, settle int) error {
+	promBin, err := findPrometheus(promBin)
+	if err != nil {
+		return err
+	}
+	version, err := exec.Command(promBin, "--version").CombinedOutput() //nolint:gosec // the operator names the program to measure
+	if err != nil {
+		return fmt.Errorf("%s --version: %w", promBin, err)
+	}
+	dir, bin, err := workdir("trusthub-bench", bin)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	_, addr, _, stop, err := startEstate(n, profiles, 10, 0, dir, bin, false, "per_object_metrics: false")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	body, _, err := scrape(addr, false, true) // the one listing
+	if err != nil {
+		return err
+	}
+	var c seriesCost
+	perAccount := map[string]int{}
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		c.exported++
+		if _, rest, ok := strings.Cut(line, `account="`); ok {
+			account, _, _ := strings.Cut(rest, `"`)
+			perAccount[account]++
+		}
+	}
+	quiet := perAccount[subaccountSID(n/2)]
+
+	promAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	promCfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promCfg, fmt.Appendf(nil, "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n"+
+		"  - job_name: twilio_trusthub\n    static_configs:\n      - targets: ['%s']\n", addr), 0o600); err != nil {
+		return err
+	}
+	prom, err := startProcess(promBin, "http://"+promAddr+"/-/ready", "--config.file="+promCfg,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
+	if err != nil {
+		return err
+	}
+	defer stopProcess(prom)
+	want := c.exported + 5
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		body, _, err := scrape(promAddr, false, true)
+		if err != nil {
+			return err
+		}
+		if v := samples(body, "prometheus_tsdb_head_series"); len(v) == 1 && int(v[0]) >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the head of Prometheus does not hold the %d series after 3 minutes", want)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(settle) * 5 * time.Second)
+	body, _, err = scrape(promAddr, false, true)
+	if err != nil {
+		return err
+	}
+	read := func(name string) float64 {
+		if v := samples(body, name); len(v) == 1 {
+			return v[0]
+		}
+		return -1
+	}
+	c.head, c.rss, c.heap = int(read("prometheus_tsdb_head_series")), int64(read("process_resident_memory_bytes")), int64(read("go_memstats_heap_inuse_bytes"))
+	c.peak, _ = memory(prom.Process.Pid)
+	first, _, _ := strings.Cut(string(version), "\n")
+	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), per_object_metrics off, scraped every 5s by %s; read after %d scrapes with every series in\n\n",
+		n, profiles, strings.TrimSpace(first), settle)
+	fmt.Println("| series in /metrics | of one quiet subaccount | Prometheus head series | Prometheus RSS | Prometheus peak RSS | Prometheus Go heap in use |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|")
+	fmt.Printf("| %d | %d | %d | %s | %s | %s |\n", c.exported, quiet, c.head, mib(c.rss), mib(c.peak), mib(c.heap))
+	return nil
+}

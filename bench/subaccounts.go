@@ -33,63 +33,11 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	sim := simulator.New()
-	now := time.Now()
-	sim.AddAccount(parentSID, token, nil)
-	for i := range n {
-		sub := subaccountSID(i)
-		sim.AddSubaccount(parentSID, sub, fmt.Sprintf("cust-%d", i), fmt.Sprintf("tok-%d", i))
-		sim.SetObjects(sub, kinds.CustomerProfiles, simulator.Generate(sub, profiles, now, uint64(i+1)))
-	}
-	sim.SetFault(simulator.Fault{Delay: latency})
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	sim, addr, cmd, stop, err := startEstate(n, profiles, concurrency, latency, dir, bin, profileDir != "")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-	url := "http://" + ln.Addr().String()
-
-	cfg := filepath.Join(dir, "config.yml")
-	body := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nmax_concurrent_listings: %d\n"+
-		"accounts:\n  - name: isv\n    account_sid: %s\n    auth_token: %s\n    subaccounts:\n      discover: true\n", url, concurrency, parentSID, token)
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		return err
-	}
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	args := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--web.max-requests=0"}
-	if profileDir != "" {
-		args = append(args, "--web.enable-pprof")
-	}
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-
-	// Wait for the discovery, through /accounts, which lists nothing.
-	for i := 0; ; i++ {
-		var targets []struct{ Targets []string }
-		if err := getJSON("http://"+addr+"/accounts", &targets); err == nil && len(targets) > 0 {
-			total := 0
-			for _, t := range targets {
-				total += len(t.Targets)
-			}
-			if total == n+1 {
-				break
-			}
-		}
-		if i == 2400 {
-			return fmt.Errorf("the %d subaccounts were not discovered", n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer stop()
 	before := sim.Requests()
 	start := time.Now()
 	if _, _, err := scrape(addr, false, false); err != nil {
@@ -122,6 +70,13 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	// The cached scrapes gather every series again: the peak is read
 	// once more after them.
 	peakEnd, rssEnd := memory(cmd.Process.Pid)
+	// The floor: the same bytes from memory, gzipped per request, in each
+	// format, interleaved with the exporter's scrapes.
+	floors, err := measureGzipFloor(addr, scrapes)
+	if err != nil {
+		return err
+	}
+	peakFloor, _ := memory(cmd.Process.Pid)
 	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), %s latency, max_concurrent_listings %d\n\n", n, profiles, latency, concurrency)
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---|")
@@ -131,10 +86,82 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	fmt.Printf("| ratio | %.2f× |\n", took.Seconds()/ideal.Seconds())
 	fmt.Printf("| peak RSS after the listing | %s (now %s) |\n", mib(peak), mib(rss))
 	fmt.Printf("| peak RSS after the cached scrapes | %s (now %s) |\n", mib(peakEnd), mib(rssEnd))
+	fmt.Printf("| peak RSS after the floor's scrapes too | %s |\n", mib(peakFloor))
 	fmt.Printf("| goroutines after the listing | %d |\n", goroutines)
 	fmt.Printf("| cached /metrics, gzip, median / p90 | %.1f / %.1f ms |\n", metrics[0]*1e3, metrics[1]*1e3)
 	fmt.Printf("| cached /probe, median / p90 | %.2f / %.2f ms |\n", probe[0]*1e3, probe[1]*1e3)
+	fmt.Println()
+	printGzipFloor(floors, fmt.Sprintf("%d subaccounts", n))
 	return nil
+}
+
+// startEstate starts a simulated parent of n subaccounts of profiles
+// Customer-Profiles each, with latency per request, and the exporter
+// discovering them; it returns once every subaccount is discovered.
+func startEstate(n, profiles, concurrency int, latency time.Duration, dir, bin string, pprof bool, settings ...string) (*simulator.Server, string, *exec.Cmd, func(), error) {
+	sim := simulator.New()
+	now := time.Now()
+	sim.AddAccount(parentSID, token, nil)
+	for i := range n {
+		sub := subaccountSID(i)
+		sim.AddSubaccount(parentSID, sub, fmt.Sprintf("cust-%d", i), fmt.Sprintf("tok-%d", i))
+		sim.SetObjects(sub, kinds.CustomerProfiles, simulator.Generate(sub, profiles, now, uint64(i+1)))
+	}
+	sim.SetFault(simulator.Fault{Delay: latency})
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	fail := func(err error) (*simulator.Server, string, *exec.Cmd, func(), error) {
+		_ = srv.Close()
+		return nil, "", nil, nil, err
+	}
+
+	cfg := filepath.Join(dir, "config.yml")
+	body := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nmax_concurrent_listings: %d\n"+
+		"accounts:\n  - name: isv\n    account_sid: %s\n    auth_token: %s\n    subaccounts:\n      discover: true\n", url, concurrency, parentSID, token)
+	for _, line := range settings {
+		body += line + "\n"
+	}
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		return fail(err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	args := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--web.max-requests=0"}
+	if pprof {
+		args = append(args, "--web.enable-pprof")
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		return fail(err)
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = srv.Close() }
+
+	// Wait for the discovery, through /accounts, which lists nothing.
+	for i := 0; ; i++ {
+		var targets []struct{ Targets []string }
+		if err := getJSON("http://"+addr+"/accounts", &targets); err == nil && len(targets) > 0 {
+			total := 0
+			for _, t := range targets {
+				total += len(t.Targets)
+			}
+			if total == n+1 {
+				break
+			}
+		}
+		if i == 2400 {
+			stop()
+			return nil, "", nil, nil, fmt.Errorf("the %d subaccounts were not discovered", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return sim, addr, cmd, stop, nil
 }
 
 // timed runs f n times and returns the median and 90th percentile, in

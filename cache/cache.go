@@ -52,6 +52,9 @@ type Options struct {
 	FailureBackoff time.Duration
 	// Reason classifies a failed listing for the error counter and the logs.
 	Reason func(error) string
+	// Failed, when set, is called with the reason of each failed listing
+	// counted in State.Errors: the process's own counters add them up.
+	Failed func(reason string)
 	// Limiter bounds the listings running at once, across accounts.
 	Limiter chan struct{}
 	// Now is the clock; time.Now when nil.
@@ -273,6 +276,9 @@ func (e *EntryOf[T]) refresh() {
 	e.failMsg, e.failTime = err.Error(), now
 	e.failures++
 	e.errors[reason]++
+	if opts.Failed != nil {
+		opts.Failed(reason)
+	}
 	// Doubling from FailureBackoff up to the TTL, or FailureBackoff itself
 	// when that is longer.
 	e.retryAt = now.Add(backoff.Exponential(e.opts.FailureBackoff, max(e.opts.TTL, e.opts.FailureBackoff), e.failures))

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -9,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
@@ -30,47 +29,29 @@ func listingsOf(t *testing.T, snaps []*snapshot.Snapshot, accounts ...string) []
 			list := func(context.Context) (*snapshot.Snapshot, error) { return snap, nil }
 			listings = append(listings, Listing{
 				Account: account, Kind: snap.Kind,
-				Entry:     cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-				Requests:  func() map[int]uint64 { return nil },
-				Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
+				Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
+				Requests: func() map[int]uint64 { return nil },
 			})
 		}
 	}
 	return listings
 }
 
-// accountsIn returns the distinct account label values of an exposition.
-func accountsIn(t *testing.T, c prometheus.Collector, profiles func(*bytes.Buffer) error) []string {
+// accountsIn returns the distinct account label values of a scrape.
+func accountsIn(t *testing.T, s *Scrape) []string {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	mfs, err := s.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var seen []string
-	add := func(v string) {
-		if !slices.Contains(seen, v) {
-			seen = append(seen, v)
-		}
-	}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "account" {
-					add(l.GetValue())
+				if l.GetName() == "account" && !slices.Contains(seen, l.GetValue()) {
+					seen = append(seen, l.GetValue())
 				}
 			}
-		}
-	}
-	var b bytes.Buffer
-	if err := profiles(&b); err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(b.String(), "\n") {
-		if _, rest, ok := strings.Cut(line, `account="`); ok {
-			v, _, _ := strings.Cut(rest, `"`)
-			add(v)
 		}
 	}
 	slices.Sort(seen)
@@ -117,20 +98,17 @@ func TestScrapeAccount(t *testing.T) {
 			if !ok {
 				return
 			}
-			got := accountsIn(t, s, func(b *bytes.Buffer) error { return s.WriteProfiles(b) })
+			got := accountsIn(t, s)
 			if !slices.Equal(got, tc.accounts) {
 				t.Errorf("accounts in the scrape = %v, want %v", got, tc.accounts)
 			}
 			if st := s.Status(); len(st) != 1 || st[0].Account != tc.name || st[0].Info != tc.status {
 				t.Errorf("Status() = %v, want the one listing of %s", st, tc.name)
 			}
-			var b bytes.Buffer
-			if err := s.WriteProfiles(&b); err != nil || !strings.Contains(b.String(), `sid="BU00000000000000000000000000000001"`) {
-				t.Errorf("WriteProfiles wrote %q, %v; want the account's profile", b.String(), err)
+			if got := objectsIn(t, s, expfmt.FmtText); !strings.Contains(got, `sid="BU00000000000000000000000000000001"`) {
+				t.Errorf("the per-object series are %q; want the account's profile", got)
 			}
-			reg := prometheus.NewPedanticRegistry()
-			reg.MustRegister(s)
-			n, err := testutil.GatherAndCount(reg, "twilio_trusthub_account_info", "twilio_trusthub_discovery_up")
+			n, err := testutil.GatherAndCount(s, "twilio_trusthub_account_info", "twilio_trusthub_discovery_up")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,25 +119,17 @@ func TestScrapeAccount(t *testing.T) {
 			if n != wantN {
 				t.Errorf("account_info and discovery_up series = %d, want %d", n, wantN)
 			}
-			if err := testutil.GatherAndCompare(reg, strings.NewReader("# HELP twilio_trusthub_account_info "+
-				helpOf(e.d.accountInfo)+"\n# TYPE twilio_trusthub_account_info gauge\n"+tc.info+"\n"), "twilio_trusthub_account_info"); err != nil {
+			if err := testutil.GatherAndCompare(s, strings.NewReader("# HELP twilio_trusthub_account_info "+
+				e.d.accountInfo.Help()+"\n# TYPE twilio_trusthub_account_info gauge\n"+tc.info+"\n"), "twilio_trusthub_account_info"); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	// The whole scrape has every account and the discovery of each parent.
-	got := accountsIn(t, e.Scrape(context.Background()), func(b *bytes.Buffer) error { return e.Scrape(context.Background()).WriteProfiles(b) })
+	got := accountsIn(t, e.Scrape(context.Background()))
 	if want := []string{"AC01", "alpha", "zeta"}; !slices.Equal(got, want) {
 		t.Errorf("accounts in the full scrape = %v, want %v", got, want)
 	}
-}
-
-// helpOf returns a description's help text.
-func helpOf(d *prometheus.Desc) string {
-	s := d.String()
-	_, rest, _ := strings.Cut(s, `help: "`)
-	help, _, _ := strings.Cut(rest, `", `)
-	return help
 }
 
 // TestSetAccountsWhileScraping swaps the set of accounts while scrapes
@@ -177,11 +147,10 @@ func TestSetAccountsWhileScraping(t *testing.T) {
 		wg.Go(func() {
 			for range 50 {
 				s := e.Scrape(context.Background())
-				var b bytes.Buffer
-				if err := s.WriteProfiles(&b); err != nil {
-					t.Error(err)
+				if got := objectsIn(t, s, expfmt.FmtOpenMetrics_1_0_0); !strings.Contains(got, "# EOF") {
+					t.Errorf("the per-object series are %q", got)
 				}
-				if n := testutil.CollectAndCount(s, "twilio_trusthub_up"); n != 1 && n != 3 {
+				if n, err := testutil.GatherAndCount(s, "twilio_trusthub_up"); err != nil || n != 1 && n != 3 {
 					t.Errorf("up series = %d, want 1 or 3: one whole set", n)
 				}
 				_ = e.Accounts()

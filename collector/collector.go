@@ -6,32 +6,33 @@ package collector
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/accounts"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exposition"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
 )
 
 const namespace = "twilio_trusthub"
 
-// Listing is one kind of object watched in one account: its cache entry,
-// the client's count of the requests listing it, and the count of the
-// values its listings skipped.
+// Listing is one kind of object watched in one account: its cache entry
+// and the client's count of the requests listing it.
 type Listing struct {
 	Account string
 	Kind    *kinds.Kind
 	Entry   *cache.Entry
 	// Requests returns the requests that got an answer, by HTTP status.
-	Requests  func() map[int]uint64
-	Anomalies *AnomalyCounter
+	Requests func() map[int]uint64
 	// UsageErrors returns how many counts of what uses an object failed;
 	// nil for a kind without a Usage.
 	UsageErrors func() uint64
@@ -70,10 +71,12 @@ type Exporter struct {
 	now          func() time.Time
 	close        func()
 	discovery    func() []DiscoveryState
-	d            descs
-	// textBlock and openMetricsBlock are the per-object blocks of the
-	// last full scrape, in each text format (see blockCache).
-	textBlock, openMetricsBlock blockCache
+	d            families
+	// objects keeps the per-object block of the last full scrape, in
+	// each text format: it depends only on the listings served (their
+	// accounts and kinds, fixed by the view), their snapshots, which never
+	// change once built, and the settings, fixed at New; not on the clock.
+	objects exposition.Cache[snapshot.Snapshot]
 }
 
 // view is one immutable set of listings. It is replaced, never changed, so
@@ -103,54 +106,67 @@ type DiscoveryState = accounts.Discovery
 // requests: the 2010 API's Accounts list.
 const DiscoveryResource = "accounts"
 
-// kindMetrics are the families of one kind: its aggregate descriptions
-// and its per-object families.
+// kindMetrics are the families of one kind: its aggregates and its
+// per-object families.
 type kindMetrics struct {
 	kind                              *kinds.Kind
-	objects, expiring, expired, codes *prometheus.Desc
+	objects, expiring, expired, codes *exposition.Family
 	families                          []objectFamily
 }
 
-type descs struct {
-	up, resourceUp, duration, lastSuccess, requests, listingErrors *prometheus.Desc
-	anomalies, usageErrors                                         *prometheus.Desc
-	accountInfo, discoveryUp, discovered, discoveryErrors          *prometheus.Desc
+// families are the aggregates of every kind. Each comment says the labels
+// of its series, after the account, in label-name order.
+type families struct {
+	up            *exposition.Family
+	resourceUp    *exposition.Family // resource
+	duration      *exposition.Family // resource
+	lastSuccess   *exposition.Family // resource
+	requests      *exposition.Family // code, resource
+	listingErrors *exposition.Family // resource
+	usageErrors   *exposition.Family // resource
+	accountInfo   *exposition.Family // friendly_name, parent, status
+	discoveryUp   *exposition.Family
+	discovered    *exposition.Family
+	// discoveryErrors, by reason.
+	discoveryErrors *exposition.Family
 }
 
 // cached ends the HELP of every metric drawn from a listing.
 const cached = " From the account's cached listing, refreshed at most every cache_ttl."
 
-func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(namespace+"_"+name, help, append([]string{"account"}, labels...), nil)
+func gauge(name, help string) *exposition.Family {
+	return exposition.NewFamily(namespace+"_"+name, help, exposition.Gauge)
 }
 
-func newDescs() descs {
-	return descs{
-		up:            desc("up", "1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes)."),
-		resourceUp:    desc("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes).", "resource"),
-		duration:      desc("listing_duration_seconds", "How long the account's last completed listing of the resource took.", "resource"),
-		lastSuccess:   desc("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time.", "resource"),
-		requests:      desc("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code; resource "+DiscoveryResource+" is the subaccount discovery's.", "resource", "code"),
-		listingErrors: desc("listing_errors_total", "Failed listings of the account's resource, by reason: "+strings.Join(failure.Reasons, ", ")+".", "resource", "reason"),
-		anomalies: desc("decode_anomalies_total", "Values in the account's listings that were skipped because their field cannot have that shape "+
-			"(an error code that is no number, a date that does not parse), by resource and field; the rest of the object still counts, "+
-			"and an object that stays malformed counts again in every listing.", "resource", "field"),
-		usageErrors: desc("usage_listing_errors_total", "Failed listings of what uses one of the resource's objects (the channel endpoints "+
+func counter(name, help string) *exposition.Family {
+	return exposition.NewFamily(namespace+"_"+name, help, exposition.Counter)
+}
+
+func newFamilies() families {
+	return families{
+		up:          gauge("up", "1 if the last completed listing of every watched resource of the account succeeded, else 0 (also before the first one completes)."),
+		resourceUp:  gauge("resource_up", "1 if the account's last completed listing of the resource succeeded, else 0 (also before the first one completes)."),
+		duration:    gauge("listing_duration_seconds", "How long the account's last completed listing of the resource took."),
+		lastSuccess: gauge("last_success_timestamp_seconds", "When the account's last successful listing of the resource completed, as Unix time."),
+		requests:    counter("api_requests_total", "HTTP requests to Twilio listing the resource that got an answer, by status code; resource "+DiscoveryResource+" is the subaccount discovery's."),
+		listingErrors: counter("listing_errors_total", "Failed listings of the account's resource; twilio_trusthub_exporter_listing_errors_total "+
+			"has them by reason, across accounts."),
+		usageErrors: counter("usage_listing_errors_total", "Failed listings of what uses one of the resource's objects (the channel endpoints "+
 			"assigned to a Customer-Profile or Trust Product, the phone numbers of an A2P campaign's Messaging Service); "+
-			"the object keeps its last known figure, and the listing of the resource is not failed.", "resource"),
-		accountInfo: desc("account_info", "Always 1: one series per listed account, configured or discovered, naming it. "+
+			"the object keeps its last known figure, and the listing of the resource is not failed."),
+		accountInfo: gauge("account_info", "Always 1: one series per listed account, configured or discovered, naming it. "+
 			"friendly_name is Twilio's for a discovered subaccount and the configured name otherwise; parent is the account it was discovered under, "+
-			"empty for a configured one; status is Twilio's account status, empty for a configured one.", "friendly_name", "parent", "status"),
-		discoveryUp: desc("discovery_up", "1 if the last listing of the account's subaccounts succeeded, else 0 (also before the first one completes); "+
+			"empty for a configured one; status is Twilio's account status, empty for a configured one."),
+		discoveryUp: gauge("discovery_up", "1 if the last listing of the account's subaccounts succeeded, else 0 (also before the first one completes); "+
 			"a failed one keeps the subaccounts last listed, up to max_stale."),
-		discovered:      desc("discovered_subaccounts", "Subaccounts discovered under the account and listed now."),
-		discoveryErrors: desc("discovery_errors_total", "Failed listings of the account's subaccounts, by reason: "+strings.Join(failure.Reasons, ", ")+".", "reason"),
+		discovered:      gauge("discovered_subaccounts", "Subaccounts discovered under the account and listed now."),
+		discoveryErrors: counter("discovery_errors_total", "Failed listings of the account's subaccounts, by reason: "+strings.Join(failure.Reasons, ", ")+"."),
 	}
 }
 
 func newKindMetrics(k *kinds.Kind, sparseStatus bool) *kindMetrics {
-	desc := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(k.Metric(name), help, append([]string{"account"}, labels...), nil)
+	desc := func(name, help string) *exposition.Family {
+		return exposition.NewFamily(k.Metric(name), help, exposition.Gauge)
 	}
 	codes := k.Title + " whose errors list contains the code; a " + k.Short + " counts once per code."
 	if k.Errors == kinds.ErrorCode {
@@ -158,12 +174,12 @@ func newKindMetrics(k *kinds.Kind, sparseStatus bool) *kindMetrics {
 	}
 	m := &kindMetrics{
 		kind:     k,
-		objects:  desc(k.Plural, upperFirst(k.Title)+" in each status."+cached, "status"),
-		codes:    desc(k.Singular+"_errors", upperFirst(codes)+cached, "code"),
+		objects:  desc(k.Plural, upperFirst(k.Title)+" in each status."+cached),
+		codes:    desc(k.Singular+"_errors", upperFirst(codes)+cached),
 		families: objectFamilies(k, sparseStatus),
 	}
 	if k.Expires() {
-		m.expiring = desc(k.Plural+"_expiring", upperFirst(k.Title)+" whose valid_until is after now and at most within_days days ahead."+cached, "within_days")
+		m.expiring = desc(k.Plural+"_expiring", upperFirst(k.Title)+" whose valid_until is after now and at most within_days days ahead."+cached)
 		m.expired = desc(k.Plural+"_expired", upperFirst(k.Title)+" whose valid_until is at or before now."+cached)
 	}
 	return m
@@ -194,7 +210,7 @@ func New(listings []Listing, o Options) *Exporter {
 		now:          o.Now,
 		close:        o.Close,
 		discovery:    o.Discovery,
-		d:            newDescs(),
+		d:            newFamilies(),
 	}
 	// Every declared kind is described, watched or not, so that Describe
 	// does not depend on the configuration.
@@ -251,40 +267,11 @@ func (e *Exporter) Accounts() []string {
 	return names
 }
 
-// metricsOf returns the families of kind k.
-func (e *Exporter) metricsOf(k *kinds.Kind) *kindMetrics {
-	for _, m := range e.kinds {
-		if m.kind == k {
-			return m
-		}
-	}
-	return nil
-}
-
 // Close cancels the listings in flight.
 func (e *Exporter) Close() { e.close() }
 
-// Describe sends every description the exporter may emit.
-func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
-	for _, m := range e.kinds {
-		ch <- m.objects
-		ch <- m.codes
-		if m.kind.Expires() {
-			ch <- m.expiring
-			ch <- m.expired
-		}
-	}
-	for _, d := range []*prometheus.Desc{
-		e.d.up, e.d.resourceUp, e.d.duration, e.d.lastSuccess, e.d.requests, e.d.listingErrors, e.d.anomalies, e.d.usageErrors,
-		e.d.accountInfo, e.d.discoveryUp, e.d.discovered, e.d.discoveryErrors,
-	} {
-		ch <- d
-	}
-}
-
 // Scrape waits, no longer than ctx allows, for the listings that are due,
-// and returns what one scrape reports: the aggregates as a
-// prometheus.Collector, the per-object series through WriteProfiles.
+// and returns what one scrape reports, for Write.
 func (e *Exporter) Scrape(ctx context.Context) *Scrape {
 	s := e.scrape(ctx, e.view(), e.discovery())
 	s.full = true
@@ -342,81 +329,144 @@ type Scrape struct {
 	full bool
 }
 
-var _ prometheus.Collector = (*Scrape)(nil)
+// Write gives e every series of the scrape, family by family: the
+// aggregates, then the per-object series.
+func (s *Scrape) Write(e *exposition.Encoder) {
+	s.writeAggregates(e)
+	s.writeObjects(e)
+}
 
-// Describe sends the descriptions of the aggregate metrics.
-func (s *Scrape) Describe(ch chan<- *prometheus.Desc) { s.e.Describe(ch) }
+// Gather returns every series of the scrape as metric families, as a
+// client_golang registry would gather them: for tests and tools, which
+// read families rather than bytes.
+func (s *Scrape) Gather() ([]*dto.MetricFamily, error) {
+	return exposition.Gather(s.Write), nil
+}
 
-// Collect sends the aggregate metrics, built from the scrape's states.
-func (s *Scrape) Collect(ch chan<- prometheus.Metric) {
+// writeAggregates writes the series of every family but the per-object
+// ones, each family whole: listing by listing, account by account.
+func (s *Scrape) writeAggregates(e *exposition.Encoder) {
+	d, listings := &s.e.d, s.v.listings
+	// Label values that are numbers, converted once per scrape.
+	w := newWriter(e)
+	each := func(f *exposition.Family, write func(l Listing, st cache.State)) {
+		e.Family(f)
+		for i, l := range listings {
+			write(l, s.states[i])
+		}
+	}
+	each(d.resourceUp, func(l Listing, st cache.State) {
+		e.Add(boolFloat(st.Up), "account", l.Account, "resource", l.Kind.Name)
+	})
+	each(d.duration, func(l Listing, st cache.State) {
+		if st.Completed {
+			e.Add(st.Duration.Seconds(), "account", l.Account, "resource", l.Kind.Name)
+		}
+	})
+	each(d.lastSuccess, func(l Listing, st cache.State) {
+		if !st.LastSuccess.IsZero() {
+			e.Add(float64(st.LastSuccess.UnixNano())/1e9, "account", l.Account, "resource", l.Kind.Name)
+		}
+	})
+	each(d.requests, func(l Listing, _ cache.State) {
+		requests := l.Requests()
+		codes := make([]int, 0, len(requests))
+		for code := range requests {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		for _, code := range codes {
+			e.Add(float64(requests[code]), "account", l.Account, "code", w.code(int64(code)), "resource", l.Kind.Name)
+		}
+	})
+	// The same family: a parent's discovery requests, as resource accounts.
+	for _, ds := range s.discovery {
+		codes := slices.Sorted(maps.Keys(ds.Requests))
+		for _, code := range codes {
+			e.Add(float64(ds.Requests[code]), "account", ds.Account, "code", w.code(int64(code)), "resource", DiscoveryResource)
+		}
+	}
+	// From the start, so that increase() sees the first failure; one
+	// series per listing, the reasons being the process's (Totals).
+	each(d.listingErrors, func(l Listing, st cache.State) {
+		n := uint64(0)
+		for _, c := range st.Errors {
+			n += c
+		}
+		e.Add(float64(n), "account", l.Account, "resource", l.Kind.Name)
+	})
+	each(d.usageErrors, func(l Listing, _ cache.State) {
+		if l.UsageErrors != nil {
+			e.Add(float64(l.UsageErrors()), "account", l.Account, "resource", l.Kind.Name)
+		}
+	})
+	e.Family(d.up)
 	for _, a := range s.v.accounts {
 		up := true
 		for _, i := range a.listings {
 			up = up && s.states[i].Up
-			s.e.collectListing(ch, s.v.listings[i], s.states[i], s.now)
 		}
-		ch <- prometheus.MustNewConstMetric(s.e.d.up, prometheus.GaugeValue, boolFloat(up), a.name)
-		ch <- prometheus.MustNewConstMetric(s.e.d.accountInfo, prometheus.GaugeValue, 1, a.name, a.info.FriendlyName, a.info.Parent, a.info.Status)
+		e.Add(boolFloat(up), "account", a.name)
 	}
-	for _, d := range s.discovery {
-		ch <- prometheus.MustNewConstMetric(s.e.d.discoveryUp, prometheus.GaugeValue, boolFloat(d.Up), d.Account)
-		ch <- prometheus.MustNewConstMetric(s.e.d.discovered, prometheus.GaugeValue, float64(d.Discovered), d.Account)
-		for code, n := range d.Requests {
-			ch <- prometheus.MustNewConstMetric(s.e.d.requests, prometheus.CounterValue, float64(n), d.Account, DiscoveryResource, strconv.Itoa(code))
-		}
-		// Every reason from the start, so that rate() sees the first failure.
-		for _, reason := range failure.Reasons {
-			ch <- prometheus.MustNewConstMetric(s.e.d.discoveryErrors, prometheus.CounterValue, float64(d.Errors[reason]), d.Account, reason)
-		}
+	e.Family(d.accountInfo)
+	for _, a := range s.v.accounts {
+		e.Add(1, "account", a.name, "friendly_name", a.info.FriendlyName, "parent", a.info.Parent, "status", a.info.Status)
 	}
-}
-
-func (e *Exporter) collectListing(ch chan<- prometheus.Metric, l Listing, st cache.State, now time.Time) {
-	name, resource := l.Account, l.Kind.Name
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{name}, labels...)...)
+	e.Family(d.discoveryUp)
+	for _, ds := range s.discovery {
+		e.Add(boolFloat(ds.Up), "account", ds.Account)
 	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, append([]string{name, resource}, labels...)...)
-	}
-	gauge(e.d.resourceUp, boolFloat(st.Up), resource)
-	if st.Completed {
-		gauge(e.d.duration, st.Duration.Seconds(), resource)
-	}
-	if !st.LastSuccess.IsZero() {
-		gauge(e.d.lastSuccess, float64(st.LastSuccess.UnixNano())/1e9, resource)
-	}
-	for code, n := range l.Requests() {
-		counter(e.d.requests, float64(n), strconv.Itoa(code))
+	e.Family(d.discovered)
+	for _, ds := range s.discovery {
+		e.Add(float64(ds.Discovered), "account", ds.Account)
 	}
 	// Every reason from the start, so that rate() sees the first failure.
-	for _, reason := range failure.Reasons {
-		counter(e.d.listingErrors, float64(st.Errors[reason]), reason)
-	}
-	// Every field of the kind from the start too, for the same reason.
-	anomalies := l.Anomalies.counts()
-	for _, f := range l.Kind.Fields() {
-		counter(e.d.anomalies, anomalies[f], l.Kind.Key(f))
-	}
-	if l.UsageErrors != nil {
-		counter(e.d.usageErrors, float64(l.UsageErrors()))
-	}
-	snap := st.Snapshot
-	if snap == nil {
-		return
-	}
-	m := e.metricsOf(l.Kind)
-	for status, n := range snap.Statuses {
-		gauge(m.objects, float64(n), status)
-	}
-	if l.Kind.Expires() {
-		for _, days := range e.expiringDays {
-			gauge(m.expiring, float64(snap.ExpiringWithin(now, time.Duration(days)*24*time.Hour)), strconv.Itoa(days))
+	e.Family(d.discoveryErrors)
+	for _, ds := range s.discovery {
+		for _, reason := range failure.Reasons {
+			e.Add(float64(ds.Errors[reason]), "account", ds.Account, "reason", reason)
 		}
-		gauge(m.expired, float64(snap.Expired(now)))
 	}
-	for code, n := range snap.ErrorCodes {
-		gauge(m.codes, float64(n), strconv.FormatInt(code, 10))
+	s.writeKindAggregates(e, w)
+}
+
+// writeKindAggregates writes each kind's counts of its listings'
+// snapshots.
+func (s *Scrape) writeKindAggregates(e *exposition.Encoder, w *writer) {
+	days := make([]string, len(s.e.expiringDays))
+	for i, d := range s.e.expiringDays {
+		days[i] = strconv.Itoa(d)
+	}
+	for _, m := range s.e.kinds {
+		each := func(f *exposition.Family, write func(account string, snap *snapshot.Snapshot)) {
+			if f == nil {
+				return
+			}
+			e.Family(f)
+			for i, l := range s.v.listings {
+				if snap := s.states[i].Snapshot; snap != nil && l.Kind == m.kind {
+					write(l.Account, snap)
+				}
+			}
+		}
+		each(m.objects, func(account string, snap *snapshot.Snapshot) {
+			for status, n := range snap.Statuses {
+				e.Add(float64(n), "account", account, "status", status)
+			}
+		})
+		each(m.expiring, func(account string, snap *snapshot.Snapshot) {
+			for i, d := range s.e.expiringDays {
+				e.Add(float64(snap.ExpiringWithin(s.now, time.Duration(d)*24*time.Hour)), "account", account, "within_days", days[i])
+			}
+		})
+		each(m.expired, func(account string, snap *snapshot.Snapshot) {
+			e.Add(float64(snap.Expired(s.now)), "account", account)
+		})
+		each(m.codes, func(account string, snap *snapshot.Snapshot) {
+			for code, n := range snap.ErrorCodes {
+				e.Add(float64(n), "account", account, "code", w.code(code))
+			}
+		})
 	}
 }
 

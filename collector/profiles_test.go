@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exposition"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/snapshot"
@@ -80,10 +80,11 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 			if f.whole != nil {
 				continue
 			}
+			name := f.Name()
 			var suffix string
 			for _, s := range []string{"_info", "_status", "_valid_until_timestamp_seconds", "_edit_expiration_timestamp_seconds",
 				"_created_timestamp_seconds", "_updated_timestamp_seconds", "_score", "_error_info"} {
-				if strings.HasSuffix(f.name, s) {
+				if strings.HasSuffix(name, s) {
 					suffix = s
 				}
 			}
@@ -95,7 +96,7 @@ func (r reference) Collect(ch chan<- prometheus.Metric) {
 			if labels == nil {
 				labels = []string{"account", "sid"}
 			}
-			d := prometheus.NewDesc(f.name, f.help, labels, nil)
+			d := prometheus.NewDesc(name, f.Help(), labels, nil)
 			gauge := func(v float64, values ...string) {
 				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{r.account}, values...)...)
 			}
@@ -185,9 +186,8 @@ func served(t *testing.T, o Options, account string, snaps ...*snapshot.Snapshot
 		list := func(context.Context) (*snapshot.Snapshot, error) { return snap, nil }
 		listings = append(listings, Listing{
 			Account: account, Kind: snap.Kind,
-			Entry:     cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-			Requests:  func() map[int]uint64 { return nil },
-			Anomalies: NewAnomalyCounter(account, snap.Kind, nil),
+			Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
+			Requests: func() map[int]uint64 { return nil },
 		})
 	}
 	o.ExpiringDays, o.Close = []int{7, 30}, cancel
@@ -295,68 +295,78 @@ func testWriteProfiles(t *testing.T, sparse bool) {
 	}
 	for _, tc := range []struct {
 		format expfmt.Format
-		write  func(io.Writer) error
 		want   string
 	}{
-		{expfmt.FmtText, s.WriteProfiles, encode(expfmt.MetricFamilyToText)},
-		{expfmt.FmtOpenMetrics_1_0_0, s.WriteProfilesOpenMetrics, encode(metricFamilyToOpenMetrics)},
+		{expfmt.FmtText, encode(expfmt.MetricFamilyToText)},
+		{expfmt.FmtOpenMetrics_1_0_0, encode(metricFamilyToOpenMetrics) + "# EOF\n"},
 	} {
-		var got bytes.Buffer
-		if err := tc.write(&got); err != nil {
-			t.Fatal(err)
-		}
-		if g, w := sortedLines(got.String()), sortedLines(tc.want); !slices.Equal(g, w) {
+		got := objectsIn(t, s, tc.format)
+		if g, w := sortedLines(got), sortedLines(tc.want); !slices.Equal(g, w) {
 			t.Errorf("%s: differs from expfmt's encoding:\n got:\n%s\nwant:\n%s", tc.format, strings.Join(g, "\n"), strings.Join(w, "\n"))
 		}
-		if !strings.Contains(got.String(), `status="unknown"`) {
+		if !strings.Contains(got, `status="unknown"`) {
 			t.Errorf("%s: the null status is not written as unknown", tc.format)
 		}
 		// Sorted lines say nothing of the order: the format's own parser
 		// must read back every family, each in one piece.
-		if tc.format == expfmt.FmtOpenMetrics_1_0_0 {
-			got.WriteString("# EOF\n") // written by the caller, after every family
-		}
-		dec := expfmt.NewDecoder(&got, tc.format)
-		var families []string
-		for {
-			var mf dto.MetricFamily
-			if err := dec.Decode(&mf); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatalf("%s: the output does not parse: %v", tc.format, err)
-			}
-			families = append(families, mf.GetName())
-		}
-		slices.Sort(families) // the text parser returns them in map order
-		if want := familyNames(wantFamilies); !slices.Equal(families, want) {
-			t.Errorf("%s: parsed families %q, want %q", tc.format, families, want)
+		if families := parsedFamilies(t, got, tc.format); !slices.Equal(families, familyNames(wantFamilies)) {
+			t.Errorf("%s: parsed families %q, want %q", tc.format, families, familyNames(wantFamilies))
 		}
 	}
 
-	// For protobuf the families themselves must be the registry's, but
-	// for the order of the series.
-	got := s.ProfileFamilies()
-	for _, mf := range got {
-		sortMetrics(mf)
-	}
-	slices.SortFunc(got, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	// For protobuf the families themselves must be the registry's.
+	got := exposition.Gather(s.writeObjects)
 	if len(got) != len(wantFamilies) {
-		t.Fatalf("ProfileFamilies: %q, want %q", familyNames(got), familyNames(wantFamilies))
+		t.Fatalf("protobuf: %q, want %q", familyNames(got), familyNames(wantFamilies))
 	}
 	for i := range got {
 		// The family in full: name, HELP, type, every series' labels in
 		// order and value.
-		var g, w bytes.Buffer
-		if _, err := expfmt.MetricFamilyToText(&g, got[i]); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := expfmt.MetricFamilyToText(&w, wantFamilies[i]); err != nil {
-			t.Fatal(err)
-		}
-		if g.String() != w.String() {
-			t.Errorf("ProfileFamilies: family %s differs:\n got:\n%s\nwant:\n%s", wantFamilies[i].GetName(), g.String(), w.String())
+		if g, w := familyText(t, got[i]), familyText(t, wantFamilies[i]); g != w {
+			t.Errorf("protobuf: family %s differs:\n got:\n%s\nwant:\n%s", wantFamilies[i].GetName(), g, w)
 		}
 	}
+}
+
+// objectsIn returns the per-object series of s in format.
+func objectsIn(t *testing.T, s *Scrape, format expfmt.Format) string {
+	t.Helper()
+	var b bytes.Buffer
+	e := exposition.NewEncoder(&b, format)
+	s.writeObjects(e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// parsedFamilies reads an exposition with its format's own parser and
+// returns the names of its families, sorted.
+func parsedFamilies(t *testing.T, text string, format expfmt.Format) []string {
+	t.Helper()
+	dec := expfmt.NewDecoder(strings.NewReader(text), format)
+	var families []string
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("%s: the output does not parse: %v", format, err)
+		}
+		families = append(families, mf.GetName())
+	}
+	slices.Sort(families) // the text parser returns them in map order
+	return families
+}
+
+// familyText is a family in the text format, whole.
+func familyText(t *testing.T, mf *dto.MetricFamily) string {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // issueFamilies are the per-object families of the issue's table, sorted,
@@ -431,15 +441,10 @@ func messagingFixture(at func(string) *time.Time) simulator.Messaging {
 // Without per_object_metrics nothing is written or built.
 func TestProfilesOff(t *testing.T) {
 	s := &Scrape{e: &Exporter{perObject: false}}
-	var b bytes.Buffer
-	if err := s.WriteProfiles(&b); err != nil || b.Len() > 0 {
-		t.Errorf("WriteProfiles wrote %q, %v", b.String(), err)
-	}
-	if err := s.WriteProfilesOpenMetrics(&b); err != nil || b.Len() > 0 {
-		t.Errorf("WriteProfilesOpenMetrics wrote %q, %v", b.String(), err)
-	}
-	if mfs := s.ProfileFamilies(); mfs != nil {
-		t.Errorf("ProfileFamilies: %v", mfs)
+	for _, format := range exposition.Offered {
+		if got := objectsIn(t, s, format); strings.Contains(got, "HELP") || strings.Contains(got, "_info") {
+			t.Errorf("%s: wrote %q", format, got)
+		}
 	}
 }
 
@@ -451,45 +456,30 @@ func familyNames(mfs []*dto.MetricFamily) []string {
 	return names
 }
 
-// sortMetrics orders a family's series by their label values, as a
-// registry does.
-func sortMetrics(mf *dto.MetricFamily) {
-	slices.SortStableFunc(mf.Metric, func(a, b *dto.Metric) int {
-		for k := range min(len(a.Label), len(b.Label)) {
-			if c := strings.Compare(a.Label[k].GetValue(), b.Label[k].GetValue()); c != 0 {
-				return c
-			}
-		}
-		return len(a.Label) - len(b.Label)
-	})
-}
-
 // Every name the fast writers write is a legacy one, so that no escaping
 // scheme a scraper asks for (escaping=underscores, dots, values) would
-// change it: the writers do not escape names.
+// change it: the writers do not escape names. (exposition.NewFamily
+// refuses a family name that is not.)
 func TestProfileNamesAreLegacy(t *testing.T) {
 	for _, kd := range kinds.All {
 		families := objectFamilies(kd, false)
-		for _, f := range families {
-			if !model.LegacyValidation.IsValidMetricName(f.name) {
-				t.Errorf("family %q is not a legacy metric name", f.name)
-			}
-		}
-		k := sink{protobuf: true}
 		p := snapshot.Record{Kind: kd, SID: "BU1", Status: "odd", ErrorCodes: []int64{1}, Labels: make([]string, len(kd.InfoLabels)),
 			Values: make([]float64, len(kd.Values)), Has: 1<<len(kd.Values) - 1}
 		b := snapshot.NewBuilder(kd, false)
 		b.SetUsage(map[string]snapshot.Usage{"BU1": {{By: "x", N: 1}}})
 		snap := b.Done()
-		for i := range families {
-			k.start(&families[i])
-			if families[i].whole != nil {
-				families[i].whole(&k, "a", snap)
-				continue
+		mfs := exposition.Gather(func(e *exposition.Encoder) {
+			k := newWriter(e)
+			for i := range families {
+				e.Family(families[i].Family)
+				if families[i].whole != nil {
+					families[i].whole(k, "a", snap)
+					continue
+				}
+				families[i].series(k, &families[i], "a", &p)
 			}
-			families[i].series(&k, &families[i], "a", &p)
-		}
-		for _, mf := range k.families {
+		})
+		for _, mf := range mfs {
 			for _, m := range mf.Metric {
 				for _, lp := range m.Label {
 					if !model.LegacyValidation.IsValidLabelName(lp.GetName()) {
@@ -498,44 +488,8 @@ func TestProfileNamesAreLegacy(t *testing.T) {
 				}
 			}
 		}
-		if len(k.families) != len(families) {
-			t.Errorf("%s: an object with every field gave %d families, want %d", kd.Name, len(k.families), len(families))
+		if len(mfs) != len(families) {
+			t.Errorf("%s: an object with every field gave %d families, want %d", kd.Name, len(mfs), len(families))
 		}
 	}
 }
-
-// A one-series family written by the fast writers, value and HELP
-// included, is what expfmt writes, in both text formats.
-func TestOneSeriesMatchesExpfmt(t *testing.T) {
-	helps := []string{"plain.", `a "quoted" word, a \ backslash`, "a\nnewline"}
-	values := []float64{1, 0, math.Copysign(0, -1), -1, 0.5, 1234, -1234, 1.7957808e+09, 1e21, 1e-7, 123456789,
-		math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.Inf(-1), math.NaN()}
-	for _, help := range helps {
-		for _, v := range values {
-			mf := &dto.MetricFamily{Name: ptr("x_y"), Help: ptr(help), Type: dto.MetricType_GAUGE.Enum(),
-				Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: ptr("a"), Value: ptr(`v"\`)}}, Gauge: &dto.Gauge{Value: ptr(v)}}}}
-			for _, tc := range []struct {
-				name  string
-				om    bool
-				value func([]byte, float64) []byte
-				enc   func(io.Writer, *dto.MetricFamily) (int, error)
-			}{
-				{"text", false, appendValue, expfmt.MetricFamilyToText},
-				{"OpenMetrics", true, appendOpenMetricsValue, func(w io.Writer, mf *dto.MetricFamily) (int, error) {
-					return expfmt.MetricFamilyToOpenMetrics(w, mf)
-				}},
-			} {
-				got := tc.value(appendSeries(appendHeader(nil, "x_y", help, tc.om), "x_y", "a", `v"\`), v)
-				var want bytes.Buffer
-				if _, err := tc.enc(&want, mf); err != nil {
-					t.Fatal(err)
-				}
-				if string(got) != want.String() {
-					t.Errorf("%s, help %q, value %v:\n got %q\nwant %q", tc.name, help, v, got, want.String())
-				}
-			}
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/accounts"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/cache"
@@ -41,6 +42,9 @@ type Options struct {
 	Now func() time.Time
 	// Retry spaces out retried requests; twilio.DefaultRetryPolicy when zero.
 	Retry twilio.RetryPolicy
+	// Registerer, when set, gets the process's own counters of failed
+	// listings and skipped values (collector.Totals).
+	Registerer prometheus.Registerer
 }
 
 // Exporter is the running system: the accounts (configured and
@@ -58,6 +62,7 @@ type Exporter struct {
 	inFlight *twilio.InFlight
 	set      *accounts.Set
 	col      atomic.Pointer[collector.Exporter]
+	totals   *collector.Totals
 
 	// mu makes a configuration's application and a discovery's changes
 	// one at a time, and guards what follows.
@@ -77,6 +82,12 @@ func New(cfg *config.Config, o Options) (*Exporter, error) {
 	e, err := build(cfg, o)
 	if err != nil {
 		return nil, err
+	}
+	if o.Registerer != nil {
+		if err := o.Registerer.Register(e.totals); err != nil {
+			e.Close()
+			return nil, err
+		}
 	}
 	e.set.Run(e.ctx)
 	return e, nil
@@ -99,7 +110,7 @@ func build(cfg *config.Config, o Options) (*Exporter, error) {
 	transport := twilio.NewTransport(cfg.MaxConcurrentListings * twilio.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
 	inFlight := twilio.NewInFlight(cfg.MaxRequestsPerAccount)
-	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, inFlight: inFlight, watched: map[string]*watched{}}
+	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, inFlight: inFlight, watched: map[string]*watched{}, totals: collector.NewTotals()}
 	set, err := accounts.New(cfg, accounts.Options{
 		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport, InFlight: inFlight,
 		// update logs an account it cannot watch; the others are watched.
@@ -331,19 +342,19 @@ func (e *Exporter) entryOptions(k *kinds.Kind) cache.Options {
 	opts := e.copts
 	// The cache logs the account; the resource comes with the logger.
 	opts.Logger = log.With(e.o.Logger, "resource", k.Name)
+	opts.Failed = func(reason string) { e.totals.ListingFailed(k, reason) }
 	return opts
 }
 
 // listing builds the listing of kind k in w's account.
 func (e *Exporter) listing(w *watched, k *kinds.Kind) collector.Listing {
 	a, client := w.account, w.client
-	anomalies := collector.NewAnomalyCounter(a.Name, k, e.o.Logger)
+	anomalies := e.totals.Anomalies(a.Name, k, e.o.Logger)
 	l := listing{client: client, account: a, kind: k, keepRecords: w.options.keepRecords, anomalies: anomalies, now: e.o.Now}
 	cl := collector.Listing{
-		Account:   a.Name,
-		Kind:      k,
-		Requests:  func() map[int]uint64 { return client.Requests(k) },
-		Anomalies: anomalies,
+		Account:  a.Name,
+		Kind:     k,
+		Requests: func() map[int]uint64 { return client.Requests(k) },
 	}
 	if k.Uses != nil {
 		l.usage = usage.New(client, k, usage.Options{MaxAge: w.options.usageMaxAge, Now: e.o.Now, Logger: log.With(e.o.Logger, "account", a.Name)})

@@ -60,7 +60,7 @@ local text = import 'lib/text.libsonnet';
                 exporter (network, proxy, DNS), or every credential was revoked at once. Rejections, suspensions and expiries go unseen until it
                 recovers; the last data is served up to max_stale, and object alerts ride out the gap for keep_firing_for.
                 Failing accounts by replica: {{ range $i, $r := printf "count by (instance) (twilio_trusthub_up{job=%q} == 0)" $labels.job | query | sortByLabel "instance" }}{{ if $i }}, {{ end }}{{ $r.Labels.instance }}: {{ $r | value }}{{ end }}.
-                Failures in the last 15 minutes by reason: {{ range $i, $r := printf "sum by (reason) (increase(twilio_trusthub_listing_errors_total{job=%q}[15m])) > 0" $labels.job | query | sortByLabel "reason" }}{{ if $i }}, {{ end }}{{ $r.Labels.reason }} {{ $r | value | printf "%.0f" }}{{ else }}none counted{{ end }}.
+                Failures in the last 15 minutes by reason: {{ range $i, $r := printf "sum by (reason) (increase(twilio_trusthub_exporter_listing_errors_total{job=%q}[15m])) > 0" $labels.job | query | sortByLabel "reason" }}{{ if $i }}, {{ end }}{{ $r.Labels.reason }} {{ $r | value | printf "%.0f" }}{{ else }}none counted{{ end }}.
                 Check https://status.twilio.com and the exporter's logs (msg="listing failed").
               |||,
             },

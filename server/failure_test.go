@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/config"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exporter"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
@@ -39,12 +42,27 @@ func TestFailureModes(t *testing.T) {
 			sim := simulator.New()
 			sim.AddAccount(mainSID, "tok", simulator.Generate(mainSID, 25, time.Now(), 3))
 			clock := &fakeClock{t: time.Now()}
+			// The process's counters, by reason, as main.go registers them.
+			totals := prometheus.NewRegistry()
+			byReason := func() string {
+				mfs, err := totals.Gather()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b strings.Builder
+				for _, mf := range mfs {
+					if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return b.String()
+			}
 			h := handlerOf(t, testSetup{api: sim, spec: func(spec *config.Config) {
 				spec.PageSize = 10
 				spec.CacheTTL = 10 * time.Minute
 				spec.Timeout = 500 * time.Millisecond
 				spec.FailureBackoff = 50 * time.Millisecond
-			}, exporter: exporter.Options{Now: clock.Now, Retry: twilio.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}}})
+			}, exporter: exporter.Options{Now: clock.Now, Retry: twilio.RetryPolicy{Attempts: 3, Base: time.Millisecond, Max: 2 * time.Millisecond}, Registerer: totals}})
 			has := func(body, line string) bool { return strings.Contains(body, line+"\n") }
 
 			_, body := scrapeBody(h, "")
@@ -60,7 +78,7 @@ func TestFailureModes(t *testing.T) {
 				// The scrape waits as long as the listing may take, so it can
 				// end just before the listing records its timeout; and each
 				// kind's listing times out on its own.
-				timedOut := `twilio_trusthub_listing_errors_total{account="main",reason="timeout",resource="customer_profiles"} 1`
+				timedOut := `twilio_trusthub_listing_errors_total{account="main",resource="customer_profiles"} 1`
 				for i := 0; i < 100 && !has(body, timedOut); i++ {
 					time.Sleep(20 * time.Millisecond)
 					_, body = scrapeBody(h, "")
@@ -69,8 +87,11 @@ func TestFailureModes(t *testing.T) {
 			if !has(body, `twilio_trusthub_up{account="main"} 0`) {
 				t.Errorf("up is not 0 during the fault")
 			}
-			if !has(body, `twilio_trusthub_listing_errors_total{account="main",reason="`+tc.reason+`",resource="customer_profiles"} 1`) {
-				t.Errorf("the failure is not counted under reason %q:\n%s", tc.reason, grep(body, "listing_errors_total"))
+			if !has(body, `twilio_trusthub_listing_errors_total{account="main",resource="customer_profiles"} 1`) {
+				t.Errorf("the failure is not counted:\n%s", grep(body, "listing_errors_total"))
+			}
+			if got := byReason(); !has(got, `twilio_trusthub_exporter_listing_errors_total{reason="`+tc.reason+`",resource="customer_profiles"} 1`) {
+				t.Errorf("the failure is not counted under reason %q:\n%s", tc.reason, grep(got, "listing_errors_total"))
 			}
 			if !strings.Contains(body, counts) {
 				t.Error("the last good counts are not served within max_stale")

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log/level"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
 )
@@ -67,9 +66,7 @@ func (h *probeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "parameter "+accountParam+"="+strconv.Quote(name)+": no such account; /accounts lists them", http.StatusBadRequest)
 		return
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(scrape)
-	serveScrape(w, r, reg, scrape, h.o.Logger)
+	serveScrape(w, r, scrape.Write, h.o.Logger)
 }
 
 // targetGroup is one group of Prometheus' HTTP service discovery.

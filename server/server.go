@@ -5,23 +5,18 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/collector"
+	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/exposition"
 )
 
 // ScrapeTimeoutHeader is where Prometheus says how long it will wait.
@@ -126,9 +121,16 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scrape := cur.exp.Scrape(ctx)
 	// A registry per scrape holds the scrape's aggregates; the process-wide
 	// collectors stay in the shared one.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(scrape)
-	serveScrape(w, r, prometheus.Gatherers{h.base, reg}, scrape, h.o.Logger)
+	// The process-wide families go through client_golang: they are few.
+	mfs, err := h.base.Gather()
+	if err != nil {
+		// Serve what was gathered, as promhttp's ContinueOnError does.
+		level.Error(h.o.Logger).Log("msg", "gathering metrics", "err", err)
+	}
+	serveScrape(w, r, func(e *exposition.Encoder) {
+		e.Encode(mfs...)
+		scrape.Write(e)
+	}, h.o.Logger)
 }
 
 // acquire takes a slot of inFlight, or answers 503 and returns false when
@@ -152,59 +154,12 @@ func release(inFlight chan struct{}) {
 	}
 }
 
-// serveScrape answers r with what g gathers and the scrape's per-object
-// series, in the negotiated format, gzipped when the scraper accepts it.
-func serveScrape(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer, scrape *collector.Scrape, logger log.Logger) {
-	mfs, err := g.Gather()
-	if err != nil {
-		// Serve what was gathered, as promhttp's ContinueOnError does.
-		level.Error(logger).Log("msg", "gathering metrics", "err", err)
-	}
-
-	format := negotiate(r)
-	w.Header().Set("Content-Type", string(format))
-	w.Header().Add("Vary", "Accept")
-	var out io.Writer = w
-	if gzipAccepted(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Add("Vary", "Accept-Encoding")
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gzipWriters.Put(gz)
-		}()
-		out = gz
-	}
-	bw := bufio.NewWriterSize(out, 32<<10)
-	if err := writeExposition(bw, format, mfs, scrape); err != nil {
-		level.Debug(logger).Log("msg", "writing metrics", "err", err)
-		return
-	}
-	if err := bw.Flush(); err != nil {
+// serveScrape answers r with what write writes, in the negotiated format,
+// gzipped when the scraper accepts it.
+func serveScrape(w http.ResponseWriter, r *http.Request, write func(*exposition.Encoder), logger log.Logger) {
+	if err := exposition.Respond(w, r, write); err != nil {
 		level.Debug(logger).Log("msg", "writing metrics", "err", err)
 	}
-}
-
-// gzipWriters reuse compressors: each holds about a megabyte of state.
-// klauspost's gzip at its fastest level compresses a 10 MB exposition in
-// about half the time of the standard library's.
-var gzipWriters = sync.Pool{New: func() any {
-	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // a valid level: no error
-	return gz
-}}
-
-// gzipAccepted reads Accept-Encoding: gzip, unless with q=0.
-func gzipAccepted(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(enc) != "gzip" {
-			continue
-		}
-		q := strings.ReplaceAll(params, " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-	}
-	return false
 }
 
 // wait is how long this scrape may wait for listings: Prometheus' timeout

@@ -1,0 +1,80 @@
+package exposition
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"weak"
+)
+
+// Cache keeps a rendered block of families in each text format, for as
+// long as what it was rendered from stays the same: a key the caller
+// replaces whenever the block's inputs change in another way, and values
+// of T that never change once built (the collector's snapshots). Between
+// two listings every scrape would write the same per-object bytes; with a
+// Cache it renders them once per format and copies them after. Protobuf,
+// whose messages expfmt encodes, is rendered every time.
+type Cache[T any] struct {
+	slots [2]slot[T] // by mode: text, openMetrics
+}
+
+type slot[T any] struct {
+	// mu is held while rendering, so that scrapes arriving together on
+	// new values render them once, not once each.
+	mu  sync.Mutex
+	key any
+	// deps are weak, so that the block does not keep a replaced value
+	// alive: when one is collected, its cleanup drops the block (gen
+	// says which block).
+	deps []weak.Pointer[T]
+	gen  uint64
+	b    []byte
+}
+
+// Write gives e what write writes: in a text format, the block kept for
+// key and deps, rendered by write on a miss; otherwise write itself. The
+// block must depend on nothing else. A nil dep is allowed.
+func (c *Cache[T]) Write(e *Encoder, key any, deps []*T, write func(*Encoder)) {
+	if !e.Direct() {
+		write(e)
+		return
+	}
+	e.endFamily()
+	e.writeBlock(c.slots[e.mode].block(e.mode, key, deps, write))
+}
+
+// block returns the bytes kept for key and deps, rendering them on a
+// miss. They are shared by every scrape that gets them: not to be changed.
+func (s *slot[T]) block(m mode, key any, deps []*T, write func(*Encoder)) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b != nil && s.key == key && slices.EqualFunc(s.deps, deps, func(w weak.Pointer[T], d *T) bool { return w == weak.Make(d) }) {
+		return s.b
+	}
+	// The old block goes before the new one is built; its size is the
+	// best guess of the new one's, which saves the slack of growing it.
+	hint := len(s.b) + len(s.b)/16
+	s.key, s.deps, s.b = nil, nil, nil
+	s.gen++
+	r := &Encoder{mode: m, b: make([]byte, 0, hint)}
+	write(r)
+	weaks := make([]weak.Pointer[T], len(deps))
+	for i, d := range deps {
+		weaks[i] = weak.Make(d)
+		if d != nil {
+			runtime.AddCleanup(d, s.drop, s.gen)
+		}
+	}
+	s.key, s.deps, s.b = key, weaks, slices.Clip(r.b)
+	return s.b
+}
+
+// drop forgets block gen, if it is still the one kept: one of its values
+// is gone, so no scrape can ask for it again.
+func (s *slot[T]) drop(gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen == gen {
+		s.key, s.deps, s.b = nil, nil, nil
+	}
+}
