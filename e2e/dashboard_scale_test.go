@@ -94,6 +94,12 @@ scrape_configs: [{job_name: twilio_trusthub, static_configs: [{targets: [%q]}]}]
 		v, err := scalarQuery(promAddr, `count(ALERTS{alertstate="firing",severity="critical"})`)
 		return v > maxPanelRows, err
 	})
+	// The rate and increase panels read [1m]: two successful scrapes in
+	// it. A fast first listing can have every kind up after one scrape.
+	waitFor(t, 2*time.Minute, "two successful scrapes within the last minute", func() (bool, error) {
+		v, err := scalarQuery(promAddr, `sum_over_time(up{job="twilio_trusthub"}[55s])`)
+		return v >= 2, err
+	})
 
 	for _, expr := range []string{`up{job="twilio_trusthub"}`, `scrape_duration_seconds{job="twilio_trusthub"}`, `scrape_samples_scraped{job="twilio_trusthub"}`} {
 		v, err := scalarQuery(promAddr, expr)
