@@ -12,6 +12,7 @@
 //	go run ./bench -series 10000        # what the per-object series cost a real Prometheus
 //	go run ./bench -series 1 -subaccounts 1000 -settle 6  # what the aggregates of 1,000 subaccounts cost it
 //	go run ./bench -subaccounts 1000 -sub-profile-dir prof  # and save the exporter's heap and goroutine profiles
+//	go run ./bench -fair 10             # how ten accounts of every kind share max_concurrent_listings
 //	go run ./bench -noise               # the alerts, notifications and pages of the --demo estate
 //	go run ./bench -noise -rules R -alertmanager A  # the same through other rules and routing
 package main
@@ -74,6 +75,8 @@ func main() {
 		rulesFile  = flag.String("rules", "", "with -noise, the rules file (every for: shortened to 5s); empty: the mixin's, generated")
 		amConfig   = flag.String("alertmanager", "", "with -noise, the Alertmanager configuration; empty: examples/alertmanager.yml")
 		amBin      = flag.String("alertmanager-binary", "", "with -noise, the Alertmanager binary")
+		fair       = flag.Int("fair", 0, "when set, measure only how this many accounts of -fair-profiles Customer-Profiles and every other kind share max_concurrent_listings in one cycle (-latency per request, -runs times)")
+		fairProfs  = flag.Int("fair-profiles", 10000, "Customer-Profiles per account, with -fair")
 	)
 	flag.Parse()
 	if *floorURL != "" {
@@ -87,6 +90,13 @@ func main() {
 	}
 	if *requests > 0 {
 		if err := runRequests(*requests); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *fair > 0 {
+		if err := runFair(*exporterB, *fair, *fairProfs, *latency, *runs); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -55,8 +55,9 @@ type Options struct {
 	// Failed, when set, is called with the reason of each failed listing
 	// counted in State.Errors: the process's own counters add them up.
 	Failed func(reason string)
-	// Limiter bounds the listings running at once, across accounts.
-	Limiter chan struct{}
+	// Limiter bounds the listings running at once, across accounts, and
+	// grants them fairly among accounts.
+	Limiter *Limiter
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger log.Logger
@@ -140,7 +141,7 @@ func withDefaults(opts Options) Options {
 		opts.Logger = log.NewNopLogger()
 	}
 	if opts.Limiter == nil {
-		opts.Limiter = make(chan struct{}, 1)
+		opts.Limiter = NewLimiter(1)
 	}
 	if opts.Reason == nil {
 		opts.Reason = func(error) string { return failure.Other }
@@ -237,12 +238,13 @@ func (e *EntryOf[T]) State() StateOf[T] {
 
 func (e *EntryOf[T]) refresh() {
 	opts := e.options()
-	select {
-	case opts.Limiter <- struct{}{}:
-		defer func() { <-opts.Limiter }()
-	case <-e.ctx.Done():
+	e.mu.Lock()
+	expect := e.duration // the last listing's: the longest go first
+	e.mu.Unlock()
+	if opts.Limiter.Acquire(e.ctx, e.name, expect) != nil {
 		return
 	}
+	defer opts.Limiter.Release()
 	// start is read before the timeout's clock starts, so that a listing
 	// cut off by the timeout never reports a duration shorter than it.
 	start := time.Now()

@@ -222,7 +222,7 @@ func TestLimiter(t *testing.T) {
 		running.Add(-1)
 		return snapshot.NewBuilder(kinds.CustomerProfiles, false).Done(), nil
 	}
-	opts := Options{TTL: time.Minute, Timeout: time.Minute, Limiter: make(chan struct{}, 2)}
+	opts := Options{TTL: time.Minute, Timeout: time.Minute, Limiter: NewLimiter(2)}
 	var wg sync.WaitGroup
 	for range 6 {
 		a := NewEntry(context.Background(), "a", list, opts)

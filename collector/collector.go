@@ -310,11 +310,39 @@ func (e *Exporter) scrape(ctx context.Context, v *view, disc []DiscoveryState) *
 	// Listings are awaited together, so a scrape waits once for the slowest.
 	states := make([]cache.State, len(v.listings))
 	var wg sync.WaitGroup
-	for i, l := range v.listings {
+	for _, i := range v.startOrder() {
+		l := v.listings[i]
 		wg.Go(func() { states[i] = l.Entry.Get(ctx) })
 	}
 	wg.Wait()
 	return &Scrape{e: e, v: v, discovery: disc, states: states, now: e.now()}
+}
+
+// startOrder is the order in which a scrape asks for the listings: every
+// account's first kind, then every account's second, and so on. The
+// listings that must wait for a slot of max_concurrent_listings queue in
+// the limiter, which serves accounts in turn; those that get a slot at
+// once are the first to ask, so asking account by account would give the
+// first two accounts every slot of a cold start.
+func (v *view) startOrder() []int {
+	order := make([]int, 0, len(v.listings))
+	seen := make([]bool, len(v.listings))
+	for r := 0; len(order) < len(v.listings); r++ {
+		added := false
+		for _, a := range v.accounts {
+			if r < len(a.listings) && !seen[a.listings[r]] {
+				order, seen[a.listings[r]], added = append(order, a.listings[r]), true, true
+			}
+		}
+		if !added { // a listing of no account: none today, but never lost
+			for i := range v.listings {
+				if !seen[i] {
+					order, seen[i] = append(order, i), true
+				}
+			}
+		}
+	}
+	return order
 }
 
 // Scrape is one scrape's consistent view of every listing.

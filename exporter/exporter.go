@@ -168,9 +168,9 @@ func (e *Exporter) apply(cfg *config.Config) error {
 	limiter := e.copts.Limiter
 	if prev == nil || prev.MaxConcurrentListings != cfg.MaxConcurrentListings {
 		// One bound across every account and kind, discovered ones
-		// included: every entry gets this one channel. A listing in
+		// included: every entry gets this one limiter. A listing in
 		// flight holds its slot of the old one until it ends.
-		limiter = make(chan struct{}, cfg.MaxConcurrentListings)
+		limiter = cache.NewLimiter(cfg.MaxConcurrentListings)
 	}
 	e.copts = cache.Options{
 		TTL: cfg.CacheTTL, MaxStale: cfg.MaxStale, Timeout: cfg.Timeout, FailureBackoff: cfg.FailureBackoff,
