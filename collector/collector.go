@@ -398,19 +398,13 @@ func (s *Scrape) writeAggregates(e *exposition.Encoder) {
 	})
 	each(d.requests, func(l Listing, _ cache.State) {
 		requests := l.Requests()
-		codes := make([]int, 0, len(requests))
-		for code := range requests {
-			codes = append(codes, code)
-		}
-		slices.Sort(codes)
-		for _, code := range codes {
+		for _, code := range slices.Sorted(maps.Keys(requests)) {
 			e.Add(float64(requests[code]), "account", l.Account, "code", w.code(int64(code)), "resource", l.Kind.Name)
 		}
 	})
 	// The same family: a parent's discovery requests, as resource accounts.
 	for _, ds := range s.discovery {
-		codes := slices.Sorted(maps.Keys(ds.Requests))
-		for _, code := range codes {
+		for _, code := range slices.Sorted(maps.Keys(ds.Requests)) {
 			e.Add(float64(ds.Requests[code]), "account", ds.Account, "code", w.code(int64(code)), "resource", DiscoveryResource)
 		}
 	}
