@@ -50,13 +50,9 @@ var seriesModes = []seriesMode{
 // Prometheus server scrapes only the exporter, so its head holds nothing
 // else but the five series Prometheus adds per target.
 func runSeries(n int, promBin, bin string, settle int) error {
-	promBin, err := findPrometheus(promBin)
+	promBin, version, err := prometheusVersion(promBin)
 	if err != nil {
 		return err
-	}
-	version, err := exec.Command(promBin, "--version").CombinedOutput() //nolint:gosec // the operator names the program to measure
-	if err != nil {
-		return fmt.Errorf("%s --version: %w", promBin, err)
 	}
 	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
@@ -69,9 +65,8 @@ func runSeries(n int, promBin, bin string, settle int) error {
 	}
 	defer stop()
 
-	first, _, _ := strings.Cut(string(version), "\n")
 	fmt.Printf("%d Customer-Profiles in one account (other kinds empty), scraped every 1s by %s; read after %d scrapes with every series in\n\n",
-		n, strings.TrimSpace(first), settle)
+		n, version, settle)
 	fmt.Println("| mode | series in /metrics | Prometheus head series | Prometheus RSS | Prometheus peak RSS | Prometheus Go heap in use |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|")
 	for _, m := range seriesModes {
@@ -122,42 +117,67 @@ func measureSeries(bin, promBin, parent, sim string, m seriesMode, settle int) (
 		}
 	}
 
-	promAddr, err := freeAddr()
-	if err != nil {
+	if err := measurePrometheus(promBin, dir, addr, time.Second, settle, 2*time.Minute, &c); err != nil {
 		return seriesCost{}, err
 	}
+	return c, nil
+}
+
+// prometheusVersion finds the Prometheus binary (see findPrometheus) and
+// returns it with the first line of its --version.
+func prometheusVersion(promBin string) (bin, version string, err error) {
+	promBin, err = findPrometheus(promBin)
+	if err != nil {
+		return "", "", err
+	}
+	out, err := exec.Command(promBin, "--version").CombinedOutput() //nolint:gosec // the operator names the program to measure
+	if err != nil {
+		return "", "", fmt.Errorf("%s --version: %w", promBin, err)
+	}
+	first, _, _ := strings.Cut(string(out), "\n")
+	return promBin, strings.TrimSpace(first), nil
+}
+
+// measurePrometheus starts a fresh Prometheus in dir scraping target every
+// interval, waits (at most wait) until its head holds c.exported series
+// and the five Prometheus adds per target, lets it scrape settle more
+// times, and reads its head series and memory into c.
+func measurePrometheus(promBin, dir, target string, interval time.Duration, settle int, wait time.Duration, c *seriesCost) error {
+	promAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
 	promCfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promCfg, fmt.Appendf(nil, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"+
-		"  - job_name: twilio_trusthub\n    static_configs:\n      - targets: ['%s']\n", addr), 0o600); err != nil {
-		return seriesCost{}, err
+	if err := os.WriteFile(promCfg, fmt.Appendf(nil, "global:\n  scrape_interval: %s\n  scrape_timeout: %[1]s\nscrape_configs:\n"+
+		"  - job_name: twilio_trusthub\n    static_configs:\n      - targets: ['%s']\n", interval, target), 0o600); err != nil {
+		return err
 	}
 	prom, err := startProcess(promBin, "http://"+promAddr+"/-/ready", "--config.file="+promCfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
 	if err != nil {
-		return seriesCost{}, err
+		return err
 	}
 	defer stopProcess(prom)
 
-	// Every exported series, and the five Prometheus adds per target.
 	want := c.exported + 5
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(wait)
 	for {
 		body, _, err := scrape(promAddr, false, true)
 		if err != nil {
-			return seriesCost{}, err
+			return err
 		}
 		if v := samples(body, "prometheus_tsdb_head_series"); len(v) == 1 && int(v[0]) >= want {
 			break
 		}
 		if time.Now().After(deadline) {
-			return seriesCost{}, fmt.Errorf("the head of Prometheus does not hold the %d series after 2 minutes", want)
+			return fmt.Errorf("the head of Prometheus does not hold the %d series after %s", want, wait)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	time.Sleep(time.Duration(settle) * time.Second)
-	body, _, err = scrape(promAddr, false, true)
+	time.Sleep(time.Duration(settle) * interval)
+	body, _, err := scrape(promAddr, false, true)
 	if err != nil {
-		return seriesCost{}, err
+		return err
 	}
 	read := func(name string) (float64, error) {
 		v := samples(body, name)
@@ -168,19 +188,19 @@ func measureSeries(bin, promBin, parent, sim string, m seriesMode, settle int) (
 	}
 	head, err := read("prometheus_tsdb_head_series")
 	if err != nil {
-		return seriesCost{}, err
+		return err
 	}
 	rss, err := read("process_resident_memory_bytes")
 	if err != nil {
-		return seriesCost{}, err
+		return err
 	}
 	heap, err := read("go_memstats_heap_inuse_bytes")
 	if err != nil {
-		return seriesCost{}, err
+		return err
 	}
 	c.head, c.rss, c.heap = int(head), int64(rss), int64(heap)
 	c.peak, _ = memory(prom.Process.Pid)
-	return c, nil
+	return nil
 }
 
 // freeAddr returns a loopback address that was free a moment ago.
@@ -225,13 +245,9 @@ func stopProcess(cmd *exec.Cmd) {
 // Prometheus, and once its head holds every series and it has scraped
 // settle more times, its head series and memory are read.
 func runSubaccountSeries(n, profiles int, promBin, bin string, settle int) error {
-	promBin, err := findPrometheus(promBin)
+	promBin, version, err := prometheusVersion(promBin)
 	if err != nil {
 		return err
-	}
-	version, err := exec.Command(promBin, "--version").CombinedOutput() //nolint:gosec // the operator names the program to measure
-	if err != nil {
-		return fmt.Errorf("%s --version: %w", promBin, err)
 	}
 	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
@@ -260,53 +276,11 @@ func runSubaccountSeries(n, profiles int, promBin, bin string, settle int) error
 		}
 	}
 	quiet := perAccount[subaccountSID(n/2)]
-
-	promAddr, err := freeAddr()
-	if err != nil {
+	if err := measurePrometheus(promBin, dir, addr, 5*time.Second, settle, 3*time.Minute, &c); err != nil {
 		return err
 	}
-	promCfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promCfg, fmt.Appendf(nil, "global:\n  scrape_interval: 5s\n  scrape_timeout: 5s\nscrape_configs:\n"+
-		"  - job_name: twilio_trusthub\n    static_configs:\n      - targets: ['%s']\n", addr), 0o600); err != nil {
-		return err
-	}
-	prom, err := startProcess(promBin, "http://"+promAddr+"/-/ready", "--config.file="+promCfg,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+promAddr)
-	if err != nil {
-		return err
-	}
-	defer stopProcess(prom)
-	want := c.exported + 5
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		body, _, err := scrape(promAddr, false, true)
-		if err != nil {
-			return err
-		}
-		if v := samples(body, "prometheus_tsdb_head_series"); len(v) == 1 && int(v[0]) >= want {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the head of Prometheus does not hold the %d series after 3 minutes", want)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	time.Sleep(time.Duration(settle) * 5 * time.Second)
-	body, _, err = scrape(promAddr, false, true)
-	if err != nil {
-		return err
-	}
-	read := func(name string) float64 {
-		if v := samples(body, name); len(v) == 1 {
-			return v[0]
-		}
-		return -1
-	}
-	c.head, c.rss, c.heap = int(read("prometheus_tsdb_head_series")), int64(read("process_resident_memory_bytes")), int64(read("go_memstats_heap_inuse_bytes"))
-	c.peak, _ = memory(prom.Process.Pid)
-	first, _, _ := strings.Cut(string(version), "\n")
 	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), per_object_metrics off, scraped every 5s by %s; read after %d scrapes with every series in\n\n",
-		n, profiles, strings.TrimSpace(first), settle)
+		n, profiles, version, settle)
 	fmt.Println("| series in /metrics | of one quiet subaccount | Prometheus head series | Prometheus RSS | Prometheus peak RSS | Prometheus Go heap in use |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|")
 	fmt.Printf("| %d | %d | %d | %s | %s | %s |\n", c.exported, quiet, c.head, mib(c.rss), mib(c.peak), mib(c.heap))
