@@ -158,16 +158,7 @@ func TestApplyListsOnlyWhatChanged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim, counter, url := applyEstate(t)
-			spec := applySpec(url)
-			cfg, err := config.New(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := New(cfg, Options{Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(e.Close)
+			e := startExporter(t, applySpec(url), Options{Now: func() time.Time { return now }})
 			e.Scrape(context.Background())
 			if got := counter.take(); !slices.Equal(got, []string{sidB, sidMain}) {
 				t.Fatalf("the first scrape listed %v", got)
@@ -175,7 +166,7 @@ func TestApplyListsOnlyWhatChanged(t *testing.T) {
 
 			next := applySpec(url)
 			tc.change(&next, sim)
-			cfg, err = config.New(next)
+			cfg, err := config.New(next)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,21 +193,14 @@ func TestApplyListsOnlyWhatChanged(t *testing.T) {
 func TestApplyTimingsTakeEffect(t *testing.T) {
 	_, counter, url := applyEstate(t)
 	clock := now
-	cfg, err := config.New(applySpec(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cfg, Options{Now: func() time.Time { return clock }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
+	e := startExporter(t, applySpec(url), Options{Now: func() time.Time { return clock }})
 	e.Scrape(context.Background())
 	counter.take()
 
 	spec := applySpec(url)
 	spec.CacheTTL = time.Minute
-	if cfg, err = config.New(spec); err != nil {
+	cfg, err := config.New(spec)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Apply(cfg); err != nil {

@@ -118,11 +118,18 @@ func newExporter(t *testing.T, perObject bool) *Exporter {
 		{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")},
 		{Name: "broken", AccountSID: sidBroken, AuthToken: promconfig.Secret("not-the-token")},
 	}
+	return startExporter(t, spec, Options{UserAgent: "test", Now: func() time.Time { return now }})
+}
+
+// startExporter builds the exporter of spec with o, closed when the test
+// ends.
+func startExporter(t *testing.T, spec config.Config, o Options) *Exporter {
+	t.Helper()
 	cfg, err := config.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, Options{UserAgent: "test", Now: func() time.Time { return now }})
+	e, err := New(cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,14 +414,5 @@ func mainExporter(t *testing.T, apiURL, messagingURL string, resources ...*kinds
 		spec.Resources = resources
 	}
 	spec.Accounts = []config.Account{{Name: "main", AccountSID: sidMain, AuthToken: promconfig.Secret("main-token")}}
-	cfg, err := config.New(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cfg, Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	return e
+	return startExporter(t, spec, Options{Now: func() time.Time { return now }})
 }
