@@ -243,10 +243,8 @@ local rows = [
                         [target('topk(10, time() - max by (account, resource) (twilio_trusthub_last_success_timestamp_seconds{%s}))' % sel, '{{account}} {{resource}}')], 's')],
       [8, 8, timeseries('API requests by status code', 'Requests to Twilio per second, by resource and answer, across the accounts chosen: each replica really calls Twilio, so replicas add up.',
                         [target('sum by (resource, code) (rate(twilio_trusthub_api_requests_total{%s}[$__rate_interval]))' % sel, '{{resource}} {{code}}')], 'reqps')],
-      // The process's counter has no account label: selected by job alone,
-      // or choosing an account would empty the panel.
-      [8, 8, timeseries('Failed listings by reason', 'Failed listings per interval, by reason, across all accounts and replicas of the job (each replica counts its own, in its /metrics; the account variable does not apply).',
-                        [target('sum by (reason) (increase(twilio_trusthub_exporter_listing_errors_total{job=~"$job"}[$__rate_interval]))', '{{reason}}')])],
+      [8, 8, timeseries('Failed listings by reason', 'Failed listings per interval, by reason, across accounts and replicas (each replica counts its own, in its /metrics).',
+                        [target('sum by (reason) (increase(twilio_trusthub_exporter_listing_errors_total{%s}[$__rate_interval]))' % sel, '{{reason}}')])],
       [8, 8, timeseries('Failed counts of what uses objects', 'Failed listings of what uses an object with a problem, by resource: while they fail, alerts may ticket where they would page.',
                         [target('sum by (resource) (increase(twilio_trusthub_usage_listing_errors_total{%s}[$__rate_interval]))' % sel, '{{resource}}')])],
     ],
