@@ -154,12 +154,15 @@ func gaugeOf(name, help string) *exposition.Family {
 
 // writeObjects writes the per-object series of every listing whose
 // snapshot the scrape serves; nothing when per_object_metrics is off. A
-// full scrape's are kept between scrapes, up to maxKeptObjects.
+// full scrape's are kept between scrapes, compressed: about 70 bytes per
+// object in each text format scraped (1 KB as text), never held whole as
+// text, spliced into each gzipped answer (exposition.Cache). A probe
+// writes its own.
 func (s *Scrape) writeObjects(e *exposition.Encoder) {
 	if !s.e.perObject {
 		return
 	}
-	if !s.full || s.objects() > maxKeptObjects {
+	if !s.full {
 		s.eachObject(e)
 		return
 	}
@@ -168,25 +171,6 @@ func (s *Scrape) writeObjects(e *exposition.Encoder) {
 		snaps[i] = st.Snapshot
 	}
 	s.e.objects.Write(e, s.v, snaps, s.eachObject)
-}
-
-// maxKeptObjects bounds the per-object block kept between scrapes. The
-// block costs about 1 KB per object in each text format scraped, and it is
-// rendered whole before it is kept: at 100,000 objects that was 100 MB a
-// format and a peak RSS of 505 MiB against 116 MiB streamed. Past the
-// bound, a scrape streams the block as it did before it was kept (7 ms per
-// 10,000 objects), which costs a little CPU and no memory.
-const maxKeptObjects = 25_000
-
-// objects counts the per-object records the scrape serves.
-func (s *Scrape) objects() int {
-	n := 0
-	for _, st := range s.states {
-		if st.Snapshot != nil {
-			n += len(st.Snapshot.Records)
-		}
-	}
-	return n
 }
 
 // eachObject gives e the series of every per-object family, kind by kind

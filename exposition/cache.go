@@ -1,6 +1,7 @@
 package exposition
 
 import (
+	"io"
 	"runtime"
 	"slices"
 	"sync"
@@ -12,8 +13,9 @@ import (
 // replaces whenever the block's inputs change in another way, and values
 // of T that never change once built (the collector's snapshots). Between
 // two listings every scrape would write the same per-object bytes; with a
-// Cache it renders them once per format and copies them after. Protobuf,
-// whose messages expfmt encodes, is rendered every time.
+// Cache it renders and compresses them once per format, and splices them
+// into each gzipped answer after (see deflate.go). Protobuf, whose
+// messages expfmt encodes, is rendered every time.
 type Cache[T any] struct {
 	slots [2]slot[T] // by mode: text, openMetrics
 }
@@ -28,7 +30,7 @@ type slot[T any] struct {
 	// says which block).
 	deps []weak.Pointer[T]
 	gen  uint64
-	b    []byte
+	d    *deflated
 }
 
 // Write gives e what write writes: in a text format, the block kept for
@@ -40,24 +42,36 @@ func (c *Cache[T]) Write(e *Encoder, key any, deps []*T, write func(*Encoder)) {
 		return
 	}
 	e.endFamily()
-	e.writeBlock(c.slots[e.mode].block(e.mode, key, deps, write))
+	d, err := c.slots[e.mode].block(e.mode, key, deps, write)
+	if err != nil {
+		e.err = err
+		return
+	}
+	e.writeDeflated(d)
 }
 
-// block returns the bytes kept for key and deps, rendering them on a
-// miss. They are shared by every scrape that gets them: not to be changed.
-func (s *slot[T]) block(m mode, key any, deps []*T, write func(*Encoder)) []byte {
+// block returns the block kept for key and deps, rendering it on a miss.
+// It is shared by every scrape that gets it: not to be changed.
+func (s *slot[T]) block(m mode, key any, deps []*T, write func(*Encoder)) (*deflated, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.b != nil && s.key == key && slices.EqualFunc(s.deps, deps, func(w weak.Pointer[T], d *T) bool { return w == weak.Make(d) }) {
-		return s.b
+	if s.d != nil && s.key == key && slices.EqualFunc(s.deps, deps, func(w weak.Pointer[T], d *T) bool { return w == weak.Make(d) }) {
+		return s.d, nil
 	}
-	// The old block goes before the new one is built; its size is the
-	// best guess of the new one's, which saves the slack of growing it.
-	hint := len(s.b) + len(s.b)/16
-	s.key, s.deps, s.b = nil, nil, nil
+	// The old block goes before the new one is built.
+	s.key, s.deps, s.d = nil, nil, nil
 	s.gen++
-	r := &Encoder{mode: m, b: make([]byte, 0, hint)}
-	write(r)
+	// Rendered a buffer at a time into the compressor: the block's text
+	// is never held whole.
+	d, err := deflateBlock(func(w io.Writer) error {
+		r := &Encoder{mode: m, w: w, b: make([]byte, 0, flushAt+4<<10)}
+		write(r)
+		r.flush()
+		return r.err
+	})
+	if err != nil {
+		return nil, err
+	}
 	weaks := make([]weak.Pointer[T], len(deps))
 	for i, d := range deps {
 		weaks[i] = weak.Make(d)
@@ -65,8 +79,8 @@ func (s *slot[T]) block(m mode, key any, deps []*T, write func(*Encoder)) []byte
 			runtime.AddCleanup(d, s.drop, s.gen)
 		}
 	}
-	s.key, s.deps, s.b = key, weaks, slices.Clip(r.b)
-	return s.b
+	s.key, s.deps, s.d = key, weaks, d
+	return s.d, nil
 }
 
 // drop forgets block gen, if it is still the one kept: one of its values
@@ -75,6 +89,6 @@ func (s *slot[T]) drop(gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen == gen {
-		s.key, s.deps, s.b = nil, nil, nil
+		s.key, s.deps, s.d = nil, nil, nil
 	}
 }

@@ -163,18 +163,29 @@ func (e *Encoder) endFamily() {
 // keep: in the two text formats.
 func (e *Encoder) Direct() bool { return e.mode == text || e.mode == openMetrics }
 
-// writeBlock writes a block rendered in e's format.
-func (e *Encoder) writeBlock(b []byte) {
+// writeDeflated writes a kept block, rendered in e's format: spliced into
+// a gzipped answer as it is, inflated into any other.
+func (e *Encoder) writeDeflated(d *deflated) {
 	if e.err != nil {
 		return
 	}
+	if g, ok := e.w.(*gzipWriter); ok {
+		e.flush()
+		if e.err == nil {
+			e.err = g.writeDeflated(d)
+		}
+		return
+	}
+	rc := d.reader()
+	defer func() { _ = rc.Close() }() // an inflater's Close frees, and cannot fail
 	if e.w == nil {
-		e.b = append(e.b, b...)
+		b, err := io.ReadAll(rc)
+		e.b, e.err = append(e.b, b...), err
 		return
 	}
 	e.flush()
 	if e.err == nil {
-		_, e.err = e.w.Write(b)
+		_, e.err = io.Copy(e.w, rc)
 	}
 }
 

@@ -244,7 +244,7 @@ func TestCache(t *testing.T) {
 	for range 50 {
 		runtime.GC()
 		c.slots[text].mu.Lock()
-		dropped := c.slots[text].b == nil
+		dropped := c.slots[text].d == nil
 		c.slots[text].mu.Unlock()
 		if dropped {
 			return
