@@ -14,12 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/backoff"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/failure"
@@ -72,10 +72,12 @@ type EntryOf[T any] struct {
 	describe func(T) []any
 	opts     Options
 	// ctx is the parent of every listing: cancelled on shutdown, not by a scrape.
-	ctx   context.Context
-	group singleflight.Group
+	ctx context.Context
 
-	mu         sync.Mutex
+	mu sync.Mutex
+	// running is closed when the listing running now ends; nil when none
+	// runs.
+	running    chan struct{}
 	snap       T
 	has        bool // snap was listed
 	snapTime   time.Time
@@ -130,7 +132,7 @@ func NewEntryOf[T any](ctx context.Context, name string, list ListFuncOf[T], des
 	if describe == nil {
 		describe = func(T) []any { return nil }
 	}
-	return &EntryOf[T]{name: name, list: list, describe: describe, opts: withDefaults(opts), ctx: ctx, errors: map[string]uint64{}}
+	return &EntryOf[T]{name: name, list: list, describe: describe, opts: withDefaults(opts), ctx: ctx}
 }
 
 func withDefaults(opts Options) Options {
@@ -175,13 +177,26 @@ func (e *EntryOf[T]) options() Options {
 // passed. It waits for the listing no longer than ctx allows; the listing
 // itself goes on.
 func (e *EntryOf[T]) Get(ctx context.Context) StateOf[T] {
-	if e.due() {
-		ch := e.group.DoChan("list", func() (any, error) {
-			e.refresh()
-			return nil, nil
-		})
+	return e.Await(ctx, e.Begin())
+}
+
+// Begin starts a listing if one is due (as Get would), or joins the one
+// running, without waiting for it: it returns a channel closed when the
+// listing ends, nil when none is due. A scrape begins every listing it
+// needs, then awaits each, which takes no goroutine per listing.
+func (e *EntryOf[T]) Begin() <-chan struct{} {
+	if !e.due() {
+		return nil
+	}
+	return e.start()
+}
+
+// Await waits for done (from Begin; nil for nothing) no longer than ctx
+// allows, and returns the state after it.
+func (e *EntryOf[T]) Await(ctx context.Context, done <-chan struct{}) StateOf[T] {
+	if done != nil {
 		select {
-		case <-ch:
+		case <-done:
 		case <-ctx.Done():
 			level.Debug(e.options().Logger).Log("msg", "scrape deadline reached before the listing finished; serving the cached state", "account", e.name)
 		}
@@ -193,15 +208,36 @@ func (e *EntryOf[T]) Get(ctx context.Context) StateOf[T] {
 // running), and returns the state after it: for a listing on its own
 // clock rather than a scrape's. It waits no longer than ctx allows.
 func (e *EntryOf[T]) Refresh(ctx context.Context) StateOf[T] {
-	ch := e.group.DoChan("list", func() (any, error) {
-		e.refresh()
-		return nil, nil
-	})
+	done := e.start()
 	select {
-	case <-ch:
+	case <-done:
 	case <-ctx.Done():
 	}
 	return e.State()
+}
+
+// start starts a listing, unless one is running, and returns the channel
+// closed when the running one ends. The listing waits for its turn in the
+// limiter, holding no goroutine until it has a slot.
+func (e *EntryOf[T]) start() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running != nil {
+		return e.running
+	}
+	done := make(chan struct{})
+	e.running = done
+	// The last listing's duration: the longest go first.
+	e.opts.Limiter.Go(e.ctx, e.name, e.duration, func(granted bool) {
+		if granted {
+			e.refresh()
+		}
+		e.mu.Lock()
+		e.running = nil
+		e.mu.Unlock()
+		close(done)
+	})
+	return done
 }
 
 // due tells whether a scrape should start (or join) a listing.
@@ -224,27 +260,20 @@ func (e *EntryOf[T]) State() StateOf[T] {
 		Completed:   e.completed,
 		Duration:    e.duration,
 		LastSuccess: e.snapTime,
-		Errors:      make(map[string]uint64, len(e.errors)),
+		// nil when none: most entries never fail, and a scrape of 10,000
+		// subaccounts reads 50,000 states.
+		Errors: maps.Clone(e.errors),
 	}
 	st.LastError, st.LastErrorTime = e.failMsg, e.failTime
-	for k, v := range e.errors {
-		st.Errors[k] = v
-	}
 	if e.has && e.opts.Now().Sub(e.snapTime) < max(e.opts.TTL, e.opts.MaxStale) {
 		st.Snapshot = e.snap
 	}
 	return st
 }
 
+// refresh lists, holding a slot of the limiter.
 func (e *EntryOf[T]) refresh() {
 	opts := e.options()
-	e.mu.Lock()
-	expect := e.duration // the last listing's: the longest go first
-	e.mu.Unlock()
-	if opts.Limiter.Acquire(e.ctx, e.name, expect) != nil {
-		return
-	}
-	defer opts.Limiter.Release()
 	// start is read before the timeout's clock starts, so that a listing
 	// cut off by the timeout never reports a duration shorter than it.
 	start := time.Now()
@@ -277,6 +306,9 @@ func (e *EntryOf[T]) refresh() {
 	e.lastErr, e.lastReason = err, reason
 	e.failMsg, e.failTime = err.Error(), now
 	e.failures++
+	if e.errors == nil {
+		e.errors = map[string]uint64{}
+	}
 	e.errors[reason]++
 	if opts.Failed != nil {
 		opts.Failed(reason)

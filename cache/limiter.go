@@ -33,9 +33,12 @@ type Limiter struct {
 }
 
 type waiter struct {
-	expect  time.Duration
-	granted chan struct{}
-	done    bool // granted (under mu)
+	expect time.Duration
+	// run is started in a goroutine of its own when granted; stop
+	// unregisters its cancellation.
+	run  func()
+	stop func() bool
+	done bool // granted (under mu)
 }
 
 // NewLimiter returns a limiter of n listings at once (at least 1).
@@ -46,50 +49,45 @@ func NewLimiter(n int) *Limiter {
 // Max is the bound.
 func (l *Limiter) Max() int { return l.max }
 
-// Acquire waits for a slot for one of account's listings that is expected
-// to take about expect (its last duration; 0 when unknown), or for ctx to
-// end, when it returns ctx's error and holds no slot.
-func (l *Limiter) Acquire(ctx context.Context, account string, expect time.Duration) error {
+// Go runs fn(true) in a goroutine of its own once a slot is granted to
+// one of account's listings expected to take about expect (its last
+// duration; 0 when unknown), and frees the slot when fn returns; if ctx
+// ends first, it runs fn(false), holding no slot. A listing waiting for
+// its turn holds no goroutine: a cold scrape of 10,000 subaccounts queues
+// 50,000 listings, and a goroutine blocked on a semaphore for each (with
+// the scrape's own, waiting for it) was most of the exporter's peak
+// memory, 1.1 GiB.
+func (l *Limiter) Go(ctx context.Context, account string, expect time.Duration, fn func(granted bool)) {
+	run := func() {
+		defer l.releaseSlot()
+		fn(true)
+	}
 	l.mu.Lock()
 	if l.running < l.max && len(l.ring) == 0 {
 		l.running++
 		l.mu.Unlock()
-		return nil
+		go run()
+		return
 	}
-	w := &waiter{expect: expect, granted: make(chan struct{})}
-	q, ok := l.queues[account]
-	if !ok || len(q) == 0 {
-		l.ring = append(l.ring, account)
-	}
-	// Longest expected first; equal ones in arrival order.
-	i := len(q)
-	for i > 0 && q[i-1].expect < expect {
-		i--
-	}
-	q = append(q, nil)
-	copy(q[i+1:], q[i:])
-	q[i] = w
-	l.queues[account] = q
-	l.mu.Unlock()
-
-	select {
-	case <-w.granted:
-		return nil
-	case <-ctx.Done():
+	w := &waiter{expect: expect, run: run}
+	l.enqueue(account, w)
+	// Registered under mu, so that a grant, which calls stop, cannot come
+	// before it.
+	w.stop = context.AfterFunc(ctx, func() {
 		l.mu.Lock()
-		defer l.mu.Unlock()
 		if w.done {
-			// Granted as ctx ended: hand the slot on.
-			l.release()
-			return ctx.Err()
+			l.mu.Unlock()
+			return
 		}
 		l.remove(account, w)
-		return ctx.Err()
-	}
+		l.mu.Unlock()
+		fn(false)
+	})
+	l.mu.Unlock()
 }
 
-// Release frees the slot of a listing that acquired one.
-func (l *Limiter) Release() {
+// releaseSlot frees the slot of a listing that was granted one.
+func (l *Limiter) releaseSlot() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.release()
@@ -116,7 +114,26 @@ func (l *Limiter) release() {
 		l.next++
 	}
 	w.done = true
-	close(w.granted)
+	// The slot passes to w's listing; its cancellation no longer applies.
+	w.stop()
+	go w.run()
+}
+
+// enqueue adds w to account's queue, longest expected first, equal ones
+// in arrival order. l.mu is held.
+func (l *Limiter) enqueue(account string, w *waiter) {
+	q, ok := l.queues[account]
+	if !ok || len(q) == 0 {
+		l.ring = append(l.ring, account)
+	}
+	i := len(q)
+	for i > 0 && q[i-1].expect < w.expect {
+		i--
+	}
+	q = append(q, nil)
+	copy(q[i+1:], q[i:])
+	q[i] = w
+	l.queues[account] = q
 }
 
 // remove takes w, which gave up waiting, out of account's queue.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,40 @@ func (l *Limiter) waiting() int {
 		n += len(q)
 	}
 	return n
+}
+
+// acquire queues a listing with Go and waits for its turn: it returns once
+// the listing holds its slot, with the function that ends it, or ctx's
+// error when ctx ends first.
+func acquire(ctx context.Context, l *Limiter, account string, expect time.Duration) (release func(), err error) {
+	granted := make(chan bool, 1)
+	hold := make(chan struct{})
+	l.Go(ctx, account, expect, func(ok bool) {
+		granted <- ok
+		if ok {
+			<-hold
+		}
+	})
+	if !<-granted {
+		return nil, ctx.Err()
+	}
+	return sync.OnceFunc(func() { close(hold) }), nil
+}
+
+// idle waits for every slot of l to be freed: a slot is freed once its
+// listing's function has returned, in that listing's goroutine.
+func (l *Limiter) idle(t *testing.T) {
+	t.Helper()
+	for range 1000 {
+		l.mu.Lock()
+		n, q := l.running, len(l.ring)
+		l.mu.Unlock()
+		if n == 0 && q == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Errorf("slots still taken: %d running, ring %v", l.running, l.ring)
 }
 
 // The order in which the limiter grants queued listings: one per account
@@ -54,17 +89,23 @@ func TestLimiterOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := NewLimiter(1)
-			if err := l.Acquire(context.Background(), "holder", 0); err != nil {
+			release, err := acquire(context.Background(), l, "holder", 0)
+			if err != nil {
 				t.Fatal(err)
 			}
-			granted := make(chan string, len(tc.queued))
+			type grant struct {
+				name    string
+				release func()
+			}
+			granted := make(chan grant, len(tc.queued))
 			for i, r := range tc.queued {
 				go func() {
-					if err := l.Acquire(context.Background(), r.account, r.expect); err != nil {
+					rel, err := acquire(context.Background(), l, r.account, r.expect)
+					if err != nil {
 						t.Error(err)
 						return
 					}
-					granted <- fmt.Sprintf("%s%d", r.account, i)
+					granted <- grant{fmt.Sprintf("%s%d", r.account, i), rel}
 				}()
 				// Queued one at a time, so that arrival order is known.
 				for l.waiting() != i+1 {
@@ -73,16 +114,15 @@ func TestLimiterOrder(t *testing.T) {
 			}
 			var got []string
 			for range tc.queued {
-				l.Release() // the holder's slot, then each granted one's
-				got = append(got, <-granted)
+				release() // the holder's slot, then each granted one's
+				g := <-granted
+				got, release = append(got, g.name), g.release
 			}
 			if g := strings.Join(got, " "); g != tc.want {
 				t.Errorf("granted %s, want %s", g, tc.want)
 			}
-			l.Release()
-			if l.running != 0 || l.waiting() != 0 || len(l.ring) != 0 {
-				t.Errorf("after every release: %d running, %d waiting, ring %v", l.running, l.waiting(), l.ring)
-			}
+			release()
+			l.idle(t)
 		})
 	}
 }
@@ -91,21 +131,29 @@ func TestLimiterOrder(t *testing.T) {
 // queue and takes no slot; the others are still served in turn.
 func TestLimiterCancel(t *testing.T) {
 	l := NewLimiter(1)
-	if err := l.Acquire(context.Background(), "holder", 0); err != nil {
+	release, err := acquire(context.Background(), l, "holder", 0)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error)
-	go func() { gaveUp <- l.Acquire(ctx, "a", 0) }()
+	go func() {
+		rel, err := acquire(ctx, l, "a", 0)
+		if err == nil {
+			rel()
+		}
+		gaveUp <- err
+	}()
 	for l.waiting() != 1 {
 		time.Sleep(time.Millisecond)
 	}
-	granted := make(chan struct{})
+	granted := make(chan func())
 	go func() {
-		if err := l.Acquire(context.Background(), "b", 0); err != nil {
+		rel, err := acquire(context.Background(), l, "b", 0)
+		if err != nil {
 			t.Error(err)
 		}
-		close(granted)
+		granted <- rel
 	}()
 	for l.waiting() != 2 {
 		time.Sleep(time.Millisecond)
@@ -117,12 +165,40 @@ func TestLimiterCancel(t *testing.T) {
 	if n := l.waiting(); n != 1 {
 		t.Fatalf("%d waiting after a cancel, want 1", n)
 	}
-	l.Release()
-	<-granted
-	l.Release()
-	if l.running != 0 || len(l.ring) != 0 {
-		t.Errorf("after every release: %d running, ring %v", l.running, l.ring)
+	release()
+	(<-granted)()
+	l.idle(t)
+}
+
+// A listing waiting for its turn holds no goroutine: 2,000 queued behind
+// a held slot add none; each runs in one of its own once granted.
+func TestLimiterQueueTakesNoGoroutine(t *testing.T) {
+	l := NewLimiter(1)
+	release, err := acquire(context.Background(), l, "holder", 0)
+	if err != nil {
+		t.Fatal(err)
 	}
+	before := runtime.NumGoroutine()
+	var ran atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 2000 {
+		wg.Add(1)
+		l.Go(context.Background(), fmt.Sprint("acct", i%100), 0, func(ok bool) {
+			if ok {
+				ran.Add(1)
+			}
+			wg.Done()
+		})
+	}
+	if n := runtime.NumGoroutine() - before; n > 10 {
+		t.Errorf("%d goroutines for 2,000 queued listings, want none", n)
+	}
+	release()
+	wg.Wait()
+	if n := ran.Load(); n != 2000 {
+		t.Errorf("%d of 2,000 listings ran", n)
+	}
+	l.idle(t)
 }
 
 // Under many listings of many accounts at once, no more than the bound
@@ -138,7 +214,8 @@ func TestLimiterBound(t *testing.T) {
 			if i%5 != 0 {
 				ctx = context.Background() // most wait as long as it takes
 			}
-			if l.Acquire(ctx, fmt.Sprint("acct", i%11), time.Duration(i%3)) != nil {
+			release, err := acquire(ctx, l, fmt.Sprint("acct", i%11), time.Duration(i%3))
+			if err != nil {
 				return
 			}
 			n := running.Add(1)
@@ -147,7 +224,7 @@ func TestLimiterBound(t *testing.T) {
 			time.Sleep(100 * time.Microsecond)
 			running.Add(-1)
 			done.Add(1)
-			l.Release()
+			release()
 		})
 	}
 	wg.Wait()
@@ -157,7 +234,5 @@ func TestLimiterBound(t *testing.T) {
 	if d := done.Load(); d < 160 {
 		t.Errorf("%d of the 160 listings that wait without a deadline ran", d)
 	}
-	if l.running != 0 || l.waiting() != 0 {
-		t.Errorf("at the end: %d running, %d waiting", l.running, l.waiting())
-	}
+	l.idle(t)
 }

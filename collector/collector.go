@@ -307,14 +307,17 @@ func (e *Exporter) ScrapeAccount(ctx context.Context, name string) (s *Scrape, o
 }
 
 func (e *Exporter) scrape(ctx context.Context, v *view, disc []DiscoveryState) *Scrape {
-	// Listings are awaited together, so a scrape waits once for the slowest.
-	states := make([]cache.State, len(v.listings))
-	var wg sync.WaitGroup
+	// Every listing due begins before any is awaited, so a scrape waits
+	// once for the slowest, and no goroutine waits for each: at 10,000
+	// subaccounts, one per listing was 50,000.
+	done := make([]<-chan struct{}, len(v.listings))
 	for _, i := range v.startOrder() {
-		l := v.listings[i]
-		wg.Go(func() { states[i] = l.Entry.Get(ctx) })
+		done[i] = v.listings[i].Entry.Begin()
 	}
-	wg.Wait()
+	states := make([]cache.State, len(v.listings))
+	for i, l := range v.listings {
+		states[i] = l.Entry.Await(ctx, done[i])
+	}
 	return &Scrape{e: e, v: v, discovery: disc, states: states, now: e.now()}
 }
 
