@@ -238,20 +238,20 @@ func TestCache(t *testing.T) {
 			t.Errorf("step %d: wrote %q, want %q", i, got, s.want)
 		}
 	}
-	// The text block holds one and two; once two is collected, nothing
-	// can ask for it again, and it is dropped.
+	// The text block was rendered from one and two, and keeps neither
+	// alive: once nothing else holds two, it is collected.
+	collected := make(chan struct{})
+	runtime.AddCleanup(two, func(ch chan struct{}) { close(ch) }, collected)
 	runtime.KeepAlive(one)
 	for range 50 {
 		runtime.GC()
-		c.slots[text].mu.Lock()
-		dropped := c.slots[text].d == nil
-		c.slots[text].mu.Unlock()
-		if dropped {
+		select {
+		case <-collected:
 			return
+		case <-time.After(10 * time.Millisecond):
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	t.Error("the text block outlived a value it was rendered from")
+	t.Error("the kept block kept alive a value it was rendered from")
 }
 
 func names(mfs []*dto.MetricFamily) []string {
