@@ -64,6 +64,8 @@ func main() {
 		services   = flag.Int("services", 5, "Messaging Services (without campaigns) in the request-count check")
 		subs       = flag.Int("subaccounts", 0, "when set, measure only this many discovered subaccounts of -sub-profiles Customer-Profiles each")
 		subProfs   = flag.Int("sub-profiles", 20, "Customer-Profiles per subaccount, with -subaccounts")
+		parents    = flag.Int("parents", 1, "parent accounts the subaccounts are spread over, with -subaccounts (Twilio allows 1,000 subaccounts per parent by default)")
+		replicas   = flag.Int("replicas", 1, "with -subaccounts, when 2 or more: that many exporter replicas, each account probed on the one hashmod assigns it, as examples/prometheus-sharded.yml")
 		subConc    = flag.Int("sub-concurrency", 10, "max_concurrent_listings, with -subaccounts")
 		series     = flag.Int("series", 0, "when set above 0, measure only the head series and memory of a real Prometheus scraping this many Customer-Profiles: per-profile off, per_object_status full and sparse; when 0, skip them in the default run, which otherwise measures 10,000")
 		noSeries   = flag.Bool("no-series", false, "skip the Prometheus series figures in the default run")
@@ -125,8 +127,15 @@ func main() {
 		}
 		return
 	}
+	if *subs > 0 && *replicas > 1 {
+		if err := runSharded(*subs, *parents, *subProfs, *subConc, *replicas, *latency, *scrapes, *exporterB); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *subs > 0 {
-		if err := runSubaccounts(*subs, *subProfs, *subConc, *latency, *scrapes, *exporterB, *subProfDir); err != nil {
+		if err := runSubaccounts(*subs, *parents, *subProfs, *subConc, *latency, *scrapes, *exporterB, *subProfDir); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -493,7 +502,7 @@ func measureScrapes(bin, dir, sim string, n int) ([]scrapeStat, []gzipFloor, err
 // the bytes on the wire.
 func scrape(addr string, gz, keep bool) (string, int, error) {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+addr+"/metrics", nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "600")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.Itoa(waitSeconds))
 	if gz {
 		// Set by hand, the transport leaves the body compressed.
 		req.Header.Set("Accept-Encoding", "gzip")

@@ -254,7 +254,7 @@ func runSubaccountSeries(n, profiles int, promBin, bin string, settle int) error
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	_, addr, _, stop, err := startEstate(n, profiles, 10, 0, dir, bin, false, "per_object_metrics: false")
+	_, addr, _, stop, err := startEstate(n, 1, profiles, 10, 0, dir, bin, false, "per_object_metrics: false")
 	if err != nil {
 		return err
 	}

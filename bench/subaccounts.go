@@ -11,29 +11,45 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
-// parentSID is the subaccount benchmark's parent.
+// parentSID is the subaccount benchmark's first parent, parentSIDOf(0).
 const parentSID = "AC5ba0000000000000000000000000000f"
 
+func parentSIDOf(p int) string { return fmt.Sprintf("AC5ba%028xf", p) }
+
+// parentName is the configured name of parent p.
+func parentName(p int) string {
+	if p == 0 {
+		return "isv"
+	}
+	return fmt.Sprintf("isv-%d", p)
+}
+
 func subaccountSID(i int) string { return fmt.Sprintf("AC%032x", 0x5ba00000+i) }
+
+// waitSeconds is the scrape timeout the bench's scrapes and probes send,
+// and the exporter's listing timeout: a first cycle of 10,000
+// subaccounts at 100 ms per request takes over ten minutes.
+const waitSeconds = 3600
 
 // runSubaccounts measures n discovered subaccounts of profiles
 // Customer-Profiles each (every other kind empty), with latency per
 // request: the first full listing against the ideal (requests × latency ÷
 // max_concurrent_listings), peak RSS, and cached /metrics and /probe
 // scrape times.
-func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes int, bin, profileDir string) error {
+func runSubaccounts(n, parents, profiles, concurrency int, latency time.Duration, scrapes int, bin, profileDir string) error {
 	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	sim, addr, cmd, stop, err := startEstate(n, profiles, concurrency, latency, dir, bin, profileDir != "")
+	sim, addr, cmd, stop, err := startEstate(n, parents, profiles, concurrency, latency, dir, bin, profileDir != "")
 	if err != nil {
 		return err
 	}
@@ -77,7 +93,7 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 		return err
 	}
 	peakFloor, _ := memory(cmd.Process.Pid)
-	fmt.Printf("%d subaccounts × %d Customer-Profiles (other kinds empty), %s latency, max_concurrent_listings %d\n\n", n, profiles, latency, concurrency)
+	fmt.Printf("%d subaccounts of %d parents × %d Customer-Profiles (other kinds empty), %s latency, max_concurrent_listings %d\n\n", n, parents, profiles, latency, concurrency)
 	fmt.Println("| measure | value |")
 	fmt.Println("|---|---|")
 	fmt.Printf("| first full listing (one scrape) | %.1f s |\n", took.Seconds())
@@ -95,16 +111,21 @@ func runSubaccounts(n, profiles, concurrency int, latency time.Duration, scrapes
 	return nil
 }
 
-// startEstate starts a simulated parent of n subaccounts of profiles
-// Customer-Profiles each, with latency per request, and the exporter
-// discovering them; it returns once every subaccount is discovered.
-func startEstate(n, profiles, concurrency int, latency time.Duration, dir, bin string, pprof bool, settings ...string) (*simulator.Server, string, *exec.Cmd, func(), error) {
+// startEstate starts a simulated estate of n subaccounts of profiles
+// Customer-Profiles each, spread evenly over parents, with latency per
+// request, and the exporter discovering them; it returns once every
+// subaccount is discovered. Its configuration is dir/config.yml, for
+// more replicas (startReplica).
+func startEstate(n, parents, profiles, concurrency int, latency time.Duration, dir, bin string, pprof bool, settings ...string) (*simulator.Server, string, *exec.Cmd, func(), error) {
 	sim := simulator.New()
 	now := time.Now()
-	sim.AddAccount(parentSID, token, nil)
+	parents = max(parents, 1)
+	for p := range parents {
+		sim.AddAccount(parentSIDOf(p), token, nil)
+	}
 	for i := range n {
 		sub := subaccountSID(i)
-		sim.AddSubaccount(parentSID, sub, fmt.Sprintf("cust-%d", i), fmt.Sprintf("tok-%d", i))
+		sim.AddSubaccount(parentSIDOf(i%parents), sub, fmt.Sprintf("cust-%d", i), fmt.Sprintf("tok-%d", i))
 		sim.SetObjects(sub, kinds.CustomerProfiles, simulator.Generate(sub, profiles, now, uint64(i+1)))
 	}
 	sim.SetFault(simulator.Fault{Delay: latency})
@@ -121,17 +142,31 @@ func startEstate(n, profiles, concurrency int, latency time.Duration, dir, bin s
 	}
 
 	cfg := filepath.Join(dir, "config.yml")
-	body := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\ncache_ttl: 1h\ntimeout: 10m\nmax_concurrent_listings: %d\n"+
-		"accounts:\n  - name: isv\n    account_sid: %s\n    auth_token: %s\n    subaccounts:\n      discover: true\n", url, concurrency, parentSID, token)
+	body := fmt.Sprintf("api_url: %s\nmessaging_api_url: %[1]s\naccounts_api_url: %[1]s\ncache_ttl: 1h\ntimeout: %dm\nmax_concurrent_listings: %d\naccounts:\n",
+		url, waitSeconds/60, concurrency)
+	for p := range parents {
+		body += fmt.Sprintf("  - name: %s\n    account_sid: %s\n    auth_token: %s\n    subaccounts:\n      discover: true\n", parentName(p), parentSIDOf(p), token)
+	}
 	for _, line := range settings {
 		body += line + "\n"
 	}
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return fail(err)
 	}
-	addr, err := freeAddr()
+	addr, cmd, stopExporter, err := startReplica(bin, cfg, pprof, n+parents)
 	if err != nil {
 		return fail(err)
+	}
+	stop := func() { stopExporter(); _ = srv.Close() }
+	return sim, addr, cmd, stop, nil
+}
+
+// startReplica starts the exporter on configuration cfg and returns once
+// /accounts lists the accounts expected.
+func startReplica(bin, cfg string, pprof bool, accounts int) (string, *exec.Cmd, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, nil, err
 	}
 	args := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--web.max-requests=0"}
 	if pprof {
@@ -139,29 +174,35 @@ func startEstate(n, profiles, concurrency int, latency time.Duration, dir, bin s
 	}
 	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
-		return fail(err)
+		return "", nil, nil, err
 	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); _ = srv.Close() }
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 
 	// Wait for the discovery, through /accounts, which lists nothing.
 	for i := 0; ; i++ {
-		var targets []struct{ Targets []string }
-		if err := getJSON("http://"+addr+"/accounts", &targets); err == nil && len(targets) > 0 {
-			total := 0
-			for _, t := range targets {
-				total += len(t.Targets)
-			}
-			if total == n+1 {
-				break
-			}
+		if names, err := accountNames(addr); err == nil && len(names) == accounts {
+			break
 		}
 		if i == 2400 {
 			stop()
-			return nil, "", nil, nil, fmt.Errorf("the %d subaccounts were not discovered", n)
+			return "", nil, nil, fmt.Errorf("the %d accounts were not discovered", accounts)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return sim, addr, cmd, stop, nil
+	return addr, cmd, stop, nil
+}
+
+// accountNames returns the targets /accounts lists.
+func accountNames(addr string) ([]string, error) {
+	var groups []struct{ Targets []string }
+	if err := getJSON("http://"+addr+"/accounts", &groups); err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, g := range groups {
+		names = append(names, g.Targets...)
+	}
+	return names, nil
 }
 
 // timed runs f n times and returns the median and 90th percentile, in
@@ -181,7 +222,7 @@ func timed(n int, f func() error) ([2]float64, error) {
 
 func get(url string) error {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "600")
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.Itoa(waitSeconds))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
