@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/kinds"
@@ -319,15 +320,41 @@ func (s *Snapshot) EachUsage(fn func(sid string, u Usage)) {
 	}
 }
 
-// Done seals the snapshot; the builder must not be used afterwards.
+// Done seals the snapshot; the builder must not be used afterwards. An
+// empty listing gets the kind's one empty snapshot, shared: most
+// subaccounts of an ISV have no object of most kinds, and at 10,000
+// subaccounts their 40,000 empty snapshots held 35 MB. Sharing it also
+// tells the collector's kept block that nothing changed.
 func (b *Builder) Done() *Snapshot {
 	s := b.s
 	b.s, b.seen, b.labels, b.values, b.subjects = nil, nil, nil, nil, nil
+	if s.Total == 0 && s.Duplicates == 0 && len(s.Usage) == 0 {
+		return emptyOf(s.Kind)
+	}
 	slices.Sort(s.validUntil)
 	s.validUntil = slices.Clip(s.validUntil)
-	s.Records = slices.Clip(s.Records)
+	// The records grew by doubling: up to half of them slack, for as
+	// long as the snapshot is served.
+	if cap(s.Records)-len(s.Records) > len(s.Records)/8 {
+		s.Records = slices.Clone(s.Records)
+	}
 	s.attention.seal()
 	return s
+}
+
+// empties holds each kind's empty snapshot, by *kinds.Kind.
+var empties sync.Map
+
+// emptyOf returns kind k's empty snapshot: what Done makes of a builder
+// given nothing.
+func emptyOf(k *kinds.Kind) *Snapshot {
+	if s, ok := empties.Load(k); ok {
+		return s.(*Snapshot)
+	}
+	s := NewBuilder(k, false).s
+	s.attention.seal()
+	got, _ := empties.LoadOrStore(k, s)
+	return got.(*Snapshot)
 }
 
 // canonicalStatus returns the shared constant for a documented status, so

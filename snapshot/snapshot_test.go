@@ -140,3 +140,26 @@ func TestNaming(t *testing.T) {
 		}
 	}
 }
+
+// Every empty listing of a kind gets the one empty snapshot, with each
+// documented status at 0; a listing with an object gets its own.
+func TestEmptySnapshotShared(t *testing.T) {
+	for _, k := range kinds.All {
+		a, b := NewBuilder(k, true).Done(), NewBuilder(k, false).Done()
+		if a != b {
+			t.Errorf("%s: two empty listings, two snapshots", k.Name)
+		}
+		if a.Total != 0 || len(a.Statuses) != len(k.Statuses) || len(a.Records) != 0 {
+			t.Errorf("%s: empty snapshot with %d objects, %d statuses (want %d), %d records", k.Name, a.Total, len(a.Statuses), len(k.Statuses), len(a.Records))
+		}
+		for _, st := range k.Statuses {
+			if n, ok := a.Statuses[st]; !ok || n != 0 {
+				t.Errorf("%s: status %s is %d, present %v; want 0", k.Name, st, n, ok)
+			}
+		}
+	}
+	one := build(true, objtest.New("sid", "BU1", "status", "twilio-approved"))
+	if one == build(true) || one.Total != 1 || len(one.Records) != 1 {
+		t.Errorf("a listing of one object: shared %v, %d objects, %d records", one == build(true), one.Total, len(one.Records))
+	}
+}
