@@ -51,7 +51,11 @@ var flateWriters = sync.Pool{New: func() any {
 func deflateBlock(write func(io.Writer) error) (*deflated, error) {
 	var buf bytes.Buffer
 	fw := flateWriters.Get().(*flate.Writer)
-	defer flateWriters.Put(fw)
+	defer func() {
+		// A pooled writer must not hold on to buf: tens of MB.
+		fw.Reset(io.Discard)
+		flateWriters.Put(fw)
+	}()
 	fw.Reset(&buf)
 	cw := &crcWriter{w: fw}
 	if err := write(cw); err != nil {
