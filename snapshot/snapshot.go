@@ -333,13 +333,63 @@ func (b *Builder) Done() *Snapshot {
 	}
 	slices.Sort(s.validUntil)
 	s.validUntil = slices.Clip(s.validUntil)
-	// The records grew by doubling: up to half of them slack, for as
-	// long as the snapshot is served.
-	if cap(s.Records)-len(s.Records) > len(s.Records)/8 {
-		s.Records = slices.Clone(s.Records)
-	}
 	s.attention.seal()
+	s.shareAttention()
 	return s
+}
+
+// shareAttention makes the status page's records, when the snapshot keeps
+// every record, the first of Records rather than copies of them: the
+// rejected ones it keeps, then those by expiry, each in its order, then
+// every other in the order listed. A small subaccount's records are all
+// on the page, and the copies were as many as the records (35 MB at
+// 10,000 subaccounts). The records are copied once more here, which also
+// sheds the slack of their growth by doubling. Records whose sid is not
+// unique (an answer without sids) keep the copies.
+func (s *Snapshot) shareAttention() {
+	if s.Records == nil {
+		return
+	}
+	rejected, byExpiry := s.attention.rejected.recs, s.attention.byExpiry.recs
+	first := make(map[string]int, len(rejected)+len(byExpiry))
+	for _, r := range [][]Record{rejected, byExpiry} {
+		for _, rec := range r {
+			if rec.SID == "" {
+				s.Records = slices.Clip(s.Records)
+				return
+			}
+			first[rec.SID] = -1
+		}
+	}
+	for i := range s.Records {
+		if pos, ok := first[s.Records[i].SID]; ok {
+			if pos != -1 { // a sid listed twice: cannot tell which is kept
+				s.Records = slices.Clip(s.Records)
+				return
+			}
+			first[s.Records[i].SID] = i
+		}
+	}
+	for _, pos := range first {
+		if pos == -1 { // kept for the page, yet not listed: never so
+			s.Records = slices.Clip(s.Records)
+			return
+		}
+	}
+	out := make([]Record, 0, len(s.Records))
+	for _, r := range [][]Record{rejected, byExpiry} {
+		for _, rec := range r {
+			out = append(out, s.Records[first[rec.SID]])
+		}
+	}
+	for _, rec := range s.Records {
+		if _, ok := first[rec.SID]; !ok {
+			out = append(out, rec)
+		}
+	}
+	s.attention.rejected.recs = out[:len(rejected):len(rejected)]
+	s.attention.byExpiry.recs = out[len(rejected) : len(rejected)+len(byExpiry) : len(rejected)+len(byExpiry)]
+	s.Records = out
 }
 
 // empties holds each kind's empty snapshot, by *kinds.Kind.

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/internal/objtest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +162,32 @@ func TestEmptySnapshotShared(t *testing.T) {
 	one := build(true, objtest.New("sid", "BU1", "status", "twilio-approved"))
 	if one == build(true) || one.Total != 1 || len(one.Records) != 1 {
 		t.Errorf("a listing of one object: shared %v, %d objects, %d records", one == build(true), one.Total, len(one.Records))
+	}
+}
+
+// A snapshot that keeps its records serves the status page's from them,
+// not from copies: the page's records are the first of Records, and every
+// object is still there once.
+func TestAttentionSharesRecords(t *testing.T) {
+	day := 24 * time.Hour
+	s := build(true,
+		objtest.New("sid", "BU1", "status", "twilio-approved", "valid_until", now.Add(30*day)),
+		objtest.New("sid", "BU2", "status", "twilio-rejected", "date_updated", now.Add(-day)),
+		objtest.New("sid", "BU3", "status", "twilio-approved"),
+		objtest.New("sid", "BU4", "status", "twilio-approved", "valid_until", now.Add(2*day)),
+	)
+	rejected, expiring := s.Kept(now, 40*day)
+	if len(rejected) != 1 || len(expiring) != 2 || rejected[0].SID != "BU2" || expiring[0].SID != "BU4" || expiring[1].SID != "BU1" {
+		t.Fatalf("kept %v and %v", rejected, expiring)
+	}
+	if &rejected[0] != &s.Records[0] || &expiring[0] != &s.Records[1] {
+		t.Error("the page's records are copies, not the snapshot's own")
+	}
+	var sids []string
+	for _, r := range s.Records {
+		sids = append(sids, r.SID)
+	}
+	if got := strings.Join(sids, " "); got != "BU2 BU4 BU1 BU3" {
+		t.Errorf("records %s, want BU2 BU4 BU1 BU3", got)
 	}
 }
