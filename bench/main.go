@@ -71,7 +71,7 @@ func main() {
 		noSeries   = flag.Bool("no-series", false, "skip the Prometheus series figures in the default run")
 		promBin    = flag.String("prometheus", "", "Prometheus binary, with -series; PROMETHEUS3_BINARY or prometheus on PATH when empty")
 		settle     = flag.Int("settle", 30, "scrapes Prometheus makes with every series in before it is read, with -series")
-		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing into this folder")
+		subProfDir = flag.String("sub-profile-dir", "", "with -subaccounts, save the exporter's heap and goroutine profiles after the first listing (with -replicas, replica 0's after the cached rounds) into this folder")
 		requests   = flag.Int("requests", 0, "when set, count only the requests of one listing cycle of this many discovered subaccounts (the simulator's ISV estate), in process")
 		noise      = flag.Bool("noise", false, "measure only the alerts, notifications and pages of the --demo estate (Prometheus and Alertmanager on PATH, or -prometheus and -alertmanager-binary)")
 		rulesFile  = flag.String("rules", "", "with -noise, the rules file (every for: shortened to 5s); empty: the mixin's, generated")
@@ -128,7 +128,7 @@ func main() {
 		return
 	}
 	if *subs > 0 && *replicas > 1 {
-		if err := runSharded(*subs, *parents, *subProfs, *subConc, *replicas, *latency, *scrapes, *exporterB); err != nil {
+		if err := runSharded(*subs, *parents, *subProfs, *subConc, *replicas, *latency, *scrapes, *exporterB, *subProfDir); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -32,14 +32,15 @@ const probesInFlight = 100
 // assigns it. It reports the first cycle (every account probed once,
 // each waiting for its listings) against the ideal, each replica's peak
 // RSS after it and after scrapes more cached rounds, and cached /probe
-// times.
-func runSharded(n, parents, profiles, concurrency, replicas int, latency time.Duration, scrapes int, bin string) error {
+// times. With profileDir, replica 0's heap and goroutine profiles are
+// saved there after the cached rounds.
+func runSharded(n, parents, profiles, concurrency, replicas int, latency time.Duration, scrapes int, bin, profileDir string) error {
 	dir, bin, err := workdir("trusthub-bench", bin)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	sim, addr0, cmd0, stop, err := startEstate(n, parents, profiles, concurrency, latency, dir, bin, false)
+	sim, addr0, cmd0, stop, err := startEstate(n, parents, profiles, concurrency, latency, dir, bin, profileDir != "")
 	if err != nil {
 		return err
 	}
@@ -81,6 +82,11 @@ func runSharded(n, parents, profiles, concurrency, replicas int, latency time.Du
 	// Cached rounds, every account again, as Prometheus' later scrapes.
 	for range scrapes {
 		if err := probeShards(addrs, shards, 8, nil); err != nil {
+			return err
+		}
+	}
+	if profileDir != "" {
+		if err := saveProfiles(addr0, profileDir); err != nil {
 			return err
 		}
 	}

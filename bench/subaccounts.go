@@ -18,9 +18,7 @@ import (
 	"github.com/twilio-trusthub-exporter/twilio_trusthub_exporter/simulator"
 )
 
-// parentSID is the subaccount benchmark's first parent, parentSIDOf(0).
-const parentSID = "AC5ba0000000000000000000000000000f"
-
+// parentSIDOf is the SID of the subaccount benchmark's parent p.
 func parentSIDOf(p int) string { return fmt.Sprintf("AC5ba%028xf", p) }
 
 // parentName is the configured name of parent p.
