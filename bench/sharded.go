@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"crypto/md5" //nolint:gosec // G501: Prometheus' hashmod, not a secret
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,7 +117,37 @@ func runSharded(n, parents, profiles, concurrency, replicas int, latency time.Du
 			r, scrapes, len(shards[r]), took[r].Seconds(), mib(peaks[r]), mib(peakEnd), mib(rssEnd))
 	}
 	fmt.Printf("| cached /probe, median / p90 | %.2f / %.2f ms |\n", probe[0]*1e3, probe[1]*1e3)
+	// Where replica 0's memory is, from its own Go series.
+	body, err := fetch("http://" + addr0 + "/exporter-metrics")
+	if err != nil {
+		return err
+	}
+	var parts []string
+	for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_next_gc_bytes", "go_goroutines"} {
+		v := samples(body, name)
+		if len(v) != 1 {
+			return fmt.Errorf("/exporter-metrics has %d %s samples", len(v), name)
+		}
+		if name == "go_goroutines" {
+			parts = append(parts, fmt.Sprintf("%s %.0f", name, v[0]))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", name, mib(int64(v[0]))))
+	}
+	fmt.Printf("| replica 0's Go memory after the cached rounds | %s |\n", strings.Join(parts, ", "))
 	return nil
+}
+
+// fetch returns the body of a GET of url.
+func fetch(url string) (string, error) {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
 
 // probeShards probes every account of shards[r] on addrs[r], inFlight at
