@@ -121,10 +121,16 @@ func TestDashboardStructure(t *testing.T) {
 						t.Errorf("panel %q, query %s: data source %q", p.Title, tg.RefID, tg.Datasource.UID)
 					}
 					// The exporter's series are selected by both
-					// variables; Prometheus' own up and ALERTS by what
-					// they have.
-					if !strings.Contains(tg.Expr, `job=~"$job",account=~"$account"`) && !strings.Contains(tg.Expr, `up{job=~"$job"}`) &&
-						!strings.Contains(tg.Expr, `account=~"$account"}`) {
+					// variables; Prometheus' own up and ALERTS, and the
+					// process's own families (no account label), by
+					// what they have.
+					switch {
+					case strings.Contains(tg.Expr, "twilio_trusthub_exporter_"):
+						if !strings.Contains(tg.Expr, `{job=~"$job"}`) || strings.Contains(tg.Expr, "$account") {
+							t.Errorf("panel %q, query %s: a process-wide family is selected by the job alone: %s", p.Title, tg.RefID, tg.Expr)
+						}
+					case !strings.Contains(tg.Expr, `job=~"$job",account=~"$account"`) && !strings.Contains(tg.Expr, `up{job=~"$job"}`) &&
+						!strings.Contains(tg.Expr, `account=~"$account"}`):
 						t.Errorf("panel %q, query %s ignores the job and account variables: %s", p.Title, tg.RefID, tg.Expr)
 					}
 				}

@@ -22,6 +22,9 @@ local all = [cp, tp, brand, campaign, tfv];
 local ds = { type: 'prometheus', uid: '${datasource}' };
 // sel selects the exporter's series the variables pick.
 local sel = 'job=~"$job",account=~"$account"';
+// The process's own families (twilio_trusthub_exporter_*) have no account
+// label: selected by account they would vanish whenever one is chosen.
+local processSel = 'job=~"$job"';
 local usage = 'sid:twilio_trusthub_usage:sum';
 
 // Top-N bounds every list: what a person reads in one look.
@@ -243,8 +246,8 @@ local rows = [
                         [target('topk(10, time() - max by (account, resource) (twilio_trusthub_last_success_timestamp_seconds{%s}))' % sel, '{{account}} {{resource}}')], 's')],
       [8, 8, timeseries('API requests by status code', 'Requests to Twilio per second, by resource and answer, across the accounts chosen: each replica really calls Twilio, so replicas add up.',
                         [target('sum by (resource, code) (rate(twilio_trusthub_api_requests_total{%s}[$__rate_interval]))' % sel, '{{resource}} {{code}}')], 'reqps')],
-      [8, 8, timeseries('Failed listings by reason', 'Failed listings per interval, by reason, across accounts and replicas (each replica counts its own, in its /metrics).',
-                        [target('sum by (reason) (increase(twilio_trusthub_exporter_listing_errors_total{%s}[$__rate_interval]))' % sel, '{{reason}}')])],
+      [8, 8, timeseries('Failed listings by reason', 'Failed listings per interval, by reason, across every account and replica (each replica counts its own, in its /metrics or /exporter-metrics): the account variable does not apply.',
+                        [target('sum by (reason) (increase(twilio_trusthub_exporter_listing_errors_total{%s}[$__rate_interval]))' % processSel, '{{reason}}')])],
       [8, 8, timeseries('Failed counts of what uses objects', 'Failed listings of what uses an object with a problem, by resource: while they fail, alerts may ticket where they would page.',
                         [target('sum by (resource) (increase(twilio_trusthub_usage_listing_errors_total{%s}[$__rate_interval]))' % sel, '{{resource}}')])],
     ],
