@@ -77,21 +77,28 @@ type EntryOf[T any] struct {
 	mu sync.Mutex
 	// running is closed when the listing running now ends; nil when none
 	// runs.
-	running    chan struct{}
-	snap       T
-	has        bool // snap was listed
-	snapTime   time.Time
-	lastErr    error
+	running   chan struct{}
+	snap      T
+	has       bool // snap was listed
+	snapTime  time.Time
+	completed bool
+	duration  time.Duration
+	// fail is nil until a listing fails: most entries never do, and
+	// 50,000 of them (10,000 subaccounts) each held room for it.
+	fail *failures
+}
+
+// failures is what an entry keeps of its failed listings.
+type failures struct {
+	lastErr    error // nil once a listing succeeds again
 	lastReason string
-	failures   int       // consecutive failed listings
+	count      int       // consecutive failed listings
 	retryAt    time.Time // no listing before this after a failure
-	completed  bool
-	duration   time.Duration
 	errors     map[string]uint64
-	// failMsg and failTime describe the last failed listing, kept after a
+	// msg and time describe the last failed listing, kept after a
 	// recovery so that the status page can still say what went wrong.
-	failMsg  string
-	failTime time.Time
+	msg  string
+	time time.Time
 }
 
 // StateOf is what a scrape reports of an entry.
@@ -245,8 +252,8 @@ func (e *EntryOf[T]) due() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.opts.Now()
-	if e.lastErr != nil {
-		return !now.Before(e.retryAt)
+	if f := e.fail; f != nil && f.lastErr != nil {
+		return !now.Before(f.retryAt)
 	}
 	return !e.has || now.Sub(e.snapTime) >= e.opts.TTL
 }
@@ -256,15 +263,18 @@ func (e *EntryOf[T]) State() StateOf[T] {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := StateOf[T]{
-		Up:          e.completed && e.lastErr == nil,
+		Up:          e.completed,
 		Completed:   e.completed,
 		Duration:    e.duration,
 		LastSuccess: e.snapTime,
-		// nil when none: most entries never fail, and a scrape of 10,000
-		// subaccounts reads 50,000 states.
-		Errors: maps.Clone(e.errors),
 	}
-	st.LastError, st.LastErrorTime = e.failMsg, e.failTime
+	// Errors stays nil when none: most entries never fail, and a scrape
+	// of 10,000 subaccounts reads 50,000 states.
+	if f := e.fail; f != nil {
+		st.Up = st.Up && f.lastErr == nil
+		st.Errors = maps.Clone(f.errors)
+		st.LastError, st.LastErrorTime = f.msg, f.time
+	}
 	if e.has && e.opts.Now().Sub(e.snapTime) < max(e.opts.TTL, e.opts.MaxStale) {
 		st.Snapshot = e.snap
 	}
@@ -292,31 +302,39 @@ func (e *EntryOf[T]) refresh() {
 	e.mu.Lock()
 	now := e.opts.Now()
 	e.completed, e.duration = true, took
-	prevErr, prevReason, failures := e.lastErr, e.lastReason, e.failures
+	var prevErr error
+	prevReason, count := "", 0
+	if f := e.fail; f != nil {
+		prevErr, prevReason, count = f.lastErr, f.lastReason, f.count
+	}
 	if err == nil {
-		e.snap, e.has, e.snapTime, e.lastErr, e.lastReason, e.failures = snap, true, now, nil, "", 0
+		e.snap, e.has, e.snapTime = snap, true, now
+		if e.fail != nil {
+			e.fail.lastErr, e.fail.lastReason, e.fail.count = nil, "", 0
+		}
 		e.mu.Unlock()
 		if prevErr != nil {
-			level.Info(opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", failures)
+			level.Info(opts.Logger).Log("msg", "listing recovered", "account", e.name, "after_failures", count)
 		}
 		level.Debug(opts.Logger).Log(append([]any{"msg", "listing done", "account", e.name, "duration", took}, e.describe(snap)...)...)
 		return
 	}
 	reason := opts.Reason(err)
-	e.lastErr, e.lastReason = err, reason
-	e.failMsg, e.failTime = err.Error(), now
-	e.failures++
-	if e.errors == nil {
-		e.errors = map[string]uint64{}
+	if e.fail == nil {
+		e.fail = &failures{errors: map[string]uint64{}}
 	}
-	e.errors[reason]++
+	f := e.fail
+	f.lastErr, f.lastReason = err, reason
+	f.msg, f.time = err.Error(), now
+	f.count++
+	f.errors[reason]++
 	if opts.Failed != nil {
 		opts.Failed(reason)
 	}
 	// Doubling from FailureBackoff up to the TTL, or FailureBackoff itself
 	// when that is longer.
-	e.retryAt = now.Add(backoff.Exponential(e.opts.FailureBackoff, max(e.opts.TTL, e.opts.FailureBackoff), e.failures))
-	failures, wait := e.failures, e.retryAt.Sub(now)
+	f.retryAt = now.Add(backoff.Exponential(e.opts.FailureBackoff, max(e.opts.TTL, e.opts.FailureBackoff), f.count))
+	count, wait := f.count, f.retryAt.Sub(now)
 	e.mu.Unlock()
 
 	// A failure is logged once at error level, not on every scrape while it
@@ -325,6 +343,6 @@ func (e *EntryOf[T]) refresh() {
 	if prevErr != nil && prevReason == reason {
 		logAt = level.Debug
 	}
-	logAt(opts.Logger).Log("msg", "listing failed", "account", e.name, "reason", reason, "consecutive_failures", failures,
+	logAt(opts.Logger).Log("msg", "listing failed", "account", e.name, "reason", reason, "consecutive_failures", count,
 		"next_try_after", wait, "duration", took, "err", err)
 }

@@ -200,7 +200,7 @@ func TestListingTimeout(t *testing.T) {
 		t.Errorf("a listing past its timeout: up %v, completed %v, duration %s", st.Up, st.Completed, st.Duration)
 	}
 	a.mu.Lock()
-	err := a.lastErr
+	err := a.fail.lastErr
 	a.mu.Unlock()
 	if err == nil || err.Error() != "listing did not finish within timeout 30ms: context deadline exceeded" {
 		t.Errorf("error = %v", err)
