@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -63,11 +64,23 @@ type Encoder struct {
 
 	pb       *builder
 	gathered []*dto.MetricFamily
+	// pooled is where b came from, when from buffers.
+	pooled *[]byte
 }
 
-// NewEncoder returns an Encoder writing format to w.
+// buffers are Encoders' buffers, reused: a /probe answer is smaller than
+// one, and 10,000 probes a minute each allocating its own made most of a
+// sharded replica's garbage, and so its heap's overshoot.
+var buffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, flushAt+4<<10)
+	return &b
+}}
+
+// NewEncoder returns an Encoder writing format to w. Close returns its
+// buffer for reuse: the Encoder is not to be used after.
 func NewEncoder(w io.Writer, format expfmt.Format) *Encoder {
-	e := &Encoder{mode: modeOf(format), w: w, b: make([]byte, 0, flushAt+4<<10)}
+	bp := buffers.Get().(*[]byte)
+	e := &Encoder{mode: modeOf(format), w: w, b: (*bp)[:0], pooled: bp}
 	// expfmt writes a family in many small pieces: through e, they are
 	// gathered in b like the rest.
 	e.lib = expfmt.NewEncoder(e, format)
@@ -214,6 +227,11 @@ func (e *Encoder) Close() error {
 	if e.w != nil {
 		e.flush()
 	}
+	if e.pooled != nil && cap(e.b) <= 2*(flushAt+4<<10) {
+		*e.pooled = e.b[:0]
+		buffers.Put(e.pooled)
+	}
+	e.pooled, e.b = nil, nil
 	return e.err
 }
 
