@@ -143,6 +143,23 @@ func NewTransport(maxRequests int) *http.Transport {
 // every kind of an account listed at once, each under ParentFanOut parents.
 var defaultMaxRequests = len(kinds.All) * ParentFanOut
 
+// bases are the base URLs parsed, shared by the clients: every account's
+// client has the same few, and 10,000 subaccounts parsed them 30,000
+// times (5 MB kept). A client never changes its base URLs.
+var bases sync.Map // string → *url.URL
+
+func parseBase(raw string) (*url.URL, error) {
+	if u, ok := bases.Load(raw); ok {
+		return u.(*url.URL), nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := bases.LoadOrStore(raw, u)
+	return got.(*url.URL), nil
+}
+
 // New builds a Client. The HTTP client never follows redirects, so the
 // credentials cannot be sent to another host.
 func New(o Options) (*Client, error) {
@@ -151,7 +168,7 @@ func New(o Options) (*Client, error) {
 		if raw == "" {
 			continue
 		}
-		u, err := url.Parse(raw)
+		u, err := parseBase(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", host.ConfigKey(), err)
 		}
