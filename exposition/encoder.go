@@ -428,8 +428,19 @@ func appendOpenMetricsValue(b []byte, v float64) []byte {
 
 // appendEscaped escapes as the text formats do: a backslash and a newline
 // always, a double quote when quote is set.
+// needsEscape is strings.ContainsAny(s, "\\\n\""), without building
+// the set on every call: it runs for every label value of every series.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '\n' || c == '"' {
+			return true
+		}
+	}
+	return false
+}
+
 func appendEscaped(b []byte, s string, quote bool) []byte {
-	if !strings.ContainsAny(s, "\\\n\"") {
+	if !needsEscape(s) {
 		return append(b, s...)
 	}
 	for i := 0; i < len(s); i++ {
