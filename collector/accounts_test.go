@@ -30,7 +30,7 @@ func listingsOf(t *testing.T, snaps []*snapshot.Snapshot, accounts ...string) []
 			listings = append(listings, Listing{
 				Account: account, Kind: snap.Kind,
 				Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-				Requests: func() map[int]uint64 { return nil },
+				Requests: func(func(int, uint64) bool) {},
 			})
 		}
 	}

@@ -66,7 +66,7 @@ func (r aggregateReference) Collect(ch chan<- prometheus.Metric) {
 			if !st.LastSuccess.IsZero() {
 				metric(ns+"last_success_timestamp_seconds", prometheus.GaugeValue, float64(st.LastSuccess.UnixNano())/1e9, slices.Concat(acc, res)...)
 			}
-			for code, n := range l.Requests() {
+			for code, n := range l.Requests {
 				metric(ns+"api_requests_total", prometheus.CounterValue, float64(n), slices.Concat(acc, []string{"code", strconv.Itoa(code)}, res)...)
 			}
 			failed := 0.0
@@ -140,7 +140,7 @@ func aggregateScrape(t *testing.T) *Scrape {
 				Account: account, Kind: k,
 				Entry: cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute,
 					Reason: func(error) string { return failure.Auth }}),
-				Requests: func() map[int]uint64 { return map[int]uint64{200: 3, 429: 1} },
+				Requests: func(yield func(int, uint64) bool) { _ = yield(200, 3) && yield(429, 1) },
 			}
 			if k.Uses != nil {
 				l.UsageErrors = func() uint64 { return 4 }

@@ -47,7 +47,7 @@ func (r *relisted) listing(t *testing.T) Listing {
 	return Listing{
 		Account: "main", Kind: kinds.CustomerProfiles,
 		Entry:    cache.NewEntry(ctx, "main", list, cache.Options{TTL: time.Hour, Timeout: time.Minute, Now: clock}),
-		Requests: func() map[int]uint64 { return nil },
+		Requests: func(func(int, uint64) bool) {},
 	}
 }
 

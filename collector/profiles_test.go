@@ -187,7 +187,7 @@ func served(t *testing.T, o Options, account string, snaps ...*snapshot.Snapshot
 		listings = append(listings, Listing{
 			Account: account, Kind: snap.Kind,
 			Entry:    cache.NewEntry(ctx, account, list, cache.Options{TTL: time.Hour, Timeout: time.Minute}),
-			Requests: func() map[int]uint64 { return nil },
+			Requests: func(func(int, uint64) bool) {},
 		})
 	}
 	o.ExpiringDays, o.Close = []int{7, 30}, cancel

@@ -371,7 +371,7 @@ func (e *Exporter) listing(w *watched, k *kinds.Kind) collector.Listing {
 	cl := collector.Listing{
 		Account:  a.Name,
 		Kind:     k,
-		Requests: func() map[int]uint64 { return client.Requests(k) },
+		Requests: client.RequestCounts(k),
 	}
 	if k.Uses != nil {
 		l.usage = usage.New(client, k, usage.Options{MaxAge: w.options.usageMaxAge, Now: e.o.Now, Logger: log.With(e.o.Logger, "account", a.Name)})

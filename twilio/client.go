@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -242,6 +243,38 @@ func (c *Client) Requests(k *kinds.Kind) map[int]uint64 {
 		}
 	}
 	return out
+}
+
+// RequestCounts yields what Requests returns, in code order, with nothing
+// allocated for the few codes a kind's requests have: a scrape of 1,000
+// subaccounts reads it for 5,000 listings.
+func (c *Client) RequestCounts(k *kinds.Kind) iter.Seq2[int, uint64] {
+	return func(yield func(int, uint64) bool) {
+		type count struct {
+			code int
+			n    uint64
+		}
+		var buf [8]count
+		counts := buf[:0]
+		c.mu.Lock()
+		for key, v := range c.requests {
+			if key.kind == k.Name {
+				counts = append(counts, count{key.code, v})
+			}
+		}
+		c.mu.Unlock()
+		// An insertion sort of a handful, which keeps buf on the stack.
+		for i := 1; i < len(counts); i++ {
+			for j := i; j > 0 && counts[j].code < counts[j-1].code; j-- {
+				counts[j], counts[j-1] = counts[j-1], counts[j]
+			}
+		}
+		for _, cn := range counts {
+			if !yield(cn.code, cn.n) {
+				return
+			}
+		}
+	}
 }
 
 // APIError is an answer other than 200, with Twilio's error body if it had one.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,6 +183,14 @@ func TestListRetriesTheEarlyRequest(t *testing.T) {
 	}
 	if got, want := c.Requests(kinds.CustomerProfiles), map[int]uint64{200: 2, 500: 1}; !mapsEqual(got, want) {
 		t.Errorf("requests = %v, want %v", got, want)
+	}
+	// The same counts, in code order, for the scrape.
+	var got []string
+	for code, n := range c.RequestCounts(kinds.CustomerProfiles) {
+		got = append(got, fmt.Sprintf("%d:%d", code, n))
+	}
+	if strings.Join(got, " ") != "200:2 500:1" {
+		t.Errorf("request counts %v, want 200:2 500:1", got)
 	}
 }
 
