@@ -64,10 +64,9 @@ func (s *slot[T]) block(m mode, key any, deps []*T, write func(*Encoder)) (*defl
 	// Rendered a buffer at a time into the compressor: the block's text
 	// is never held whole.
 	d, err := deflateBlock(func(w io.Writer) error {
-		r := &Encoder{mode: m, w: w, b: make([]byte, 0, flushAt+4<<10)}
+		r := pooledEncoder(m, w)
 		write(r)
-		r.flush()
-		return r.err
+		return r.Close()
 	})
 	if err != nil {
 		return nil, err

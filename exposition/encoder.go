@@ -41,16 +41,20 @@ func modeOf(f expfmt.Format) mode {
 	return library
 }
 
-// flushAt is how much an Encoder gathers before it writes it out.
-const flushAt = 32 << 10
+// flushAt is how much an Encoder gathers before it writes it out, and
+// bufferSize its buffer's capacity: room for a series past flushAt.
+const (
+	flushAt    = 32 << 10
+	bufferSize = flushAt + 4<<10
+)
 
 // Encoder writes one exposition: families already gathered (Encode), then
 // families series by series (Family, Add). Its methods keep the first
 // write error, which Close returns; after one they do nothing.
 type Encoder struct {
 	mode mode
-	// w receives the bytes, flushAt at a time; nil when rendering a
-	// block, which keeps every byte in b.
+	// w receives the bytes, flushAt at a time; nil when gathering, which
+	// writes none.
 	w   io.Writer
 	b   []byte
 	err error
@@ -72,15 +76,21 @@ type Encoder struct {
 // one, and 10,000 probes a minute each allocating its own made most of a
 // sharded replica's garbage, and so its heap's overshoot.
 var buffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, flushAt+4<<10)
+	b := make([]byte, 0, bufferSize)
 	return &b
 }}
+
+// pooledEncoder returns an Encoder in mode m writing to w, its buffer
+// from buffers: Close returns it.
+func pooledEncoder(m mode, w io.Writer) *Encoder {
+	bp := buffers.Get().(*[]byte)
+	return &Encoder{mode: m, w: w, b: (*bp)[:0], pooled: bp}
+}
 
 // NewEncoder returns an Encoder writing format to w. Close returns its
 // buffer for reuse: the Encoder is not to be used after.
 func NewEncoder(w io.Writer, format expfmt.Format) *Encoder {
-	bp := buffers.Get().(*[]byte)
-	e := &Encoder{mode: modeOf(format), w: w, b: (*bp)[:0], pooled: bp}
+	e := pooledEncoder(modeOf(format), w)
 	// expfmt writes a family in many small pieces: through e, they are
 	// gathered in b like the rest.
 	e.lib = expfmt.NewEncoder(e, format)
@@ -191,11 +201,6 @@ func (e *Encoder) writeDeflated(d *deflated) {
 	}
 	rc := d.reader()
 	defer func() { _ = rc.Close() }() // an inflater's Close frees, and cannot fail
-	if e.w == nil {
-		b, err := io.ReadAll(rc)
-		e.b, e.err = append(e.b, b...), err
-		return
-	}
 	e.flush()
 	if e.err == nil {
 		_, e.err = io.Copy(e.w, rc)
@@ -227,7 +232,7 @@ func (e *Encoder) Close() error {
 	if e.w != nil {
 		e.flush()
 	}
-	if e.pooled != nil && cap(e.b) <= 2*(flushAt+4<<10) {
+	if e.pooled != nil && cap(e.b) <= 2*bufferSize {
 		*e.pooled = e.b[:0]
 		buffers.Put(e.pooled)
 	}
