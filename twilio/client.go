@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -234,15 +235,7 @@ func secret(inline promconfig.Secret, file, ref string) (promconfig.SecretReader
 // Requests returns how many requests listing kind k got an answer, by HTTP
 // status code.
 func (c *Client) Requests(k *kinds.Kind) map[int]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[int]uint64{}
-	for key, v := range c.requests {
-		if key.kind == k.Name {
-			out[key.code] = v
-		}
-	}
-	return out
+	return maps.Collect(c.RequestCounts(k))
 }
 
 // RequestCounts yields what Requests returns, in code order, with nothing
