@@ -351,45 +351,50 @@ func (s *Snapshot) shareAttention() {
 		return
 	}
 	rejected, byExpiry := s.attention.rejected.recs, s.attention.byExpiry.recs
-	first := make(map[string]int, len(rejected)+len(byExpiry))
-	for _, r := range [][]Record{rejected, byExpiry} {
-		for _, rec := range r {
-			if rec.SID == "" {
-				s.Records = slices.Clip(s.Records)
-				return
-			}
-			first[rec.SID] = -1
-		}
-	}
-	for i := range s.Records {
-		if pos, ok := first[s.Records[i].SID]; ok {
-			if pos != -1 { // a sid listed twice: cannot tell which is kept
-				s.Records = slices.Clip(s.Records)
-				return
-			}
-			first[s.Records[i].SID] = i
-		}
-	}
-	for _, pos := range first {
-		if pos == -1 { // kept for the page, yet not listed: never so
-			s.Records = slices.Clip(s.Records)
-			return
-		}
+	pos, ok := s.positions(rejected, byExpiry)
+	if !ok {
+		s.Records = slices.Clip(s.Records)
+		return
 	}
 	out := make([]Record, 0, len(s.Records))
 	for _, r := range [][]Record{rejected, byExpiry} {
 		for _, rec := range r {
-			out = append(out, s.Records[first[rec.SID]])
+			out = append(out, s.Records[pos[rec.SID]])
 		}
 	}
 	for _, rec := range s.Records {
-		if _, ok := first[rec.SID]; !ok {
+		if _, ok := pos[rec.SID]; !ok {
 			out = append(out, rec)
 		}
 	}
 	s.attention.rejected.recs = out[:len(rejected):len(rejected)]
 	s.attention.byExpiry.recs = out[len(rejected) : len(rejected)+len(byExpiry) : len(rejected)+len(byExpiry)]
 	s.Records = out
+}
+
+// positions returns where in Records each of the page's records is, by
+// sid; ok is false unless each is there exactly once.
+func (s *Snapshot) positions(page ...[]Record) (pos map[string]int, ok bool) {
+	pos = map[string]int{}
+	for _, r := range page {
+		for _, rec := range r {
+			if rec.SID == "" {
+				return nil, false
+			}
+			pos[rec.SID] = -1
+		}
+	}
+	found := 0
+	for i := range s.Records {
+		if p, ok := pos[s.Records[i].SID]; ok {
+			if p != -1 { // a sid listed twice: cannot tell which is kept
+				return nil, false
+			}
+			pos[s.Records[i].SID] = i
+			found++
+		}
+	}
+	return pos, found == len(pos) // else one kept for the page, yet not listed: never so
 }
 
 // empties holds each kind's empty snapshot, by *kinds.Kind.
