@@ -63,6 +63,10 @@ type Exporter struct {
 	set      *accounts.Set
 	col      atomic.Pointer[collector.Exporter]
 	totals   *collector.Totals
+	// kindOptions are each kind's logger and failure count for its
+	// entries, made once (one per entry was 50,000 at 10,000 subaccounts);
+	// read only after build.
+	kindOptions map[*kinds.Kind]kindOptions
 
 	// mu makes a configuration's application and a discovery's changes
 	// one at a time, and guards what follows.
@@ -70,9 +74,6 @@ type Exporter struct {
 	cfg     *config.Config
 	copts   cache.Options
 	watched map[string]*watched // by account name
-	// kindOptions are each kind's logger and failure count for its
-	// entries, made once: one per entry was 50,000 at 10,000 subaccounts.
-	kindOptions map[*kinds.Kind]kindOptions
 	// listings and infos are what the collector was last given.
 	listings []collector.Listing
 	infos    map[string]collector.AccountInfo
@@ -113,7 +114,12 @@ func build(cfg *config.Config, o Options) (*Exporter, error) {
 	transport := twilio.NewTransport(cfg.MaxConcurrentListings * twilio.ParentFanOut)
 	context.AfterFunc(ctx, transport.CloseIdleConnections)
 	inFlight := twilio.NewInFlight(cfg.MaxRequestsPerAccount)
-	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, inFlight: inFlight, watched: map[string]*watched{}, totals: collector.NewTotals()}
+	e := &Exporter{o: o, ctx: ctx, cancel: cancel, transport: transport, inFlight: inFlight, watched: map[string]*watched{}, totals: collector.NewTotals(),
+		kindOptions: map[*kinds.Kind]kindOptions{}}
+	for _, k := range kinds.All {
+		// The cache logs the account; the resource comes with the logger.
+		e.kindOptions[k] = kindOptions{logger: log.With(o.Logger, "resource", k.Name), failed: func(reason string) { e.totals.ListingFailed(k, reason) }}
+	}
 	set, err := accounts.New(cfg, accounts.Options{
 		UserAgent: o.UserAgent, Logger: o.Logger, Now: o.Now, Retry: o.Retry, Transport: transport, InFlight: inFlight,
 		// update logs an account it cannot watch; the others are watched.
@@ -346,18 +352,9 @@ type kindOptions struct {
 	failed func(reason string)
 }
 
-// entryOptions are the cache options of kind k's entries now. e.mu is
-// held.
+// entryOptions are the cache options of kind k's entries now.
 func (e *Exporter) entryOptions(k *kinds.Kind) cache.Options {
-	ko, ok := e.kindOptions[k]
-	if !ok {
-		// The cache logs the account; the resource comes with the logger.
-		ko = kindOptions{logger: log.With(e.o.Logger, "resource", k.Name), failed: func(reason string) { e.totals.ListingFailed(k, reason) }}
-		if e.kindOptions == nil {
-			e.kindOptions = map[*kinds.Kind]kindOptions{}
-		}
-		e.kindOptions[k] = ko
-	}
+	ko := e.kindOptions[k]
 	opts := e.copts
 	opts.Logger, opts.Failed = ko.logger, ko.failed
 	return opts
