@@ -59,7 +59,7 @@ func (l *Limiter) Max() int { return l.max }
 // memory, 1.1 GiB.
 func (l *Limiter) Go(ctx context.Context, account string, expect time.Duration, fn func(granted bool)) {
 	run := func() {
-		defer l.releaseSlot()
+		defer l.release()
 		fn(true)
 	}
 	l.mu.Lock()
@@ -86,15 +86,11 @@ func (l *Limiter) Go(ctx context.Context, account string, expect time.Duration, 
 	l.mu.Unlock()
 }
 
-// releaseSlot frees the slot of a listing that was granted one.
-func (l *Limiter) releaseSlot() {
+// release hands the slot of a listing that ended to the next waiting
+// listing, or frees it.
+func (l *Limiter) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.release()
-}
-
-// release hands the slot to the next waiting listing, or frees it.
-func (l *Limiter) release() {
 	if len(l.ring) == 0 {
 		l.running--
 		return

@@ -56,6 +56,24 @@ func (l *Limiter) idle(t *testing.T) {
 	t.Errorf("slots still taken: %d running, ring %v", l.running, l.ring)
 }
 
+// hold takes l's one slot for a listing of account "holder", until the
+// function returned is called.
+func hold(t *testing.T, l *Limiter) (release func()) {
+	t.Helper()
+	release, err := acquire(context.Background(), l, "holder", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release
+}
+
+// queued waits for n listings to be queued in l.
+func (l *Limiter) queued(n int) {
+	for l.waiting() != n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // The order in which the limiter grants queued listings: one per account
 // in turn, the longest expected first within an account, arrival order
 // otherwise.
@@ -89,10 +107,7 @@ func TestLimiterOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := NewLimiter(1)
-			release, err := acquire(context.Background(), l, "holder", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			release := hold(t, l)
 			type grant struct {
 				name    string
 				release func()
@@ -108,9 +123,7 @@ func TestLimiterOrder(t *testing.T) {
 					granted <- grant{fmt.Sprintf("%s%d", r.account, i), rel}
 				}()
 				// Queued one at a time, so that arrival order is known.
-				for l.waiting() != i+1 {
-					time.Sleep(time.Millisecond)
-				}
+				l.queued(i+1)
 			}
 			var got []string
 			for range tc.queued {
@@ -131,10 +144,7 @@ func TestLimiterOrder(t *testing.T) {
 // queue and takes no slot; the others are still served in turn.
 func TestLimiterCancel(t *testing.T) {
 	l := NewLimiter(1)
-	release, err := acquire(context.Background(), l, "holder", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	release := hold(t, l)
 	ctx, cancel := context.WithCancel(context.Background())
 	gaveUp := make(chan error)
 	go func() {
@@ -144,9 +154,7 @@ func TestLimiterCancel(t *testing.T) {
 		}
 		gaveUp <- err
 	}()
-	for l.waiting() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	l.queued(1)
 	granted := make(chan func())
 	go func() {
 		rel, err := acquire(context.Background(), l, "b", 0)
@@ -155,9 +163,7 @@ func TestLimiterCancel(t *testing.T) {
 		}
 		granted <- rel
 	}()
-	for l.waiting() != 2 {
-		time.Sleep(time.Millisecond)
-	}
+	l.queued(2)
 	cancel()
 	if err := <-gaveUp; err == nil {
 		t.Fatal("a cancelled wait acquired a slot")
@@ -174,10 +180,7 @@ func TestLimiterCancel(t *testing.T) {
 // a held slot add none; each runs in one of its own once granted.
 func TestLimiterQueueTakesNoGoroutine(t *testing.T) {
 	l := NewLimiter(1)
-	release, err := acquire(context.Background(), l, "holder", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	release := hold(t, l)
 	before := runtime.NumGoroutine()
 	var ran atomic.Int64
 	var wg sync.WaitGroup
