@@ -25,6 +25,18 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) WriteHeader(int)             {}
 func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
+// serveLoop times h answering req, and reports the answer's size in unit.
+func serveLoop(b *testing.B, h http.Handler, req *http.Request, unit string) {
+	var size int
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		size = w.n
+	}
+	b.ReportMetric(float64(size), unit)
+}
+
 // A cached scrape of 10,000 profiles with per-profile series, through the
 // whole handler: the work of every scrape between two listings, in each
 // format as a scraper asks for it.
@@ -104,14 +116,7 @@ func benchmarkCachedScrape10k(b *testing.B, accept string, gzip bool) {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
 	h.ServeHTTP(&discard{h: http.Header{}}, req) // lists; the rest is cached
-	var size int
-	b.ReportAllocs()
-	for b.Loop() {
-		w := &discard{h: http.Header{}}
-		h.ServeHTTP(w, req)
-		size = w.n
-	}
-	b.ReportMetric(float64(size), "bytes/scrape")
+	serveLoop(b, h, req, "bytes/scrape")
 }
 
 // A cached probe of one account of 1,000, each with 20 Customer-Profiles
@@ -138,14 +143,7 @@ func BenchmarkCachedProbe(b *testing.B) {
 	h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil)) // lists every account
 	req := httptest.NewRequest(http.MethodGet, "/probe?account=customer-0500", nil)
 	req.Header.Set("Accept", prometheus3Accept)
-	var size int
-	b.ReportAllocs()
-	for b.Loop() {
-		w := &discard{h: http.Header{}}
-		h.ServeHTTP(w, req)
-		size = w.n
-	}
-	b.ReportMetric(float64(size), "bytes/scrape")
+	serveLoop(b, h, req, "bytes/scrape")
 }
 
 // A cached full scrape of 1,000 discovered subaccounts (the simulator's
@@ -163,14 +161,7 @@ func BenchmarkCachedScrape1000(b *testing.B) {
 	body := rec.Body.Bytes()
 	req.Header.Set("Accept-Encoding", "gzip")
 	b.Run("gzip", func(b *testing.B) {
-		var size int
-		b.ReportAllocs()
-		for b.Loop() {
-			w := &discard{h: http.Header{}}
-			h.ServeHTTP(w, req)
-			size = w.n
-		}
-		b.ReportMetric(float64(size), "bytes/scrape")
+		serveLoop(b, h, req, "bytes/scrape")
 	})
 	b.Run("gzip-floor", func(b *testing.B) { gzipFloor(b, body) })
 }

@@ -399,14 +399,7 @@ func BenchmarkStatusPage1000(b *testing.B) {
 		} {
 			b.Run(estate.name+"/"+tc.name, func(b *testing.B) {
 				r := httptest.NewRequest(http.MethodGet, tc.path, nil)
-				var size int
-				b.ReportAllocs()
-				for b.Loop() {
-					w := &discard{h: http.Header{}}
-					h.ServeHTTP(w, r)
-					size = w.n
-				}
-				b.ReportMetric(float64(size), "bytes/page")
+				serveLoop(b, h, r, "bytes/page")
 			})
 		}
 	}
