@@ -249,16 +249,12 @@ func runSubaccountSeries(n, profiles int, promBin, bin string, settle int) error
 	if err != nil {
 		return err
 	}
-	dir, bin, err := workdir("trusthub-bench", bin)
+	est, err := startEstate(n, 1, profiles, 10, 0, bin, false, "per_object_metrics: false")
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	_, addr, _, stop, err := startEstate(n, 1, profiles, 10, 0, dir, bin, false, "per_object_metrics: false")
-	if err != nil {
-		return err
-	}
-	defer stop()
+	defer est.stop()
+	dir, addr := est.dir, est.addr
 	body, _, err := scrape(addr, false, true) // the one listing
 	if err != nil {
 		return err

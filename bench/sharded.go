@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,19 +38,15 @@ const probesInFlight = 100
 // times. With profileDir, replica 0's heap and goroutine profiles are
 // saved there after the cached rounds.
 func runSharded(n, parents, profiles, concurrency, replicas int, latency time.Duration, scrapes int, bin, profileDir string) error {
-	dir, bin, err := workdir("trusthub-bench", bin)
+	est, err := startEstate(n, parents, profiles, concurrency, latency, bin, profileDir != "")
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	sim, addr0, cmd0, stop, err := startEstate(n, parents, profiles, concurrency, latency, dir, bin, profileDir != "")
-	if err != nil {
-		return err
-	}
-	defer stop()
-	addrs, cmds := []string{addr0}, []*exec.Cmd{cmd0}
+	defer est.stop()
+	sim, addr0 := est.sim, est.addr
+	addrs, cmds := []string{addr0}, []*exec.Cmd{est.cmd}
 	for range replicas - 1 {
-		addr, cmd, stopReplica, err := startReplica(bin, filepath.Join(dir, "config.yml"), false, n+parents)
+		addr, cmd, stopReplica, err := startReplica(est.bin, filepath.Join(est.dir, "config.yml"), false, n+parents)
 		if err != nil {
 			return err
 		}

@@ -42,16 +42,12 @@ const waitSeconds = 3600
 // max_concurrent_listings), peak RSS, and cached /metrics and /probe
 // scrape times.
 func runSubaccounts(n, parents, profiles, concurrency int, latency time.Duration, scrapes int, bin, profileDir string) error {
-	dir, bin, err := workdir("trusthub-bench", bin)
+	est, err := startEstate(n, parents, profiles, concurrency, latency, bin, profileDir != "")
 	if err != nil {
 		return err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	sim, addr, cmd, stop, err := startEstate(n, parents, profiles, concurrency, latency, dir, bin, profileDir != "")
-	if err != nil {
-		return err
-	}
-	defer stop()
+	defer est.stop()
+	sim, addr, cmd := est.sim, est.addr, est.cmd
 	before := sim.Requests()
 	start := time.Now()
 	if _, _, err := scrape(addr, false, false); err != nil {
@@ -109,12 +105,29 @@ func runSubaccounts(n, parents, profiles, concurrency int, latency time.Duration
 	return nil
 }
 
+// estate is a simulated estate and the exporter discovering it.
+type estate struct {
+	sim  *simulator.Server
+	addr string
+	cmd  *exec.Cmd
+	// dir is its folder, which holds the exporter's configuration
+	// (config.yml), and bin the exporter's binary: for more replicas
+	// (startReplica), or a Prometheus' data.
+	dir, bin string
+	// stop stops the exporter and the simulator, and removes their folder.
+	stop func()
+}
+
 // startEstate starts a simulated estate of n subaccounts of profiles
 // Customer-Profiles each, spread evenly over parents, with latency per
-// request, and the exporter discovering them; it returns once every
-// subaccount is discovered. Its configuration is dir/config.yml, for
-// more replicas (startReplica).
-func startEstate(n, parents, profiles, concurrency int, latency time.Duration, dir, bin string, pprof bool, settings ...string) (*simulator.Server, string, *exec.Cmd, func(), error) {
+// request, and the exporter (bin, or built from this repository when
+// empty) discovering them, in a folder of its own; it returns once every
+// subaccount is discovered.
+func startEstate(n, parents, profiles, concurrency int, latency time.Duration, bin string, pprof bool, settings ...string) (*estate, error) {
+	dir, bin, err := workdir("trusthub-bench", bin)
+	if err != nil {
+		return nil, err
+	}
 	sim := simulator.New()
 	now := time.Now()
 	parents = max(parents, 1)
@@ -129,14 +142,16 @@ func startEstate(n, parents, profiles, concurrency int, latency time.Duration, d
 	sim.SetFault(simulator.Fault{Delay: latency})
 	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", nil, nil, err
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
-	fail := func(err error) (*simulator.Server, string, *exec.Cmd, func(), error) {
+	fail := func(err error) (*estate, error) {
 		_ = srv.Close()
-		return nil, "", nil, nil, err
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
 
 	cfg := filepath.Join(dir, "config.yml")
@@ -155,8 +170,8 @@ func startEstate(n, parents, profiles, concurrency int, latency time.Duration, d
 	if err != nil {
 		return fail(err)
 	}
-	stop := func() { stopExporter(); _ = srv.Close() }
-	return sim, addr, cmd, stop, nil
+	stop := func() { stopExporter(); _ = srv.Close(); _ = os.RemoveAll(dir) }
+	return &estate{sim: sim, addr: addr, cmd: cmd, dir: dir, bin: bin, stop: stop}, nil
 }
 
 // startReplica starts the exporter on configuration cfg and returns once
