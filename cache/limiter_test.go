@@ -123,7 +123,7 @@ func TestLimiterOrder(t *testing.T) {
 					granted <- grant{fmt.Sprintf("%s%d", r.account, i), rel}
 				}()
 				// Queued one at a time, so that arrival order is known.
-				l.queued(i+1)
+				l.queued(i + 1)
 			}
 			var got []string
 			for range tc.queued {
